@@ -1,0 +1,13 @@
+// Copies non-TypeScript assets the stores load at run time (Lua scripts, SQL files) into dist/.
+import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const assetPattern = /\.(lua|sql)$/;
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (assetPattern.test(name)) cpSync(path, join('dist', relative('src', path)));
+  }
+}
+if (existsSync('src')) walk('src');

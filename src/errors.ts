@@ -1,0 +1,156 @@
+/**
+ * Error classes. Each has a literal `code` so callers can branch without `instanceof`
+ * across package copies, and passes `cause` through.
+ */
+export abstract class AsyncInvokerError extends Error {
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A public option or argument is out of its allowed range. Nothing was stored. */
+export class InvalidArgumentError extends AsyncInvokerError {
+  readonly code = 'InvalidArgument' as const;
+  constructor(
+    /** Dotted path of the offending field, e.g. `retryBackoff.multiplier`. */
+    readonly field: string,
+    /** The value that was received. */
+    readonly value: unknown,
+    /** What is allowed, in words. */
+    readonly allowed: string,
+  ) {
+    super(`${field} must be ${allowed}; received ${describeValue(value)}`);
+  }
+}
+
+/** The same `invocationId` was used before with a different payload (HTTP 409). */
+export class IdempotencyConflictError extends AsyncInvokerError {
+  readonly code = 'IdempotencyConflict' as const;
+  constructor(
+    readonly functionName: string,
+    readonly invocationId: string,
+    /** The request id the first call with this invocationId got. */
+    readonly requestId: string,
+  ) {
+    super(
+      `invocationId ${JSON.stringify(invocationId)} of function ${JSON.stringify(functionName)} ` +
+        `was already used with a different payload (requestId ${requestId})`,
+    );
+  }
+}
+
+/** No function of that name is registered on this invoker. */
+export class UnknownFunctionError extends AsyncInvokerError {
+  readonly code = 'UnknownFunction' as const;
+  constructor(readonly functionName: string, registered: readonly string[]) {
+    super(
+      `function ${JSON.stringify(functionName)} is not registered` +
+        (registered.length ? `; registered: ${registered.join(', ')}` : '; none are registered'),
+    );
+  }
+}
+
+/** No invocation with that request id (never existed, or pruned). */
+export class InvocationNotFoundError extends AsyncInvokerError {
+  readonly code = 'InvocationNotFound' as const;
+  constructor(readonly requestId: string) {
+    super(`no invocation with requestId ${JSON.stringify(requestId)}`);
+  }
+}
+
+/** The invoker was closed; it accepts no more calls. */
+export class InvokerClosedError extends AsyncInvokerError {
+  readonly code = 'InvokerClosed' as const;
+  constructor(operation: string) {
+    super(`${operation} called after close()`);
+  }
+}
+
+/**
+ * Thrown by a handler for an error it handled itself. Retried like any failure; the
+ * condition recorded is `HandledInvocationError`.
+ */
+export class HandledInvocationError extends AsyncInvokerError {
+  readonly code: string = 'HandledInvocationError';
+}
+
+/** Thrown by a handler when retrying cannot help: the invocation fails at once. */
+export class NonRetryableError extends AsyncInvokerError {
+  readonly code = 'NonRetryable' as const;
+}
+
+/**
+ * Thrown by a handler when a downstream limit was hit. Retried with binary exponential
+ * backoff from 0.5 s without consuming attempts (condition `FunctionResourceExhausted`).
+ */
+export class ThrottledError extends AsyncInvokerError {
+  readonly code = 'Throttled' as const;
+}
+
+/** The handler ran past `timeoutSeconds`. */
+export class FunctionTimeoutError extends AsyncInvokerError {
+  readonly code = 'FunctionTimeout' as const;
+  constructor(readonly functionName: string, readonly timeoutSeconds: number) {
+    super(`function ${JSON.stringify(functionName)} exceeded timeoutSeconds (${timeoutSeconds})`);
+  }
+}
+
+/** A destination configuration would loop (A → B → A). */
+export class DestinationCycleError extends AsyncInvokerError {
+  readonly code = 'DestinationCycle' as const;
+  constructor(readonly cycle: readonly string[]) {
+    super(`destinations form a cycle: ${cycle.join(' → ')}`);
+  }
+}
+
+/** A destination record is larger than the destination accepts. It was not sent. */
+export class DestinationPayloadTooLargeError extends AsyncInvokerError {
+  readonly code = 'DestinationPayloadTooLarge' as const;
+  constructor(readonly size: number, readonly limit: number) {
+    super(`destination record is ${size} bytes; the destination's limit is ${limit} bytes`);
+  }
+}
+
+/** A destination refused the record or could not be reached. */
+export class DestinationDeliveryError extends AsyncInvokerError {
+  readonly code = 'DestinationDelivery' as const;
+  constructor(
+    message: string,
+    /** false for answers retrying cannot change (an HTTP 4xx). */
+    readonly retryable: boolean,
+    options?: { cause?: unknown; statusCode?: number },
+  ) {
+    super(message, options);
+    this.statusCode = options?.statusCode;
+  }
+  readonly statusCode: number | undefined;
+}
+
+/** A store was given something it cannot hold (a path that is not a database, ...). */
+export class StoreError extends AsyncInvokerError {
+  readonly code = 'StoreError' as const;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  } catch {
+    return String(value);
+  }
+}
+
+/** Maps a thrown value to the task record's `{ errorType, errorMessage }`. */
+export function toInvocationError(error: unknown): { errorType: string; errorMessage: string } {
+  if (error instanceof Error) {
+    const errorType =
+      error instanceof FunctionTimeoutError ? 'FunctionTimeout' : error.name || 'Error';
+    return { errorType, errorMessage: error.message };
+  }
+  return { errorType: 'Error', errorMessage: describeValue(error) };
+}

@@ -1,0 +1,55 @@
+export { createInvoker } from './invoker.js';
+export type { Invoker, InvocationPage, StopInvocationResult, CloseOptions } from './invoker.js';
+export { memoryStore, type MemoryStoreOptions } from './stores/memory.js';
+export { fakeClock, type FakeClock } from './fake-clock.js';
+export { systemClock, type Clock, type TimerHandle } from './clock.js';
+export {
+  AsyncInvokerError,
+  InvalidArgumentError,
+  IdempotencyConflictError,
+  HandledInvocationError,
+  NonRetryableError,
+  ThrottledError,
+  FunctionTimeoutError,
+  UnknownFunctionError,
+  InvocationNotFoundError,
+  InvokerClosedError,
+  DestinationCycleError,
+  DestinationPayloadTooLargeError,
+  DestinationDeliveryError,
+  StoreError,
+} from './errors.js';
+export { httpDestination, signBody, type HttpDestinationOptions } from './destinations/http.js';
+export type {
+  Destination,
+  DestinationContext,
+  DestinationRecord,
+  DestinationTarget,
+  DestinationsConfig,
+  DestinationCallback,
+  FunctionDestination,
+} from './destinations/types.js';
+export type {
+  InvokerOptions,
+  FunctionOptions,
+  RetryBackoffOptions,
+  InvokeAsyncOptions,
+  ListInvocationsOptions,
+  InvocationContext,
+  Handler,
+} from './options.js';
+export type { InvokerEvents } from './events.js';
+export * from './events.js';
+export { COUNTER_NAMES, type Counters, type CounterName, type MetricsSnapshot, type QueueMetrics, type QueueMetricsSnapshot } from './metrics.js';
+export {
+  INVOCATION_STATUSES,
+  type InvocationRecord,
+  type InvocationStatus,
+  type InvocationEvent,
+  type InvocationError,
+  type Condition,
+  type JsonValue,
+} from './types.js';
+export { LIMITS } from './config.js';
+export type * from './stores/contract.js';
+export { decide, nextDelay, backoffCeiling, throttleDelay, isExpired } from './policy.js';

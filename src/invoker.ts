@@ -1,0 +1,406 @@
+/** createInvoker: wires the store, the registry, the worker, events and metrics together. */
+import { EventEmitter } from 'eventemitter3';
+import { nanoid } from 'nanoid';
+import { Attempt } from './attempt.js';
+import { systemClock, type Clock } from './clock.js';
+import {
+  functionNameSchema,
+  invokeAsyncOptionsSchema,
+  invokerOptionsSchema,
+  listOptionsSchema,
+  parseOptions,
+  requestIdSchema,
+} from './config.js';
+import { Deadlines } from './deadlines.js';
+import {
+  FunctionTimeoutError,
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  InvocationNotFoundError,
+  InvokerClosedError,
+  UnknownFunctionError,
+} from './errors.js';
+import type { InvokerEvents } from './events.js';
+import { assertJsonValue, canonicalJson } from './json.js';
+import type { Lifecycle } from './lifecycle.js';
+import { MetricsRegistry, type MetricsSnapshot, type QueueMetrics, type QueueMetricsSnapshot } from './metrics.js';
+import type { FunctionOptions, Handler, InvokeAsyncOptions, InvokerOptions, ListInvocationsOptions } from './options.js';
+import { assertNoDestinationCycle, compileFunction, type RegisteredFunction } from './registry.js';
+import { Batcher } from './batcher.js';
+import type { EnqueueResult, NewInvocation, Settlement, Store, StoredInvocation } from './stores/contract.js';
+import type { InvocationRecord, InvocationStatus, JsonValue } from './types.js';
+import { Worker } from './worker.js';
+
+export interface InvocationPage {
+  readonly items: InvocationRecord[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  readonly nextCursor?: string;
+}
+
+export interface StopInvocationResult {
+  readonly requestId: string;
+  /** `Stopped`, `Stopping` (its worker is aborting it), or the final status it already had. */
+  readonly status: InvocationStatus;
+}
+
+export interface CloseOptions {
+  /** Interrupt handlers still running after this long (their attempt is retried elsewhere). @default wait for them */
+  readonly timeoutSeconds?: number;
+}
+
+export interface Invoker extends EventEmitter<InvokerEvents> {
+  register<P extends JsonValue = JsonValue, R extends JsonValue | void = JsonValue | void>(
+    name: string,
+    handler: Handler<P, R>,
+    config?: FunctionOptions,
+  ): void;
+  invokeAsync(name: string, payload: JsonValue, options?: InvokeAsyncOptions): Promise<{ requestId: string }>;
+  invoke<R extends JsonValue | void = JsonValue | void>(name: string, payload: JsonValue): Promise<R>;
+  getInvocation(requestId: string): Promise<InvocationRecord | undefined>;
+  listInvocations(options?: ListInvocationsOptions): Promise<InvocationPage>;
+  stopInvocation(requestId: string): Promise<StopInvocationResult>;
+  rerunInvocation(requestId: string): Promise<{ requestId: string }>;
+  /** Counters per function and in total, Function Compute's names. */
+  metrics(): MetricsSnapshot;
+  /** Queue depth, running count and oldest pending age, read from the store now. */
+  queueMetrics(): Promise<QueueMetricsSnapshot>;
+  /** Resolves once this invoker has nothing running, nothing due that it could take, and nothing unwritten. */
+  idle(): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
+  readonly store: Store;
+  readonly clock: Clock;
+}
+
+const NO_OPTIONS: { delaySeconds?: number; invocationId?: string } = Object.freeze({});
+
+class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifecycle {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly maxHops: number;
+  readonly #functions = new Map<string, RegisteredFunction>();
+  readonly #metrics = new MetricsRegistry();
+  readonly #enqueuer: Batcher<NewInvocation, EnqueueResult>;
+  readonly #worker: Worker | undefined;
+  readonly #syncDeadlines: Deadlines;
+  readonly #leaseMs: number;
+  #closed = false;
+
+  constructor(options: InvokerOptions) {
+    super();
+    const o = parseOptions(invokerOptionsSchema, options, 'options');
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.maxHops = o.maxDestinationHops;
+    this.#leaseMs = Math.round(o.leaseSeconds * 1000);
+    this.#enqueuer = new Batcher((items) => this.store.enqueue(items));
+    this.#syncDeadlines = new Deadlines(this.clock);
+    if (o.concurrency > 0) {
+      this.#worker = new Worker({
+        store: this.store,
+        clock: this.clock,
+        functions: this.#functions,
+        concurrency: o.concurrency,
+        leaseMs: this.#leaseMs,
+        claimBatchSize: o.claimBatchSize ?? o.concurrency,
+        lifecycle: this,
+      });
+      this.#worker.start();
+    }
+  }
+
+  register<P extends JsonValue = JsonValue, R extends JsonValue | void = JsonValue | void>(
+    name: string,
+    handler: Handler<P, R>,
+    config?: FunctionOptions,
+  ): void {
+    this.#assertOpen('register');
+    parseOptions(functionNameSchema, name, 'name');
+    if (typeof handler !== 'function') throw new InvalidArgumentError('handler', handler, 'a function (payload, ctx) => result');
+    if (this.#functions.has(name)) throw new InvalidArgumentError('name', name, 'a function name not registered yet');
+    const fn = compileFunction(name, handler as unknown as Handler, config);
+    assertNoDestinationCycle(fn, this.#functions);
+    this.#functions.set(name, fn);
+    this.#metrics.for(name);
+    this.#worker?.poke();
+  }
+
+  async invokeAsync(name: string, payload: JsonValue, options?: InvokeAsyncOptions): Promise<{ requestId: string }> {
+    this.#assertOpen('invokeAsync');
+    const fn = this.#function(name);
+    const value = payload === undefined ? null : payload;
+    assertJsonValue(value, 'payload');
+    const opts = options === undefined ? NO_OPTIONS : parseOptions(invokeAsyncOptionsSchema, options, 'options');
+    const delayMs = (opts.delaySeconds ?? 0) * 1000;
+    if (delayMs > fn.maxEventAgeMs) {
+      throw new InvalidArgumentError(
+        'options.delaySeconds',
+        opts.delaySeconds,
+        `at most the function's maxAsyncEventAgeInSeconds (${fn.config.maxAsyncEventAgeInSeconds}), or it would always expire`,
+      );
+    }
+    return this.#enqueue(name, value, delayMs, opts.invocationId, 0);
+  }
+
+  async #enqueue(functionName: string, payload: JsonValue, delayMs: number, invocationId: string | undefined, hops: number, detail?: string) {
+    const now = this.clock.now();
+    const item: NewInvocation = {
+      requestId: nanoid(),
+      functionName,
+      payload,
+      createdAt: now,
+      scheduledAt: now + delayMs,
+      hops,
+      ...(invocationId === undefined ? {} : { invocationId, payloadKey: canonicalJson(payload) }),
+      ...(detail === undefined ? {} : { detail }),
+    };
+    const result = await this.#enqueuer.add(item);
+    if (result.outcome === 'conflict') throw new IdempotencyConflictError(functionName, invocationId!, result.requestId);
+    if (result.outcome === 'created') {
+      this.#metrics.for(functionName).FunctionEnqueueCount++;
+      if (this.listenerCount('enqueued')) {
+        this.#emit('enqueued', { requestId: item.requestId, functionName, at: now, attempt: 0, scheduledAt: item.scheduledAt });
+      }
+    }
+    return { requestId: result.requestId };
+  }
+
+  async invoke<R extends JsonValue | void = JsonValue | void>(name: string, payload: JsonValue): Promise<R> {
+    this.#assertOpen('invoke');
+    const fn = this.#function(name);
+    const value = payload === undefined ? null : payload;
+    assertJsonValue(value, 'payload');
+    const counters = this.#metrics.for(name);
+    counters.FunctionInvocationCount++;
+    const result = await new Promise<JsonValue>((resolve, reject) => {
+      const attempt = new Attempt(nanoid(), fn, 1, (outcome) => {
+        cancel?.();
+        if (outcome.type === 'result') resolve(outcome.value);
+        else reject(outcome.type === 'error' ? outcome.error : outcome.error);
+      });
+      const cancel =
+        fn.timeoutMs === undefined
+          ? undefined
+          : this.#syncDeadlines.add(this.clock.now() + fn.timeoutMs, () =>
+              attempt.interrupt('timeout', new FunctionTimeoutError(name, fn.config.timeoutSeconds!)),
+            );
+      void attempt.run(fn, value);
+    }).then(
+      (v) => {
+        counters.FunctionSucceededCount++;
+        return v;
+      },
+      (error: unknown) => {
+        counters.FunctionFailedCount++;
+        throw error;
+      },
+    );
+    return result as R;
+  }
+
+  async getInvocation(requestId: string): Promise<InvocationRecord | undefined> {
+    parseOptions(requestIdSchema, requestId, 'requestId');
+    const stored = await this.store.get(requestId);
+    return stored ? toPublicRecord(stored) : undefined;
+  }
+
+  async listInvocations(options: ListInvocationsOptions = {}): Promise<InvocationPage> {
+    const o = parseOptions(listOptionsSchema, options, 'options');
+    const statuses = o.status === undefined ? undefined : Array.isArray(o.status) ? o.status : [o.status];
+    const page = await this.store.list({
+      limit: o.limit,
+      ...(o.functionName !== undefined ? { functionName: o.functionName } : {}),
+      ...(statuses ? { statuses } : {}),
+      ...(o.since !== undefined ? { since: o.since } : {}),
+      ...(o.until !== undefined ? { until: o.until } : {}),
+      ...(o.cursor !== undefined ? { cursor: o.cursor } : {}),
+    });
+    return { items: page.items.map(toPublicRecord), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+
+  async stopInvocation(requestId: string): Promise<StopInvocationResult> {
+    this.#assertOpen('stopInvocation');
+    parseOptions(requestIdSchema, requestId, 'requestId');
+    const current = await this.store.get(requestId);
+    if (!current) throw new InvocationNotFoundError(requestId);
+    const fn = this.#functions.get(current.functionName);
+    const now = this.clock.now();
+    const result = await this.store.requestStop({ requestId, now, deliverOnFailure: fn ? fn.onFailure !== undefined : true });
+    if (result.outcome === 'notFound') throw new InvocationNotFoundError(requestId);
+    if (result.outcome === 'stopped') {
+      this.#metrics.for(current.functionName).FunctionStoppedCount++;
+      this.#emit('stopped', { requestId, functionName: current.functionName, at: now, attempt: result.record?.attempts ?? 0 });
+      return { requestId, status: 'Stopped' };
+    }
+    if (result.outcome === 'stopping') return { requestId, status: 'Stopping' };
+    return { requestId, status: result.record?.status ?? current.status };
+  }
+
+  async rerunInvocation(requestId: string): Promise<{ requestId: string }> {
+    this.#assertOpen('rerunInvocation');
+    parseOptions(requestIdSchema, requestId, 'requestId');
+    const original = await this.store.get(requestId);
+    if (!original) throw new InvocationNotFoundError(requestId);
+    return this.#enqueue(original.functionName, original.payload, 0, undefined, 0, `rerun of ${requestId}`);
+  }
+
+  metrics(): MetricsSnapshot {
+    return this.#metrics.snapshot();
+  }
+
+  async queueMetrics(): Promise<QueueMetricsSnapshot> {
+    const stats = await this.store.stats();
+    const at = this.clock.now();
+    const names = new Set([...Object.keys(stats.pending), ...Object.keys(stats.running), ...this.#functions.keys()]);
+    const functions: Record<string, QueueMetrics> = {};
+    let depth = 0;
+    let running = 0;
+    let oldest = Infinity;
+    for (const name of names) {
+      const oldestAt = stats.oldestPendingAt[name];
+      const m: QueueMetrics = {
+        depth: stats.pending[name] ?? 0,
+        running: stats.running[name] ?? 0,
+        oldestPendingAgeMs: oldestAt === undefined ? 0 : Math.max(0, at - oldestAt),
+      };
+      functions[name] = m;
+      depth += m.depth;
+      running += m.running;
+      if (oldestAt !== undefined) oldest = Math.min(oldest, oldestAt);
+    }
+    return { at, functions, total: { depth, running, oldestPendingAgeMs: oldest === Infinity ? 0 : Math.max(0, at - oldest) } };
+  }
+
+  async idle(): Promise<void> {
+    // Test and shutdown helper: turns of the event loop until two in a row find nothing to do.
+    let quiet = 0;
+    while (quiet < 2) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      quiet = this.#enqueuer.pending === 0 && (this.#worker?.idle ?? true) ? quiet + 1 : 0;
+    }
+  }
+
+  async close(options: CloseOptions = {}): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const graceMs = options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000;
+    while (this.#enqueuer.pending) await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.#worker?.close(graceMs);
+    this.#syncDeadlines.stop();
+    await this.store.close();
+    this.removeAllListeners();
+  }
+
+  // Lifecycle, called by the worker.
+  started(record: StoredInvocation, now: number): void {
+    this.#metrics.for(record.functionName).FunctionInvocationCount++;
+    if (this.listenerCount('started')) {
+      this.#emit('started', { requestId: record.requestId, functionName: record.functionName, at: now, attempt: record.attempts });
+    }
+  }
+
+  settled(after: StoredInvocation, s: Settlement, throttled: boolean): void {
+    const counters = this.#metrics.for(after.functionName);
+    if (throttled) counters.FunctionThrottledCount++;
+    const at = s.events[0]?.at ?? this.clock.now();
+    const base = { requestId: after.requestId, functionName: after.functionName, at, attempt: after.attempts };
+    switch (s.status) {
+      case 'Succeeded':
+        counters.FunctionSucceededCount++;
+        if (this.listenerCount('succeeded')) this.#emit('succeeded', { ...base, result: after.result ?? null });
+        return;
+      case 'Retrying':
+        counters.FunctionRetryCount++;
+        if (this.listenerCount('retrying')) {
+          this.#emit('retrying', { ...base, retryAt: s.dueAt!, error: s.error ?? after.error!, condition: throttled ? 'FunctionResourceExhausted' : 'UnhandledInvocationError' });
+        }
+        return;
+      case 'Failed':
+        counters.FunctionFailedCount++;
+        this.#emit('failed', { ...base, error: s.error ?? after.error!, condition: s.condition ?? 'UnhandledInvocationError' });
+        return;
+      case 'Expired':
+        counters.FunctionAsyncEventExpiredDropped++;
+        this.#emit('expired', { ...base, error: s.error ?? after.error!, condition: 'AsyncEventExpiredDropped' });
+        return;
+      case 'Stopped':
+        counters.FunctionStoppedCount++;
+        this.#emit('stopped', base);
+        return;
+      default:
+        return;
+    }
+  }
+
+  delivered(
+    record: StoredInvocation,
+    target: 'onSuccess' | 'onFailure',
+    deliveryAttempt: number,
+    at: number,
+    failure: { error: { errorType: string; errorMessage: string }; willRetry: boolean } | undefined,
+  ): void {
+    const counters = this.#metrics.for(record.functionName);
+    const base = { requestId: record.requestId, functionName: record.functionName, at, attempt: record.attempts, target, deliveryAttempt };
+    if (!failure) {
+      counters.FunctionDestinationSucceed++;
+      this.#emit('destination:succeeded', base);
+      return;
+    }
+    if (!failure.willRetry) counters.FunctionDestinationErrors++;
+    this.#emit('destination:failed', { ...base, ...failure });
+  }
+
+  async enqueueForDestination(functionName: string, payload: JsonValue, source: StoredInvocation): Promise<void> {
+    const result = await this.#enqueue(
+      functionName,
+      payload,
+      0,
+      `dst_${source.requestId}`,
+      source.hops + 1,
+      `destination of ${source.functionName} ${source.requestId}`,
+    ).catch((error: unknown) => {
+      // A redelivery after a crash finds the first one: that is success, not a conflict.
+      if (error instanceof IdempotencyConflictError) return { requestId: error.requestId };
+      throw error;
+    });
+    void result;
+  }
+
+  reportError(error: unknown, during: string): void {
+    if (this.listenerCount('error')) this.#emit('error', { error, during });
+    else process.emitWarning(`async-invoker: ${during} failed: ${(error as Error)?.message ?? String(error)}`);
+  }
+
+  /** Emits without letting a throwing listener break the lifecycle: it is reported instead. */
+  #emit<K extends keyof InvokerEvents>(name: K, payload: Parameters<InvokerEvents[K]>[0]): void {
+    const listeners = this.listeners(name) as ((p: typeof payload) => void)[];
+    for (const listener of listeners) {
+      try {
+        listener(payload);
+      } catch (error) {
+        if (name === 'error') process.emitWarning(`async-invoker: an 'error' listener threw: ${(error as Error)?.message}`);
+        else this.reportError(error, `listener:${String(name)}`);
+      }
+    }
+  }
+
+  #function(name: string): RegisteredFunction {
+    const fn = this.#functions.get(name);
+    if (!fn) throw new UnknownFunctionError(String(name), [...this.#functions.keys()]);
+    return fn;
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw new InvokerClosedError(operation);
+  }
+}
+
+function toPublicRecord(stored: StoredInvocation): InvocationRecord {
+  const { dueAt: _d, leaseToken: _l, throttles: _t, hops: _h, delivery: _dl, ...record } = stored as StoredInvocation & { payloadKey?: string };
+  delete (record as { payloadKey?: string }).payloadKey;
+  return record;
+}
+
+/** Creates an invoker. See the README for every option. */
+export function createInvoker(options: InvokerOptions): Invoker {
+  return new AsyncInvoker(options);
+}

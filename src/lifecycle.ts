@@ -1,0 +1,20 @@
+/** What the worker tells the invoker: transitions to emit and count, and errors to report. */
+import type { Settlement, StoredInvocation } from './stores/contract.js';
+import type { InvocationError, JsonValue } from './types.js';
+
+export interface Lifecycle {
+  started(record: StoredInvocation, now: number): void;
+  /** A settlement was written; `after` is the record as it now is. */
+  settled(after: StoredInvocation, settlement: Settlement, throttled: boolean): void;
+  delivered(
+    record: StoredInvocation,
+    target: 'onSuccess' | 'onFailure',
+    deliveryAttempt: number,
+    at: number,
+    failure: { error: InvocationError; willRetry: boolean } | undefined,
+  ): void;
+  /** Invokes `functionName` asynchronously for a `{ function }` destination of `source`. */
+  enqueueForDestination(functionName: string, payload: JsonValue, source: StoredInvocation): Promise<void>;
+  readonly maxHops: number;
+  reportError(error: unknown, during: string): void;
+}

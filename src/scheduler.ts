@@ -1,0 +1,58 @@
+/**
+ * When the worker should look for work: one timer per invoker, armed for the earliest known
+ * due time, plus an immediate wake-up for new due work. No timer per invocation, no polling.
+ */
+import type { Clock, TimerHandle } from './clock.js';
+
+export class Scheduler {
+  readonly #clock: Clock;
+  readonly #onWake: () => void;
+  #timer: TimerHandle | undefined;
+  #timerAt = Infinity;
+  #wakeQueued = false;
+  #stopped = false;
+
+  constructor(clock: Clock, onWake: () => void) {
+    this.#clock = clock;
+    this.#onWake = onWake;
+  }
+
+  /** Wake at `at` (epoch ms) unless an earlier wake-up is already armed. */
+  wakeAt(at: number): void {
+    if (this.#stopped || at >= this.#timerAt) return;
+    const delay = at - this.#clock.now();
+    if (delay <= 0) {
+      this.wakeNow();
+      return;
+    }
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.wakeNow();
+    }, delay);
+  }
+
+  /** Wake on the next turn of the event loop (coalesced). */
+  wakeNow(): void {
+    if (this.#wakeQueued || this.#stopped) return;
+    this.#wakeQueued = true;
+    setImmediate(() => {
+      this.#wakeQueued = false;
+      if (!this.#stopped) this.#onWake();
+    });
+  }
+
+  /** The armed wake-up time, or Infinity. */
+  get armedAt(): number {
+    return this.#timerAt;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * Turns what happened to an attempt into the store write (a Settlement) and classifies errors
+ * per the DESIGN's table. No I/O here.
+ */
+import {
+  FunctionTimeoutError,
+  HandledInvocationError,
+  NonRetryableError,
+  ThrottledError,
+  toInvocationError,
+} from './errors.js';
+import type { AttemptOutcome as PolicyOutcome, Decision } from './policy.js';
+import type { RegisteredFunction } from './registry.js';
+import type { DeliveryState, Settlement, StoredInvocation } from './stores/contract.js';
+import type { Condition, InvocationError, InvocationStatus, JsonValue } from './types.js';
+
+export interface ClassifiedError {
+  readonly error: InvocationError;
+  readonly outcome: PolicyOutcome;
+}
+
+/** The DESIGN's error table. */
+export function classifyError(thrown: unknown): ClassifiedError {
+  const error = toInvocationError(thrown);
+  if (thrown instanceof NonRetryableError) {
+    return { error, outcome: { kind: 'error', condition: 'HandledInvocationError', retryable: false } };
+  }
+  if (thrown instanceof HandledInvocationError) {
+    return { error, outcome: { kind: 'error', condition: 'HandledInvocationError', retryable: true } };
+  }
+  if (thrown instanceof ThrottledError) return { error, outcome: { kind: 'throttled' } };
+  if (thrown instanceof FunctionTimeoutError) {
+    return { error: { errorType: 'FunctionTimeout', errorMessage: error.errorMessage }, outcome: unhandled };
+  }
+  return { error, outcome: unhandled };
+}
+
+const unhandled: PolicyOutcome = { kind: 'error', condition: 'UnhandledInvocationError', retryable: true };
+
+/** An attempt whose worker vanished (its lease expired) or was shut down. */
+export function lostAttemptError(errorType: 'WorkerLost' | 'WorkerShutdown', attempt: number): ClassifiedError {
+  return {
+    error: {
+      errorType,
+      errorMessage:
+        errorType === 'WorkerLost'
+          ? `attempt ${attempt} lost: its worker stopped renewing the lease`
+          : `attempt ${attempt} interrupted: the invoker was closed`,
+    },
+    outcome: unhandled,
+  };
+}
+
+function pendingDelivery(target: 'onSuccess' | 'onFailure', now: number): DeliveryState {
+  return { target, status: 'Pending', attempts: 0, since: now };
+}
+
+/** A final settlement; keeps the lease when a delivery is owed so this worker can deliver at once. */
+function finalSettlement(
+  record: StoredInvocation,
+  leaseToken: string,
+  fn: RegisteredFunction | undefined,
+  now: number,
+  leaseMs: number,
+  fields: { status: InvocationStatus; condition: Condition; detail?: string; result?: JsonValue; error?: InvocationError },
+): Settlement {
+  const target = fields.status === 'Succeeded' ? 'onSuccess' : 'onFailure';
+  // An unregistered function (a producer stopping it) owes a delivery; the worker that runs it decides.
+  const owes = fn ? fn[target] !== undefined : target === 'onFailure';
+  const event =
+    fields.detail === undefined
+      ? { at: now, status: fields.status, attempt: record.attempts }
+      : { at: now, status: fields.status, attempt: record.attempts, detail: fields.detail };
+  return {
+    requestId: record.requestId,
+    leaseToken,
+    status: fields.status,
+    events: [event],
+    endedAt: now,
+    condition: fields.condition,
+    ...(fields.result !== undefined ? { result: fields.result } : {}),
+    ...(fields.error !== undefined ? { error: fields.error } : {}),
+    ...(owes
+      ? { dueAt: now + leaseMs, keepLease: true, delivery: pendingDelivery(target, now) }
+      : { dueAt: null }),
+  };
+}
+
+export function succeeded(record: StoredInvocation, leaseToken: string, fn: RegisteredFunction, value: JsonValue, now: number, leaseMs: number): Settlement {
+  return { ...finalSettlement(record, leaseToken, fn, now, leaseMs, { status: 'Succeeded', condition: '', result: value }), error: null };
+}
+
+export function failed(
+  record: StoredInvocation,
+  leaseToken: string,
+  fn: RegisteredFunction,
+  classified: ClassifiedError,
+  decision: Decision,
+  throttles: number,
+  now: number,
+  leaseMs: number,
+): Settlement {
+  const { error } = classified;
+  const detail = `${error.errorType}: ${error.errorMessage}`;
+  if (decision.action === 'retry') {
+    return {
+      requestId: record.requestId,
+      leaseToken,
+      status: 'Retrying',
+      events: [{ at: now, status: 'Retrying', attempt: record.attempts, detail }],
+      dueAt: decision.retryAt,
+      scheduledAt: decision.retryAt,
+      error,
+      throttles,
+    };
+  }
+  return {
+    ...finalSettlement(record, leaseToken, fn, now, leaseMs, { status: 'Failed', condition: decision.condition, detail, error }),
+    throttles,
+  };
+}
+
+export function expired(record: StoredInvocation, leaseToken: string, fn: RegisteredFunction, now: number, leaseMs: number): Settlement {
+  const ageSeconds = Math.round((now - record.createdAt) / 1000);
+  const error = {
+    errorType: 'AsyncEventExpiredDropped',
+    errorMessage: `event age ${ageSeconds}s exceeded maxAsyncEventAgeInSeconds (${fn.config.maxAsyncEventAgeInSeconds}); dropped without running`,
+  };
+  return finalSettlement(record, leaseToken, fn, now, leaseMs, {
+    status: 'Expired',
+    condition: 'AsyncEventExpiredDropped',
+    detail: error.errorMessage,
+    error,
+  });
+}
+
+export function stopped(record: StoredInvocation, leaseToken: string, fn: RegisteredFunction | undefined, now: number, leaseMs: number): Settlement {
+  return finalSettlement(record, leaseToken, fn, now, leaseMs, {
+    status: 'Stopped',
+    condition: 'Stopped',
+    detail: 'stopped while running; ctx.signal aborted',
+    error: { errorType: 'Stopped', errorMessage: 'stopped by stopInvocation while running' },
+  });
+}
+
+/** The record as it is after `settlement` was written (for building its destination record). */
+export function afterSettlement(record: StoredInvocation, s: Settlement): StoredInvocation {
+  const { error: _previous, ...rest } = record;
+  return {
+    ...(s.error === null ? rest : record),
+    status: s.status,
+    ...(s.endedAt !== undefined ? { endedAt: s.endedAt } : {}),
+    ...(s.result !== undefined ? { result: s.result } : {}),
+    ...(s.error ? { error: s.error } : {}),
+    ...(s.condition !== undefined ? { condition: s.condition } : {}),
+    ...(s.delivery ? { delivery: s.delivery } : {}),
+  };
+}

@@ -1,0 +1,275 @@
+/**
+ * The store contract. A store is the only shared state: every process pointed at the same
+ * store sees the same invocations. Every store passes `test/stores/conformance.ts`.
+ *
+ * Time: stores never read a clock. Every operation receives `now` (epoch ms) from the
+ * invoker's clock, so a fake clock drives every store in tests, and processes that share a
+ * store must keep their clocks in sync (NTP) to within a small part of `leaseSeconds`.
+ *
+ * The work index: each invocation has at most one `dueAt`, the time the store should next
+ * hand it to a worker. It means "run" for `Enqueued`/`Retrying`, "lease expires" for
+ * `Running`/`Stopping`, and "deliver to a destination" for a final status with a pending
+ * delivery. `claim` takes whatever is due, ordered by `dueAt`, and leases it.
+ */
+import type {
+  Condition,
+  InvocationError,
+  InvocationEvent,
+  InvocationRecord,
+  InvocationStatus,
+  JsonValue,
+} from '../types.js';
+
+/** A destination delivery owed by a finished invocation. */
+export interface DeliveryState {
+  readonly target: 'onSuccess' | 'onFailure';
+  readonly status: 'Pending' | 'Succeeded' | 'Failed';
+  /** Delivery attempts made so far. */
+  readonly attempts: number;
+  /** When the first attempt became due (the 30-minute retry window starts here). */
+  readonly since: number;
+}
+
+/** What a store keeps per invocation: the public record plus the fields the runtime needs. */
+export interface StoredInvocation extends InvocationRecord {
+  /** When to hand this invocation to a worker next; undefined = nothing to do. */
+  readonly dueAt?: number;
+  /** The fencing token of the live lease; undefined = not leased. */
+  readonly leaseToken?: string;
+  /** Throttled attempts (they do not consume retry attempts). */
+  readonly throttles: number;
+  /** Destination hops that led to this invocation (0 for a direct call). */
+  readonly hops: number;
+  readonly delivery?: DeliveryState;
+}
+
+export interface NewInvocation {
+  readonly requestId: string;
+  readonly functionName: string;
+  readonly payload: JsonValue;
+  readonly createdAt: number;
+  readonly scheduledAt: number;
+  readonly invocationId?: string;
+  /**
+   * Canonical JSON of the payload (sorted keys), present when `invocationId` is: a repeat with
+   * an equal key is a duplicate, with another key a conflict.
+   */
+  readonly payloadKey?: string;
+  readonly hops: number;
+  /** Appended as the first event (status `Enqueued`, attempt 0). */
+  readonly detail?: string;
+}
+
+export type EnqueueOutcome = 'created' | 'duplicate' | 'conflict';
+export interface EnqueueResult {
+  /** The new request id, or on `duplicate`/`conflict` the one the first call got. */
+  readonly requestId: string;
+  readonly outcome: EnqueueOutcome;
+}
+
+export interface ClaimSlot {
+  readonly functionName: string;
+  /** At most this many invocations of the function in this claim. */
+  readonly limit: number;
+  /** Due `Enqueued`/`Retrying` invocations older than this are returned as kind `expire`. */
+  readonly maxEventAgeMs: number;
+}
+
+export interface ClaimRequest {
+  readonly now: number;
+  readonly leaseMs: number;
+  /** At most this many in total over all slots. */
+  readonly limit: number;
+  readonly slots: readonly ClaimSlot[];
+}
+
+/**
+ * - `run`: was `Enqueued`/`Retrying`; now `Running`, `attempts` + 1, `startedAt` set on the first
+ *   attempt, a `Running` event appended.
+ * - `expire`: was due but older than the slot's max event age; leased, otherwise unchanged.
+ * - `recover`: was `Running`/`Stopping` with an expired lease (its worker is gone); re-leased,
+ *   otherwise unchanged (the worker settles the lost attempt).
+ * - `deliver`: a final invocation with a pending delivery; leased, otherwise unchanged.
+ */
+export type ClaimKind = 'run' | 'expire' | 'recover' | 'deliver';
+
+export interface Claimed {
+  readonly kind: ClaimKind;
+  readonly leaseToken: string;
+  /** The invocation after the claim. */
+  readonly record: StoredInvocation;
+}
+
+export interface ClaimResult {
+  readonly items: Claimed[];
+  /** Earliest `dueAt` left among the slots' functions after this claim, if any. */
+  readonly nextDueAt: number | undefined;
+}
+
+/** A fenced update by the lease holder. Fields left undefined are unchanged. */
+export interface Settlement {
+  readonly requestId: string;
+  readonly leaseToken: string;
+  readonly status: InvocationStatus;
+  /** Appended in order. */
+  readonly events: readonly InvocationEvent[];
+  /** Next `dueAt`; `null` = nothing more to do. With `keepLease`, the lease expiry. */
+  readonly dueAt: number | null;
+  /** Keep the lease (the worker continues, e.g. delivers the outcome itself). */
+  readonly keepLease?: boolean;
+  readonly scheduledAt?: number;
+  readonly endedAt?: number;
+  readonly result?: JsonValue;
+  /** `null` clears it (a success after failed attempts). */
+  readonly error?: InvocationError | null;
+  readonly condition?: Condition;
+  readonly throttles?: number;
+  /** `null` clears it. */
+  readonly delivery?: DeliveryState | null;
+}
+
+/**
+ * - `ok`: written.
+ * - `stale`: the lease token no longer matches (the lease expired and someone else has it, or
+ *   the record is gone); nothing written.
+ * - `stopping`: the record is `Stopping` and the settlement would not end it (`Retrying`);
+ *   nothing written: settle it as `Stopped` instead.
+ */
+export type SettleOutcome = 'ok' | 'stale' | 'stopping';
+
+export interface Lease {
+  readonly requestId: string;
+  readonly leaseToken: string;
+}
+
+export interface HeartbeatRequest {
+  readonly now: number;
+  readonly leaseMs: number;
+  readonly leases: readonly Lease[];
+}
+
+export interface HeartbeatResult {
+  /** Leases this worker no longer holds: stop working on them, do not settle. */
+  readonly lost: string[];
+  /** Still held, and a stop was requested. */
+  readonly stopping: string[];
+}
+
+export interface StopRequest {
+  readonly requestId: string;
+  readonly now: number;
+  /**
+   * When an `Enqueued`/`Retrying` invocation is stopped directly, owe an onFailure delivery
+   * (`dueAt = now`) because its function has an onFailure destination.
+   */
+  readonly deliverOnFailure: boolean;
+}
+
+/**
+ * - `stopped`: was `Enqueued`/`Retrying`; now `Stopped` (endedAt, error `Stopped`, event).
+ * - `stopping`: was `Running` (now `Stopping`, event appended) or already `Stopping`.
+ * - `final`: already finished; unchanged.
+ * - `notFound`.
+ */
+export interface StopResult {
+  readonly outcome: 'stopped' | 'stopping' | 'final' | 'notFound';
+  readonly record?: StoredInvocation;
+}
+
+export interface ListQuery {
+  readonly functionName?: string;
+  readonly statuses?: readonly InvocationStatus[];
+  /** createdAt >= since */
+  readonly since?: number;
+  /** createdAt < until */
+  readonly until?: number;
+  readonly limit: number;
+  readonly cursor?: string;
+}
+
+export interface ListPage {
+  /** Newest first: ordered by createdAt descending, then requestId descending. */
+  readonly items: StoredInvocation[];
+  readonly nextCursor?: string;
+}
+
+export interface QueueStats {
+  /** Invocations waiting to run (`Enqueued`/`Retrying`), by function. */
+  readonly pending: Record<string, number>;
+  /** Invocations leased for running (`Running`/`Stopping`), by function. */
+  readonly running: Record<string, number>;
+  /** createdAt of the oldest pending invocation, by function. */
+  readonly oldestPendingAt: Record<string, number>;
+}
+
+/** Retention of finished invocations (and their idempotency ids). */
+export interface RetentionOptions {
+  /**
+   * Finished invocations older than this (by endedAt) are pruned.
+   * @default 604800 (7 days)
+   */
+  readonly maxAgeSeconds?: number;
+  /**
+   * At most this many finished invocations are kept; the oldest go first.
+   * @default 100000
+   */
+  readonly maxCount?: number;
+}
+
+export const RETENTION_DEFAULTS = { maxAgeSeconds: 604_800, maxCount: 100_000 } as const;
+
+/** What a store tells the invokers sharing it, in this process and (where it can) in others. */
+export type StoreSignal =
+  /** Work of `functionName` became due at `at` (new, retried, or delivery owed). */
+  | { readonly type: 'due'; readonly functionName: string; readonly at: number }
+  /** A stop was requested for a running invocation. */
+  | { readonly type: 'stop'; readonly requestId: string };
+
+export interface Store {
+  /** Short name for messages and benchmarks: `memory`, `sqlite`, `redis`, `postgres`. */
+  readonly name: string;
+
+  /**
+   * Records new invocations: `Enqueued`, attempts 0, `dueAt = scheduledAt`, one `Enqueued` event.
+   * Resolves only once they are durable (as the store defines it). Idempotent on
+   * `(functionName, invocationId)`, also under concurrent calls: exactly one wins `created`.
+   * Emits a `due` signal.
+   */
+  enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]>;
+
+  /**
+   * Atomically takes due work (`dueAt <= now`) of the slots' functions, oldest `dueAt` first,
+   * at most `limit` per slot, and leases each (`leaseToken` new, `dueAt = now + leaseMs`). No
+   * two concurrent claims return the same invocation for the same lease.
+   */
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+
+  /** Fenced updates, applied atomically each; results in input order. */
+  settle(items: readonly Settlement[]): Promise<SettleOutcome[]>;
+
+  /** Renews held leases to `now + leaseMs` and reports lost and stop-requested ones. */
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult>;
+
+  /** Stops an invocation or asks its worker to (see StopResult). Emits a `stop` signal. */
+  requestStop(request: StopRequest): Promise<StopResult>;
+
+  get(requestId: string): Promise<StoredInvocation | undefined>;
+
+  /** Filtered, cursor-paginated listing from an index. New work never shifts later pages. */
+  list(query: ListQuery): Promise<ListPage>;
+
+  /** Counts for metrics, for the given functions (all when omitted). */
+  stats(functionNames?: readonly string[]): Promise<QueueStats>;
+
+  /**
+   * Removes finished invocations past retention (no pending delivery) and returns how many.
+   * Stores also prune on their own as they go; this forces a pass.
+   */
+  prune(now: number): Promise<number>;
+
+  /** Listens for signals; returns the unsubscribe function. */
+  subscribe(listener: (signal: StoreSignal) => void): () => void;
+
+  /** Releases what the store opened. Idempotent. A client passed in by the user stays open. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,375 @@
+/**
+ * The in-memory store: for unit tests and for single-process apps that can lose pending work
+ * on exit. Values are kept by reference (payloads are not copied), so do not mutate a payload
+ * after passing it to invokeAsync.
+ */
+import { nanoid } from 'nanoid';
+import { MinHeap } from './min-heap.js';
+import { decodeCursor, encodeCursor, listsBefore } from './cursor.js';
+import {
+  applyClaim,
+  applySettlement,
+  applyStop,
+  claimKindOf,
+  copyRecord,
+  createRecord,
+  isPrunable,
+  type MutableInvocation,
+} from './record-rules.js';
+import {
+  RETENTION_DEFAULTS,
+  type Claimed,
+  type ClaimRequest,
+  type ClaimResult,
+  type EnqueueResult,
+  type HeartbeatRequest,
+  type HeartbeatResult,
+  type ListPage,
+  type ListQuery,
+  type NewInvocation,
+  type QueueStats,
+  type RetentionOptions,
+  type SettleOutcome,
+  type Settlement,
+  type StopRequest,
+  type StopResult,
+  type Store,
+  type StoreSignal,
+  type StoredInvocation,
+} from './contract.js';
+
+export interface MemoryStoreOptions {
+  /** How long and how many finished invocations are kept. */
+  readonly retention?: RetentionOptions;
+}
+
+interface Entry extends MutableInvocation {
+  payloadKey?: string;
+  /** Bumped whenever dueAt changes, so stale heap entries can be recognised. */
+  version: number;
+}
+
+interface DueEntry {
+  at: number;
+  seq: number;
+  entry: Entry;
+  version: number;
+}
+
+interface FunctionIndex {
+  readonly due: MinHeap<DueEntry>;
+  /** Leased invocations of this function. */
+  readonly leased: Map<string, Entry>;
+  /** A lower bound on the earliest lease expiry in `leased`; rescanned only once reached. */
+  minLeaseAt: number;
+}
+
+export function memoryStore(options: MemoryStoreOptions = {}): Store {
+  return new MemoryStore(options);
+}
+
+class MemoryStore implements Store {
+  readonly name = 'memory';
+  readonly #records = new Map<string, Entry>();
+  readonly #idempotency = new Map<string, string>();
+  readonly #functions = new Map<string, FunctionIndex>();
+  readonly #listeners = new Set<(signal: StoreSignal) => void>();
+  /** Finished invocations in the order they finished: retention pops from the front. */
+  #finished: { requestId: string; endedAt: number }[] = [];
+  #finishedHead = 0;
+  #seq = 0;
+  readonly #maxAgeMs: number;
+  readonly #maxCount: number;
+
+  constructor(options: MemoryStoreOptions) {
+    this.#maxAgeMs = (options.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000;
+    this.#maxCount = options.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
+  }
+
+  enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
+    const results: EnqueueResult[] = [];
+    for (const item of items) {
+      if (item.invocationId !== undefined) {
+        const key = `${item.functionName}\u0000${item.invocationId}`;
+        const existingId = this.#idempotency.get(key);
+        const existing = existingId === undefined ? undefined : this.#records.get(existingId);
+        if (existing) {
+          results.push({
+            requestId: existing.requestId,
+            outcome: existing.payloadKey === item.payloadKey ? 'duplicate' : 'conflict',
+          });
+          continue;
+        }
+        this.#idempotency.set(key, item.requestId);
+      }
+      const entry = createRecord(item) as Entry;
+      entry.version = 0;
+      if (item.payloadKey !== undefined) entry.payloadKey = item.payloadKey;
+      this.#records.set(entry.requestId, entry);
+      this.#index(entry);
+      results.push({ requestId: entry.requestId, outcome: 'created' });
+      this.#emitDue(entry);
+    }
+    return Promise.resolve(results);
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimResult> {
+    const { now, leaseMs } = request;
+    const items: Claimed[] = [];
+    let nextDueAt: number | undefined;
+    for (const requested of request.slots) {
+      const fn = this.#functions.get(requested.functionName);
+      if (!fn) continue;
+      const slot = { ...requested, limit: Math.min(requested.limit, request.limit - items.length) };
+      let taken = 0;
+      if (now >= fn.minLeaseAt) taken += this.#reclaimExpired(fn, slot, now, leaseMs, items);
+      const { due } = fn;
+      while (taken < slot.limit) {
+        const top = due.peek();
+        if (!top || top.at > now) break;
+        due.pop();
+        const entry = top.entry;
+        if (top.version !== entry.version || entry.leaseToken !== undefined) continue;
+        const kind = claimKindOf(entry, now, slot);
+        if (!kind) continue;
+        const token = nanoid();
+        applyClaim(entry, kind, now, leaseMs, token);
+        this.#index(entry);
+        items.push({ kind, leaseToken: token, record: entry });
+        taken++;
+      }
+      const next = this.#peekValid(due);
+      const candidate = Math.min(next ?? Infinity, fn.leased.size ? fn.minLeaseAt : Infinity);
+      if (candidate !== Infinity && (nextDueAt === undefined || candidate < nextDueAt)) nextDueAt = candidate;
+    }
+    this.#pruneByAge(now);
+    return Promise.resolve({ items, nextDueAt });
+  }
+
+  settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
+    const outcomes: SettleOutcome[] = [];
+    for (const s of items) {
+      const entry = this.#records.get(s.requestId);
+      const outcome = applySettlement(entry, s);
+      outcomes.push(outcome);
+      if (outcome !== 'ok' || !entry) continue;
+      entry.version++;
+      this.#index(entry);
+      if (entry.leaseToken === undefined && entry.dueAt !== undefined) this.#emitDue(entry);
+      if (isPrunable(entry)) this.#finish(entry);
+    }
+    return Promise.resolve(outcomes);
+  }
+
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
+    const lost: string[] = [];
+    const stopping: string[] = [];
+    for (const lease of request.leases) {
+      const entry = this.#records.get(lease.requestId);
+      if (!entry || entry.leaseToken !== lease.leaseToken) {
+        lost.push(lease.requestId);
+        continue;
+      }
+      entry.dueAt = request.now + request.leaseMs;
+      entry.version++;
+      if (entry.status === 'Stopping') stopping.push(lease.requestId);
+    }
+    return Promise.resolve({ lost, stopping });
+  }
+
+  requestStop(request: StopRequest): Promise<StopResult> {
+    const entry = this.#records.get(request.requestId);
+    const outcome = applyStop(entry, request);
+    if (entry && (outcome === 'stopped' || outcome === 'stopping')) {
+      entry.version++;
+      this.#index(entry);
+      if (outcome === 'stopping') this.#emit({ type: 'stop', requestId: entry.requestId });
+      else if (entry.dueAt !== undefined) this.#emitDue(entry);
+      if (isPrunable(entry)) this.#finish(entry);
+    }
+    return Promise.resolve(entry ? { outcome, record: copyRecord(entry) } : { outcome });
+  }
+
+  get(requestId: string): Promise<StoredInvocation | undefined> {
+    const entry = this.#records.get(requestId);
+    return Promise.resolve(entry ? publicCopy(entry) : undefined);
+  }
+
+  list(query: ListQuery): Promise<ListPage> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const statuses = query.statuses ? new Set(query.statuses) : undefined;
+    const matches: Entry[] = [];
+    for (const entry of this.#records.values()) {
+      if (query.functionName !== undefined && entry.functionName !== query.functionName) continue;
+      if (statuses && !statuses.has(entry.status)) continue;
+      if (query.since !== undefined && entry.createdAt < query.since) continue;
+      if (query.until !== undefined && entry.createdAt >= query.until) continue;
+      if (after && !listsBefore(after, entry)) continue;
+      matches.push(entry);
+    }
+    matches.sort((a, b) => (listsBefore(a, b) ? -1 : listsBefore(b, a) ? 1 : 0));
+    const page = matches.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return Promise.resolve({
+      items: page.map(publicCopy),
+      ...(matches.length > query.limit && last ? { nextCursor: encodeCursor(last) } : {}),
+    });
+  }
+
+  stats(functionNames?: readonly string[]): Promise<QueueStats> {
+    const wanted = functionNames ? new Set(functionNames) : undefined;
+    const pending: Record<string, number> = {};
+    const running: Record<string, number> = {};
+    const oldestPendingAt: Record<string, number> = {};
+    for (const entry of this.#records.values()) {
+      const name = entry.functionName;
+      if (wanted && !wanted.has(name)) continue;
+      if (entry.status === 'Enqueued' || entry.status === 'Retrying') {
+        pending[name] = (pending[name] ?? 0) + 1;
+        if (oldestPendingAt[name] === undefined || entry.createdAt < oldestPendingAt[name]!) {
+          oldestPendingAt[name] = entry.createdAt;
+        }
+      } else if (entry.status === 'Running' || entry.status === 'Stopping') {
+        running[name] = (running[name] ?? 0) + 1;
+      }
+    }
+    return Promise.resolve({ pending, running, oldestPendingAt });
+  }
+
+  prune(now: number): Promise<number> {
+    return Promise.resolve(this.#pruneByAge(now) + this.#pruneByCount());
+  }
+
+  subscribe(listener: (signal: StoreSignal) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    this.#listeners.clear();
+    return Promise.resolve();
+  }
+
+  #fn(name: string): FunctionIndex {
+    let fn = this.#functions.get(name);
+    if (!fn) {
+      fn = { due: new MinHeap(), leased: new Map(), minLeaseAt: Infinity };
+      this.#functions.set(name, fn);
+    }
+    return fn;
+  }
+
+  /** Puts the entry where its state says: leased, due, or nowhere. */
+  #index(entry: Entry): void {
+    const fn = this.#fn(entry.functionName);
+    if (entry.leaseToken !== undefined) {
+      fn.leased.set(entry.requestId, entry);
+      if (entry.dueAt! < fn.minLeaseAt) fn.minLeaseAt = entry.dueAt!;
+      return;
+    }
+    fn.leased.delete(entry.requestId);
+    if (entry.dueAt !== undefined) {
+      fn.due.push({ at: entry.dueAt, seq: this.#seq++, entry, version: entry.version });
+    }
+  }
+
+  #reclaimExpired(fn: FunctionIndex, slot: ClaimRequest['slots'][number], now: number, leaseMs: number, out: Claimed[]): number {
+    let taken = 0;
+    let min = Infinity;
+    const expired: Entry[] = [];
+    for (const entry of fn.leased.values()) {
+      if (entry.dueAt! <= now) expired.push(entry);
+      else if (entry.dueAt! < min) min = entry.dueAt!;
+    }
+    expired.sort((a, b) => a.dueAt! - b.dueAt!);
+    for (const entry of expired) {
+      if (taken >= slot.limit) {
+        min = Math.min(min, entry.dueAt!);
+        continue;
+      }
+      const kind = claimKindOf(entry, now, slot);
+      if (!kind) continue;
+      const token = nanoid();
+      applyClaim(entry, kind, now, leaseMs, token);
+      entry.version++;
+      min = Math.min(min, entry.dueAt!);
+      out.push({ kind, leaseToken: token, record: entry });
+      taken++;
+    }
+    fn.minLeaseAt = min;
+    return taken;
+  }
+
+  #peekValid(due: MinHeap<DueEntry>): number | undefined {
+    for (;;) {
+      const top = due.peek();
+      if (!top) return undefined;
+      if (top.version === top.entry.version && top.entry.leaseToken === undefined && top.entry.dueAt === top.at &&
+          this.#records.get(top.entry.requestId) === top.entry) {
+        return top.at;
+      }
+      due.pop();
+    }
+  }
+
+  #finish(entry: Entry): void {
+    this.#finished.push({ requestId: entry.requestId, endedAt: entry.endedAt ?? 0 });
+    this.#pruneByCount();
+  }
+
+  #finishedCount(): number {
+    return this.#finished.length - this.#finishedHead;
+  }
+
+  #pruneByCount(): number {
+    let removed = 0;
+    while (this.#finishedCount() > this.#maxCount) {
+      removed += this.#removeHead();
+    }
+    this.#compactFinished();
+    return removed;
+  }
+
+  #pruneByAge(now: number): number {
+    let removed = 0;
+    const cutoff = now - this.#maxAgeMs;
+    while (this.#finishedCount() > 0 && this.#finished[this.#finishedHead]!.endedAt < cutoff) {
+      removed += this.#removeHead();
+    }
+    this.#compactFinished();
+    return removed;
+  }
+
+  #removeHead(): number {
+    const { requestId } = this.#finished[this.#finishedHead++]!;
+    const entry = this.#records.get(requestId);
+    if (!entry || !isPrunable(entry)) return 0;
+    this.#records.delete(requestId);
+    if (entry.invocationId !== undefined) {
+      const key = `${entry.functionName}\u0000${entry.invocationId}`;
+      if (this.#idempotency.get(key) === requestId) this.#idempotency.delete(key);
+    }
+    return 1;
+  }
+
+  #compactFinished(): void {
+    if (this.#finishedHead > 1024 && this.#finishedHead * 2 > this.#finished.length) {
+      this.#finished = this.#finished.slice(this.#finishedHead);
+      this.#finishedHead = 0;
+    }
+  }
+
+  #emitDue(entry: Entry): void {
+    if (this.#listeners.size === 0) return;
+    this.#emit({ type: 'due', functionName: entry.functionName, at: entry.dueAt! });
+  }
+
+  #emit(signal: StoreSignal): void {
+    for (const listener of this.#listeners) listener(signal);
+  }
+}
+
+function publicCopy(entry: Entry): StoredInvocation {
+  const { version: _version, payloadKey: _payloadKey, ...rest } = entry;
+  return { ...rest, events: entry.events.slice() };
+}

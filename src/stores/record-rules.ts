@@ -1,0 +1,130 @@
+/**
+ * The contract's state changes as plain functions over a mutable record, for stores that
+ * load, change and write a record (memory, SQLite). Stores that change records inside the
+ * server (Redis Lua, PostgreSQL SQL) implement the same rules there; the conformance suite
+ * checks that they agree.
+ */
+import { isFinalStatus, type InvocationEvent } from '../types.js';
+import type {
+  ClaimKind,
+  ClaimSlot,
+  NewInvocation,
+  SettleOutcome,
+  Settlement,
+  StopRequest,
+  StopResult,
+  StoredInvocation,
+} from './contract.js';
+
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+export type MutableInvocation = Mutable<Omit<StoredInvocation, 'events'>> & { events: InvocationEvent[] };
+
+export function createRecord(item: NewInvocation): MutableInvocation {
+  const event: InvocationEvent =
+    item.detail === undefined
+      ? { at: item.createdAt, status: 'Enqueued', attempt: 0 }
+      : { at: item.createdAt, status: 'Enqueued', attempt: 0, detail: item.detail };
+  const record: MutableInvocation = {
+    requestId: item.requestId,
+    functionName: item.functionName,
+    status: 'Enqueued',
+    payload: item.payload,
+    attempts: 0,
+    createdAt: item.createdAt,
+    scheduledAt: item.scheduledAt,
+    events: [event],
+    dueAt: item.scheduledAt,
+    throttles: 0,
+    hops: item.hops,
+  };
+  if (item.invocationId !== undefined) record.invocationId = item.invocationId;
+  return record;
+}
+
+/** Which kind of claim a due record is, or undefined if it is not claimable. */
+export function claimKindOf(record: StoredInvocation, now: number, slot: ClaimSlot): ClaimKind | undefined {
+  if (record.dueAt === undefined || record.dueAt > now) return undefined;
+  switch (record.status) {
+    case 'Enqueued':
+    case 'Retrying':
+      return now - record.createdAt > slot.maxEventAgeMs ? 'expire' : 'run';
+    case 'Running':
+    case 'Stopping':
+      return 'recover';
+    default:
+      return record.delivery?.status === 'Pending' ? 'deliver' : undefined;
+  }
+}
+
+/** Applies a claim of `kind` to `record`. */
+export function applyClaim(record: MutableInvocation, kind: ClaimKind, now: number, leaseMs: number, token: string): void {
+  record.leaseToken = token;
+  record.dueAt = now + leaseMs;
+  if (kind === 'run') {
+    record.status = 'Running';
+    record.attempts += 1;
+    if (record.startedAt === undefined) record.startedAt = now;
+    record.events.push({ at: now, status: 'Running', attempt: record.attempts });
+  }
+}
+
+/** Applies a fenced settlement; returns the outcome without writing on `stale`/`stopping`. */
+export function applySettlement(record: MutableInvocation | undefined, s: Settlement): SettleOutcome {
+  if (!record || record.leaseToken !== s.leaseToken) return 'stale';
+  if (record.status === 'Stopping' && !isFinalStatus(s.status) && s.status !== 'Stopping') return 'stopping';
+  record.status = s.status;
+  for (const event of s.events) record.events.push(event);
+  if (s.dueAt === null) delete record.dueAt;
+  else record.dueAt = s.dueAt;
+  if (!s.keepLease) delete record.leaseToken;
+  if (s.scheduledAt !== undefined) record.scheduledAt = s.scheduledAt;
+  if (s.endedAt !== undefined) record.endedAt = s.endedAt;
+  if (s.result !== undefined) record.result = s.result;
+  if (s.error === null) delete record.error;
+  else if (s.error !== undefined) record.error = s.error;
+  if (s.condition !== undefined) record.condition = s.condition;
+  if (s.throttles !== undefined) record.throttles = s.throttles;
+  if (s.delivery === null) delete record.delivery;
+  else if (s.delivery !== undefined) record.delivery = s.delivery;
+  return 'ok';
+}
+
+/** Applies a stop request; the caller emits the `stop` signal when the outcome is `stopping`. */
+export function applyStop(record: MutableInvocation | undefined, req: StopRequest): StopResult['outcome'] {
+  if (!record) return 'notFound';
+  switch (record.status) {
+    case 'Enqueued':
+    case 'Retrying':
+      record.status = 'Stopped';
+      record.endedAt = req.now;
+      record.error = { errorType: 'Stopped', errorMessage: 'stopped by stopInvocation before it ran' };
+      record.condition = 'Stopped';
+      record.events.push({ at: req.now, status: 'Stopped', attempt: record.attempts, detail: 'stopInvocation' });
+      delete record.leaseToken;
+      if (req.deliverOnFailure) {
+        record.dueAt = req.now;
+        record.delivery = { target: 'onFailure', status: 'Pending', attempts: 0, since: req.now };
+      } else {
+        delete record.dueAt;
+      }
+      return 'stopped';
+    case 'Running':
+      record.status = 'Stopping';
+      record.events.push({ at: req.now, status: 'Stopping', attempt: record.attempts, detail: 'stopInvocation' });
+      return 'stopping';
+    case 'Stopping':
+      return 'stopping';
+    default:
+      return 'final';
+  }
+}
+
+/** True when retention may remove the record (finished, nothing owed). */
+export function isPrunable(record: StoredInvocation): boolean {
+  return isFinalStatus(record.status) && record.delivery?.status !== 'Pending' && record.leaseToken === undefined;
+}
+
+/** Deep copy for handing records out of a store that keeps live objects. */
+export function copyRecord(record: StoredInvocation): StoredInvocation {
+  return { ...record, events: record.events.slice() };
+}

@@ -1,0 +1,2 @@
+/** Helpers for users' own tests: `import { fakeClock } from 'async-invoker/testing'`. */
+export { fakeClock, type FakeClock } from './fake-clock.js';

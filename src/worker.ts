@@ -1,0 +1,329 @@
+/**
+ * The claim → run → settle loop. It claims only what it has free slots for, runs each claimed
+ * batch as one p-queue task, renews leases of what runs, and writes outcomes in batches.
+ */
+import PQueue from 'p-queue';
+import { Attempt, type AttemptOutcome } from './attempt.js';
+import { Batcher } from './batcher.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { Deadlines } from './deadlines.js';
+import { Deliveries } from './delivery.js';
+import { FunctionTimeoutError } from './errors.js';
+import type { Lifecycle } from './lifecycle.js';
+import { decide } from './policy.js';
+import type { RegisteredFunction } from './registry.js';
+import { Scheduler } from './scheduler.js';
+import * as settle from './settlements.js';
+import type { Claimed, ClaimSlot, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from './stores/contract.js';
+
+export interface WorkerOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly functions: ReadonlyMap<string, RegisteredFunction>;
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly claimBatchSize: number;
+  readonly lifecycle: Lifecycle;
+}
+
+interface Held {
+  readonly leaseToken: string;
+  /** Called when the lease is gone (another worker has it). */
+  readonly onLost: () => void;
+  /** Called when a stop was requested. */
+  readonly onStop?: () => void;
+}
+
+export class Worker {
+  readonly #o: WorkerOptions;
+  readonly #scheduler: Scheduler;
+  readonly #deadlines: Deadlines;
+  readonly #queue: PQueue;
+  readonly #settler: Batcher<Settlement, SettleOutcome>;
+  readonly #deliveries: Deliveries;
+  /** Leases this worker holds, by requestId: renewed by the heartbeat. */
+  readonly #held = new Map<string, Held>();
+  readonly #fnInFlight = new Map<string, number>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #attempts = new Set<Attempt>();
+  #inFlight = 0;
+  #claiming = false;
+  /** The last claim was full: more is probably due. */
+  #backlog = true;
+  /** Bumped by every due signal, to notice one that arrived during a claim. */
+  #signals = 0;
+  #heartbeat: TimerHandle | undefined;
+  #slotRotation = 0;
+  #closing = false;
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.#o = options;
+    this.#scheduler = new Scheduler(options.clock, () => void this.#pump());
+    this.#deadlines = new Deadlines(options.clock);
+    this.#queue = new PQueue({ concurrency: Math.max(1, options.concurrency) });
+    this.#settler = new Batcher((items) => options.store.settle(items));
+    this.#deliveries = new Deliveries({
+      lifecycle: options.lifecycle,
+      clock: options.clock,
+      settle: (s) => this.#settler.add(s),
+    });
+  }
+
+  start(): void {
+    this.#unsubscribe = this.#o.store.subscribe((signal) => this.#onSignal(signal));
+    this.#scheduler.wakeNow();
+  }
+
+  /** Something may be due now (a function was registered, work was enqueued here). */
+  poke(): void {
+    this.#signals++;
+    this.#backlog = true;
+    this.#scheduler.wakeNow();
+  }
+
+  get idle(): boolean {
+    return !this.#claiming && this.#inFlight === 0 && this.#background.size === 0 && this.#settler.pending === 0 && !this.#backlog;
+  }
+
+  /** Stops claiming, waits for running handlers (interrupting them after `graceMs`), then for writes. */
+  async close(graceMs: number | undefined): Promise<void> {
+    this.#closing = true;
+    this.#scheduler.stop();
+    this.#unsubscribe?.();
+    let grace: TimerHandle | undefined;
+    if (graceMs !== undefined) {
+      grace = this.#o.clock.setTimeout(() => {
+        for (const attempt of this.#attempts) attempt.interrupt('shutdown', new Error('invoker closed'));
+      }, graceMs);
+    }
+    await this.#queue.onIdle();
+    if (grace !== undefined) this.#o.clock.clearTimeout(grace);
+    while (this.#background.size) await Promise.allSettled([...this.#background]);
+    this.#deliveries.abort();
+    this.#deadlines.stop();
+    if (this.#heartbeat !== undefined) this.#o.clock.clearTimeout(this.#heartbeat);
+  }
+
+  #onSignal(signal: StoreSignal): void {
+    if (signal.type === 'stop') {
+      this.#held.get(signal.requestId)?.onStop?.();
+      return;
+    }
+    if (!this.#o.functions.has(signal.functionName)) return;
+    if (signal.at <= this.#o.clock.now()) {
+      this.#signals++;
+      this.#backlog = true;
+      this.#scheduler.wakeNow();
+    } else {
+      this.#scheduler.wakeAt(signal.at);
+    }
+  }
+
+  #slots(): { slots: ClaimSlot[]; limit: number } {
+    const free = Math.min(this.#o.concurrency - this.#inFlight, this.#o.claimBatchSize);
+    const slots: ClaimSlot[] = [];
+    if (free <= 0) return { slots, limit: 0 };
+    for (const fn of this.#o.functions.values()) {
+      const fnFree = fn.concurrency === undefined ? free : Math.min(free, fn.concurrency - (this.#fnInFlight.get(fn.name) ?? 0));
+      if (fnFree > 0) slots.push({ functionName: fn.name, limit: fnFree, maxEventAgeMs: fn.maxEventAgeMs });
+    }
+    // Rotate so one busy function cannot starve the others of a partly free worker.
+    if (slots.length > 1) {
+      const k = this.#slotRotation++ % slots.length;
+      slots.push(...slots.splice(0, k));
+    }
+    return { slots, limit: free };
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#claiming || this.#closing) return;
+    const { slots, limit } = this.#slots();
+    if (slots.length === 0) return;
+    this.#claiming = true;
+    const signalsBefore = this.#signals;
+    const now = this.#o.clock.now();
+    let claimed;
+    try {
+      claimed = await this.#o.store.claim({ now, leaseMs: this.#o.leaseMs, limit, slots });
+    } catch (error) {
+      this.#claiming = false;
+      this.#o.lifecycle.reportError(error, 'claim');
+      this.#scheduler.wakeAt(this.#o.clock.now() + 1000);
+      return;
+    }
+    this.#claiming = false;
+    if (this.#closing) return; // leases lapse and another worker takes them: nothing is lost
+    const { items } = claimed;
+    if (items.length) this.#startBatch(items);
+    const full = items.length >= limit || items.length >= slots.reduce((n, s) => n + s.limit, 0);
+    this.#backlog = full || this.#signals !== signalsBefore;
+    if (this.#backlog) {
+      if (this.#o.concurrency - this.#inFlight > 0) this.#scheduler.wakeNow();
+    } else if (claimed.nextDueAt !== undefined) {
+      this.#scheduler.wakeAt(claimed.nextDueAt);
+    }
+  }
+
+  #startBatch(items: Claimed[]): void {
+    this.#inFlight += items.length;
+    void this.#queue.add(() => {
+      const done: Promise<void>[] = [];
+      for (const item of items) done.push(this.#process(item));
+      return Promise.all(done);
+    });
+  }
+
+  #process(item: Claimed): Promise<void> {
+    const fn = this.#o.functions.get(item.record.functionName)!;
+    this.#fnInFlight.set(fn.name, (this.#fnInFlight.get(fn.name) ?? 0) + 1);
+    let work: Promise<void>;
+    switch (item.kind) {
+      case 'run':
+        work = this.#run(item, fn);
+        break;
+      case 'expire':
+        work = this.#settleThen(item, settle.expired(item.record, item.leaseToken, fn, this.#o.clock.now(), this.#o.leaseMs), fn);
+        break;
+      case 'recover':
+        work =
+          item.record.status === 'Stopping'
+            ? this.#settleThen(item, settle.stopped(item.record, item.leaseToken, fn, this.#o.clock.now(), this.#o.leaseMs), fn)
+            : this.#fail(item, fn, settle.lostAttemptError('WorkerLost', item.record.attempts));
+        break;
+      case 'deliver':
+        work = this.#deliveries.deliver(item.record, item.leaseToken, fn, this.#hold(item.record.requestId, item.leaseToken));
+        break;
+    }
+    return work.then(() => this.#release(fn), (error: unknown) => {
+      this.#o.lifecycle.reportError(error, item.kind);
+      this.#release(fn);
+    });
+  }
+
+  #release(fn: RegisteredFunction): void {
+    this.#inFlight--;
+    this.#fnInFlight.set(fn.name, this.#fnInFlight.get(fn.name)! - 1);
+    if (this.#backlog && !this.#closing) this.#scheduler.wakeNow();
+  }
+
+  #run(item: Claimed, fn: RegisteredFunction): Promise<void> {
+    const { record, leaseToken } = item;
+    const now = this.#o.clock.now();
+    const lifecycle = this.#o.lifecycle;
+    lifecycle.started(record, now);
+    const attempt = new Attempt(record.requestId, fn, record.attempts, (outcome) => {
+      this.#attempts.delete(attempt);
+      cancelDeadline?.();
+      this.#held.delete(record.requestId);
+      this.#track(this.#settleAttempt(item, fn, outcome));
+    });
+    this.#attempts.add(attempt);
+    this.#held.set(record.requestId, {
+      leaseToken,
+      onLost: () => attempt.interrupt('lost', new Error('lease lost to another worker')),
+      onStop: () => attempt.interrupt('stop', new Error('stopped by stopInvocation')),
+    });
+    this.#armHeartbeat();
+    const cancelDeadline =
+      fn.timeoutMs === undefined
+        ? undefined
+        : this.#deadlines.add(now + fn.timeoutMs, () =>
+            attempt.interrupt('timeout', new FunctionTimeoutError(fn.name, fn.config.timeoutSeconds!)),
+          );
+    return attempt.run(fn, record.payload);
+  }
+
+  #settleAttempt(item: Claimed, fn: RegisteredFunction, outcome: AttemptOutcome): Promise<void> {
+    const now = this.#o.clock.now();
+    if (outcome.type === 'result') {
+      return this.#settleThen(item, settle.succeeded(item.record, item.leaseToken, fn, outcome.value, now, this.#o.leaseMs), fn);
+    }
+    if (outcome.type === 'error') return this.#fail(item, fn, settle.classifyError(outcome.error));
+    switch (outcome.interruption) {
+      case 'lost':
+        return Promise.resolve(); // the new lease holder settles it
+      case 'stop':
+        return this.#settleThen(item, settle.stopped(item.record, item.leaseToken, fn, now, this.#o.leaseMs), fn);
+      case 'shutdown':
+        return this.#fail(item, fn, settle.lostAttemptError('WorkerShutdown', item.record.attempts));
+      case 'timeout':
+        return this.#fail(item, fn, settle.classifyError(outcome.error));
+    }
+  }
+
+  #fail(item: Claimed, fn: RegisteredFunction, classified: settle.ClassifiedError): Promise<void> {
+    const { record } = item;
+    const now = this.#o.clock.now();
+    const throttled = classified.outcome.kind === 'throttled';
+    const throttles = record.throttles + (throttled ? 1 : 0);
+    const decision = decide({
+      outcome: classified.outcome,
+      countedAttempts: record.attempts - throttles,
+      throttles,
+      createdAt: record.createdAt,
+      now,
+      policy: fn.policy,
+      random: Math.random,
+    });
+    const s = settle.failed(record, item.leaseToken, fn, classified, decision, throttles, now, this.#o.leaseMs);
+    return this.#settleThen(item, s, fn, throttled);
+  }
+
+  /** Writes `s`; on success tells the lifecycle and, if a delivery is owed, delivers it. */
+  async #settleThen(item: Claimed, s: Settlement, fn: RegisteredFunction, throttled = false): Promise<void> {
+    const outcome = await this.#settler.add(s);
+    if (outcome === 'stopping') {
+      // A stop arrived while the attempt ran: end it as stopped instead of retrying.
+      const stop = settle.stopped(item.record, item.leaseToken, fn, this.#o.clock.now(), this.#o.leaseMs);
+      return this.#settleThen(item, stop, fn);
+    }
+    if (outcome === 'stale') return;
+    const after = settle.afterSettlement(item.record, s);
+    this.#o.lifecycle.settled(after, s, throttled);
+    if (s.keepLease && s.delivery) {
+      await this.#deliveries.deliver(after, item.leaseToken, fn, this.#hold(after.requestId, item.leaseToken));
+    }
+  }
+
+  /** Holds a lease (renewed by the heartbeat) until the returned release is called. */
+  #hold(requestId: string, leaseToken: string): () => void {
+    this.#held.set(requestId, { leaseToken, onLost: () => this.#deliveries.lost(requestId) });
+    this.#armHeartbeat();
+    return () => this.#held.delete(requestId);
+  }
+
+  #track(p: Promise<unknown>): void {
+    this.#background.add(p);
+    void p.then(
+      () => this.#background.delete(p),
+      (error: unknown) => {
+        this.#background.delete(p);
+        this.#o.lifecycle.reportError(error, 'settle');
+      },
+    );
+  }
+
+  /** Renews held leases and learns of stops: at most every second while anything is held. */
+  #armHeartbeat(): void {
+    if (this.#heartbeat !== undefined) return;
+    const interval = Math.min(1000, this.#o.leaseMs / 3);
+    this.#heartbeat = this.#o.clock.setTimeout(() => void this.#beat(), interval);
+  }
+
+  async #beat(): Promise<void> {
+    this.#heartbeat = undefined;
+    if (this.#held.size === 0) return;
+    const leases = [...this.#held].map(([requestId, h]) => ({ requestId, leaseToken: h.leaseToken }));
+    try {
+      const result = await this.#o.store.heartbeat({ now: this.#o.clock.now(), leaseMs: this.#o.leaseMs, leases });
+      for (const id of result.lost) this.#held.get(id)?.onLost();
+      for (const id of result.stopping) this.#held.get(id)?.onStop?.();
+    } catch (error) {
+      this.#o.lifecycle.reportError(error, 'heartbeat');
+    }
+    if (this.#held.size > 0 && !(this.#closing && this.#queue.size + this.#queue.pending === 0)) this.#armHeartbeat();
+  }
+}
+
+export type { StoredInvocation };

@@ -71,6 +71,9 @@ export interface Invoker extends EventEmitter<InvokerEvents> {
   readonly clock: Clock;
 }
 
+/** Invokers open per store: the last one to close closes the store (a producer and a worker may share one). */
+const storeUsers = new WeakMap<Store, number>();
+
 const NO_OPTIONS: { delaySeconds?: number; invocationId?: string } = Object.freeze({});
 
 class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifecycle {
@@ -94,6 +97,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     this.#leaseMs = Math.round(o.leaseSeconds * 1000);
     this.#enqueuer = new Batcher((items) => this.store.enqueue(items));
     this.#syncDeadlines = new Deadlines(this.clock);
+    storeUsers.set(this.store, (storeUsers.get(this.store) ?? 0) + 1);
     if (o.concurrency > 0) {
       this.#worker = new Worker({
         store: this.store,
@@ -286,7 +290,9 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     while (this.#enqueuer.pending) await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#worker?.close(graceMs);
     this.#syncDeadlines.stop();
-    await this.store.close();
+    const users = (storeUsers.get(this.store) ?? 1) - 1;
+    storeUsers.set(this.store, users);
+    if (users <= 0) await this.store.close();
     this.removeAllListeners();
   }
 
@@ -298,29 +304,33 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     }
   }
 
-  settled(after: StoredInvocation, s: Settlement, throttled: boolean): void {
-    const counters = this.#metrics.for(after.functionName);
+  settled(record: StoredInvocation, s: Settlement, throttled: boolean): void {
+    const counters = this.#metrics.for(record.functionName);
     if (throttled) counters.FunctionThrottledCount++;
+    if (s.status === 'Succeeded') {
+      counters.FunctionSucceededCount++;
+      if (this.listenerCount('succeeded') === 0) return;
+    }
     const at = s.events[0]?.at ?? this.clock.now();
-    const base = { requestId: after.requestId, functionName: after.functionName, at, attempt: after.attempts };
+    const base = { requestId: record.requestId, functionName: record.functionName, at, attempt: record.attempts };
+    const error = s.error ?? record.error ?? { errorType: 'Error', errorMessage: '' };
     switch (s.status) {
       case 'Succeeded':
-        counters.FunctionSucceededCount++;
-        if (this.listenerCount('succeeded')) this.#emit('succeeded', { ...base, result: after.result ?? null });
+        this.#emit('succeeded', { ...base, result: s.result ?? null });
         return;
       case 'Retrying':
         counters.FunctionRetryCount++;
         if (this.listenerCount('retrying')) {
-          this.#emit('retrying', { ...base, retryAt: s.dueAt!, error: s.error ?? after.error!, condition: throttled ? 'FunctionResourceExhausted' : 'UnhandledInvocationError' });
+          this.#emit('retrying', { ...base, retryAt: s.dueAt!, error, condition: throttled ? 'FunctionResourceExhausted' : 'UnhandledInvocationError' });
         }
         return;
       case 'Failed':
         counters.FunctionFailedCount++;
-        this.#emit('failed', { ...base, error: s.error ?? after.error!, condition: s.condition ?? 'UnhandledInvocationError' });
+        this.#emit('failed', { ...base, error, condition: s.condition ?? 'UnhandledInvocationError' });
         return;
       case 'Expired':
         counters.FunctionAsyncEventExpiredDropped++;
-        this.#emit('expired', { ...base, error: s.error ?? after.error!, condition: 'AsyncEventExpiredDropped' });
+        this.#emit('expired', { ...base, error, condition: 'AsyncEventExpiredDropped' });
         return;
       case 'Stopped':
         counters.FunctionStoppedCount++;

@@ -4,8 +4,8 @@ import type { InvocationError, JsonValue } from './types.js';
 
 export interface Lifecycle {
   started(record: StoredInvocation, now: number): void;
-  /** A settlement was written; `after` is the record as it now is. */
-  settled(after: StoredInvocation, settlement: Settlement, throttled: boolean): void;
+  /** `settlement` was written over `record` (the record as claimed; for the memory store, as it now is). */
+  settled(record: StoredInvocation, settlement: Settlement, throttled: boolean): void;
   delivered(
     record: StoredInvocation,
     target: 'onSuccess' | 'onFailure',

@@ -279,9 +279,9 @@ export class Worker {
       return this.#settleThen(item, stop, fn);
     }
     if (outcome === 'stale') return;
-    const after = settle.afterSettlement(item.record, s);
-    this.#o.lifecycle.settled(after, s, throttled);
+    this.#o.lifecycle.settled(item.record, s, throttled);
     if (s.keepLease && s.delivery) {
+      const after = settle.afterSettlement(item.record, s);
       await this.#deliveries.deliver(after, item.leaseToken, fn, this.#hold(after.requestId, item.leaseToken));
     }
   }

@@ -54,6 +54,8 @@ export async function replay(
   // anything that looks like an Express app, which breaks every real response afterwards.
   const dispatch: RequestListener = (req, res) => {
     (req as IncomingMessage & { [REPLAY]?: ReplayContext })[REPLAY] = marker;
+    pinOwnMethods(req);
+    pinOwnMethods(res);
     return listener(req, res);
   };
   const body = request.body === null ? undefined : Buffer.from(request.body, request.bodyEncoding);
@@ -66,6 +68,22 @@ export async function replay(
   });
   if (response.statusCode >= 500) throw new HttpReplayError(response.statusCode, response.payload);
   return toResult(response.statusCode, response.headers, response.rawPayload);
+}
+
+/**
+ * Copies the methods of the injected object's own class (light-my-request's Request/Response:
+ * `write`, `end`, `destroy`, ...) onto the instance. Express swaps the prototype of every request
+ * and response for its own; without this the response body would never reach light-my-request.
+ * Instance properties survive the swap, and the shared prototypes stay untouched.
+ */
+function pinOwnMethods(target: object): void {
+  const proto: object | null = Object.getPrototypeOf(target);
+  if (!proto) return;
+  for (const key of Object.getOwnPropertyNames(proto)) {
+    const d = Object.getOwnPropertyDescriptor(proto, key);
+    if (key === 'constructor' || typeof d?.value !== 'function' || Object.hasOwn(target, key)) continue;
+    Object.defineProperty(target, key, { value: d.value, writable: true, configurable: true, enumerable: false });
+  }
 }
 
 function toResult(statusCode: number, raw: OutgoingHttpHeaders, payload: Buffer): ReplayResult {

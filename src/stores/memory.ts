@@ -57,6 +57,12 @@ interface DueEntry {
 }
 
 interface FunctionIndex {
+  /**
+   * Entries appended in non-decreasing `at` order (most work: due now, time only moves on):
+   * O(1) in and out. Anything earlier than the tail goes to `due`, the heap.
+   */
+  readonly fifo: DueEntry[];
+  fifoHead: number;
   readonly due: MinHeap<DueEntry>;
   /** Leased invocations of this function. */
   readonly leased: Map<string, Entry>;
@@ -88,6 +94,8 @@ class MemoryStore implements Store {
 
   enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
     const results: EnqueueResult[] = [];
+    // One signal per function per call, for its earliest new due time.
+    const earliest = new Map<string, number>();
     for (const item of items) {
       if (item.invocationId !== undefined) {
         const key = `${item.functionName}\u0000${item.invocationId}`;
@@ -104,12 +112,14 @@ class MemoryStore implements Store {
       }
       const entry = createRecord(item) as Entry;
       entry.version = 0;
-      if (item.payloadKey !== undefined) entry.payloadKey = item.payloadKey;
+      entry.payloadKey = item.payloadKey;
       this.#records.set(entry.requestId, entry);
       this.#index(entry);
       results.push({ requestId: entry.requestId, outcome: 'created' });
-      this.#emitDue(entry);
+      const at = earliest.get(entry.functionName);
+      if (at === undefined || entry.scheduledAt < at) earliest.set(entry.functionName, entry.scheduledAt);
     }
+    if (this.#listeners.size) for (const [functionName, at] of earliest) this.#emit({ type: 'due', functionName, at });
     return Promise.resolve(results);
   }
 
@@ -123,11 +133,10 @@ class MemoryStore implements Store {
       const slot = { ...requested, limit: Math.min(requested.limit, request.limit - items.length) };
       let taken = 0;
       if (now >= fn.minLeaseAt) taken += this.#reclaimExpired(fn, slot, now, leaseMs, items);
-      const { due } = fn;
       while (taken < slot.limit) {
-        const top = due.peek();
-        if (!top || top.at > now) break;
-        due.pop();
+        const top = this.#peekValid(fn);
+        if (top === undefined || top.at > now) break;
+        this.#popFront(fn, top);
         const entry = top.entry;
         if (top.version !== entry.version || entry.leaseToken !== undefined) continue;
         const kind = claimKindOf(entry, now, slot);
@@ -138,7 +147,7 @@ class MemoryStore implements Store {
         items.push({ kind, leaseToken: token, record: entry });
         taken++;
       }
-      const next = this.#peekValid(due);
+      const next = this.#peekValid(fn)?.at;
       const candidate = Math.min(next ?? Infinity, fn.leased.size ? fn.minLeaseAt : Infinity);
       if (candidate !== Infinity && (nextDueAt === undefined || candidate < nextDueAt)) nextDueAt = candidate;
     }
@@ -253,7 +262,7 @@ class MemoryStore implements Store {
   #fn(name: string): FunctionIndex {
     let fn = this.#functions.get(name);
     if (!fn) {
-      fn = { due: new MinHeap(), leased: new Map(), minLeaseAt: Infinity };
+      fn = { fifo: [], fifoHead: 0, due: new MinHeap(), leased: new Map(), minLeaseAt: Infinity };
       this.#functions.set(name, fn);
     }
     return fn;
@@ -269,7 +278,10 @@ class MemoryStore implements Store {
     }
     fn.leased.delete(entry.requestId);
     if (entry.dueAt !== undefined) {
-      fn.due.push({ at: entry.dueAt, seq: this.#seq++, entry, version: entry.version });
+      const due: DueEntry = { at: entry.dueAt, seq: this.#seq++, entry, version: entry.version };
+      const tail = fn.fifo.length > fn.fifoHead ? fn.fifo[fn.fifo.length - 1]! : undefined;
+      if (!tail || tail.at <= due.at) fn.fifo.push(due);
+      else fn.due.push(due);
     }
   }
 
@@ -300,16 +312,32 @@ class MemoryStore implements Store {
     return taken;
   }
 
-  #peekValid(due: MinHeap<DueEntry>): number | undefined {
-    for (;;) {
-      const top = due.peek();
-      if (!top) return undefined;
-      if (top.version === top.entry.version && top.entry.leaseToken === undefined && top.entry.dueAt === top.at &&
-          this.#records.get(top.entry.requestId) === top.entry) {
-        return top.at;
-      }
-      due.pop();
+  /** The earliest still-valid due entry of the FIFO and the heap, dropping stale ones on the way. */
+  #peekValid(fn: FunctionIndex): DueEntry | undefined {
+    while (fn.fifoHead < fn.fifo.length && !this.#valid(fn.fifo[fn.fifoHead]!)) fn.fifoHead++;
+    if (fn.fifoHead > 1024 && fn.fifoHead * 2 > fn.fifo.length) {
+      fn.fifo.splice(0, fn.fifoHead);
+      fn.fifoHead = 0;
     }
+    let top = fn.due.peek();
+    while (top && !this.#valid(top)) {
+      fn.due.pop();
+      top = fn.due.peek();
+    }
+    const head = fn.fifo[fn.fifoHead];
+    if (!head) return top;
+    if (!top) return head;
+    return top.at < head.at || (top.at === head.at && top.seq < head.seq) ? top : head;
+  }
+
+  #popFront(fn: FunctionIndex, entry: DueEntry): void {
+    if (fn.fifo[fn.fifoHead] === entry) fn.fifoHead++;
+    else fn.due.pop();
+  }
+
+  #valid(d: DueEntry): boolean {
+    const e = d.entry;
+    return d.version === e.version && e.leaseToken === undefined && e.dueAt === d.at && this.#records.get(e.requestId) === e;
   }
 
   #finish(entry: Entry): void {
@@ -370,6 +398,8 @@ class MemoryStore implements Store {
 }
 
 function publicCopy(entry: Entry): StoredInvocation {
-  const { version: _version, payloadKey: _payloadKey, ...rest } = entry;
-  return { ...rest, events: entry.events.slice() };
+  const copy = copyRecord(entry) as StoredInvocation & { version?: number; payloadKey?: string };
+  delete copy.version;
+  delete copy.payloadKey;
+  return copy;
 }

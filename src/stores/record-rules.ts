@@ -24,7 +24,9 @@ export function createRecord(item: NewInvocation): MutableInvocation {
     item.detail === undefined
       ? { at: item.createdAt, status: 'Enqueued', attempt: 0 }
       : { at: item.createdAt, status: 'Enqueued', attempt: 0, detail: item.detail };
-  const record: MutableInvocation = {
+  // Every field is present from the start (undefined when unset) so records keep one shape:
+  // adding or deleting properties later would make every record slower to touch.
+  return {
     requestId: item.requestId,
     functionName: item.functionName,
     status: 'Enqueued',
@@ -32,13 +34,19 @@ export function createRecord(item: NewInvocation): MutableInvocation {
     attempts: 0,
     createdAt: item.createdAt,
     scheduledAt: item.scheduledAt,
+    startedAt: undefined,
+    endedAt: undefined,
+    result: undefined,
+    error: undefined,
+    condition: undefined,
+    invocationId: item.invocationId,
     events: [event],
     dueAt: item.scheduledAt,
+    leaseToken: undefined,
     throttles: 0,
     hops: item.hops,
+    delivery: undefined,
   };
-  if (item.invocationId !== undefined) record.invocationId = item.invocationId;
-  return record;
 }
 
 /** Which kind of claim a due record is, or undefined if it is not claimable. */
@@ -74,17 +82,16 @@ export function applySettlement(record: MutableInvocation | undefined, s: Settle
   if (record.status === 'Stopping' && !isFinalStatus(s.status) && s.status !== 'Stopping') return 'stopping';
   record.status = s.status;
   for (const event of s.events) record.events.push(event);
-  if (s.dueAt === null) delete record.dueAt;
-  else record.dueAt = s.dueAt;
-  if (!s.keepLease) delete record.leaseToken;
+  record.dueAt = s.dueAt === null ? undefined : s.dueAt;
+  if (!s.keepLease) record.leaseToken = undefined;
   if (s.scheduledAt !== undefined) record.scheduledAt = s.scheduledAt;
   if (s.endedAt !== undefined) record.endedAt = s.endedAt;
   if (s.result !== undefined) record.result = s.result;
-  if (s.error === null) delete record.error;
+  if (s.error === null) record.error = undefined;
   else if (s.error !== undefined) record.error = s.error;
   if (s.condition !== undefined) record.condition = s.condition;
   if (s.throttles !== undefined) record.throttles = s.throttles;
-  if (s.delivery === null) delete record.delivery;
+  if (s.delivery === null) record.delivery = undefined;
   else if (s.delivery !== undefined) record.delivery = s.delivery;
   return 'ok';
 }
@@ -100,12 +107,12 @@ export function applyStop(record: MutableInvocation | undefined, req: StopReques
       record.error = { errorType: 'Stopped', errorMessage: 'stopped by stopInvocation before it ran' };
       record.condition = 'Stopped';
       record.events.push({ at: req.now, status: 'Stopped', attempt: record.attempts, detail: 'stopInvocation' });
-      delete record.leaseToken;
+      record.leaseToken = undefined;
       if (req.deliverOnFailure) {
         record.dueAt = req.now;
         record.delivery = { target: 'onFailure', status: 'Pending', attempts: 0, since: req.now };
       } else {
-        delete record.dueAt;
+        record.dueAt = undefined;
       }
       return 'stopped';
     case 'Running':
@@ -124,7 +131,13 @@ export function isPrunable(record: StoredInvocation): boolean {
   return isFinalStatus(record.status) && record.delivery?.status !== 'Pending' && record.leaseToken === undefined;
 }
 
-/** Deep copy for handing records out of a store that keeps live objects. */
+/** A copy without the fields that are unset, for handing records out of a store that keeps live objects. */
 export function copyRecord(record: StoredInvocation): StoredInvocation {
-  return { ...record, events: record.events.slice() };
+  const copy: Record<string, unknown> = {};
+  for (const key in record) {
+    const value = (record as unknown as Record<string, unknown>)[key];
+    if (value !== undefined) copy[key] = value;
+  }
+  copy.events = record.events.slice();
+  return copy as unknown as StoredInvocation;
 }

@@ -1,0 +1,94 @@
+/** Between records and rows: what record-columns.sql selects, and the JSON the batch statements take. */
+import type { Condition, InvocationError, InvocationEvent, InvocationStatus, JsonValue } from '../../types.js';
+import type { DeliveryState, NewInvocation, Settlement, StoredInvocation } from '../contract.js';
+
+/** A row as `pg` returns it: bigint columns arrive as strings, jsonb already parsed. */
+export interface RecordRow {
+  request_id: string;
+  function_name: string;
+  status: InvocationStatus;
+  payload: JsonValue;
+  attempts: number;
+  created_at: string;
+  scheduled_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  result_box: [JsonValue] | null;
+  error: InvocationError | null;
+  condition: Condition | null;
+  invocation_id: string | null;
+  events: InvocationEvent[];
+  due_at: string | null;
+  lease_token: string | null;
+  throttles: number;
+  hops: number;
+  delivery: DeliveryState | null;
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+export function toRecord(row: RecordRow): StoredInvocation {
+  const record: Writable<StoredInvocation> = {
+    requestId: row.request_id,
+    functionName: row.function_name,
+    status: row.status,
+    payload: row.payload,
+    attempts: row.attempts,
+    createdAt: Number(row.created_at),
+    scheduledAt: Number(row.scheduled_at),
+    events: row.events,
+    throttles: row.throttles,
+    hops: row.hops,
+  };
+  // Absent fields stay absent (not undefined-valued), as in the other stores.
+  if (row.started_at !== null) record.startedAt = Number(row.started_at);
+  if (row.ended_at !== null) record.endedAt = Number(row.ended_at);
+  if (row.result_box !== null) record.result = row.result_box[0];
+  if (row.error !== null) record.error = row.error;
+  if (row.condition !== null) record.condition = row.condition;
+  if (row.invocation_id !== null) record.invocationId = row.invocation_id;
+  if (row.due_at !== null) record.dueAt = Number(row.due_at);
+  if (row.lease_token !== null) record.leaseToken = row.lease_token;
+  if (row.delivery !== null) record.delivery = row.delivery;
+  return record;
+}
+
+/** enqueue.sql's `$1`. */
+export function enqueueParam(items: readonly NewInvocation[]): string {
+  return JSON.stringify(
+    items.map((item, ord) => ({
+      request_id: item.requestId,
+      function_name: item.functionName,
+      payload: item.payload,
+      created_at: item.createdAt,
+      scheduled_at: item.scheduledAt,
+      invocation_id: item.invocationId,
+      payload_key: item.payloadKey,
+      hops: item.hops,
+      detail: item.detail,
+      ord,
+    })),
+  );
+}
+
+/** settle.sql's `$1`; `ords` maps each settlement to its place in the caller's batch. */
+export function settleParam(items: readonly Settlement[], ords: readonly number[]): string {
+  return JSON.stringify(
+    items.map((s, i) => ({
+      ord: ords[i],
+      request_id: s.requestId,
+      lease_token: s.leaseToken,
+      status: s.status,
+      events: s.events,
+      due_at: s.dueAt,
+      keep_lease: s.keepLease === true,
+      scheduled_at: s.scheduledAt,
+      ended_at: s.endedAt,
+      result_box: s.result === undefined ? undefined : { v: s.result },
+      error_box: s.error === undefined ? undefined : { v: s.error },
+      condition: s.condition,
+      throttles: s.throttles,
+      delivery_box: s.delivery === undefined ? undefined : { v: s.delivery },
+    })),
+  );
+}

@@ -1,0 +1,63 @@
+-- Claims due work in one statement: per function the oldest due rows (skipping rows another
+-- claimer holds locked), at most n per function and $4 in total, leased with a fresh token.
+-- The claim kinds are those of record-rules.ts: run / expire / recover / deliver.
+-- $1 jsonb: [{ f: function name, n: per-function limit, age: max event age ms }]
+-- $2 bigint: now; $3 bigint: lease ms; $4 integer: total limit.
+-- Returns one row per claimed record (kind, was_due, record columns), each with next_due: the
+-- earliest due_at among the functions' unclaimed rows. With nothing claimed, one row with a
+-- null kind carries next_due.
+with slots as (
+  select * from jsonb_to_recordset($1::jsonb) as s(f text, n integer, age bigint)
+),
+candidates as (
+  select c.*, s.age
+  from slots s
+  cross join lateral (
+    select i.request_id, i.due_at, i.status, i.created_at, i.delivery
+    from {{schema}}.invocations i
+    where i.function_name = s.f and i.due_at is not null and i.due_at <= $2::bigint
+    order by i.due_at
+    limit s.n
+    for update skip locked
+  ) c
+),
+picked as (
+  select request_id, due_at as was_due,
+    case
+      when status in ('Enqueued', 'Retrying') then
+        case when $2::bigint - created_at > age then 'expire' else 'run' end
+      when status in ('Running', 'Stopping') then 'recover'
+      when delivery->>'status' = 'Pending' then 'deliver'
+    end as kind
+  from candidates
+  order by due_at
+  limit $4::integer
+),
+claimed as (
+  update {{schema}}.invocations i set
+    lease_token = gen_random_uuid()::text,
+    due_at = $2::bigint + $3::bigint,
+    status = case when p.kind = 'run' then 'Running' else i.status end,
+    attempts = case when p.kind = 'run' then i.attempts + 1 else i.attempts end,
+    started_at = case when p.kind = 'run' then coalesce(i.started_at, $2::bigint) else i.started_at end,
+    events = case when p.kind = 'run'
+      then i.events || jsonb_build_array(jsonb_build_object('at', $2::bigint, 'status', 'Running', 'attempt', i.attempts + 1))
+      else i.events end
+  from picked p
+  where i.request_id = p.request_id and p.kind is not null
+  returning p.kind, p.was_due, {{record_columns}}
+),
+next_due as (
+  select min(n.due_at) as at
+  from slots s
+  cross join lateral (
+    select i.due_at from {{schema}}.invocations i
+    where i.function_name = s.f and i.due_at is not null
+      and not exists (select 1 from picked p where p.request_id = i.request_id and p.kind is not null)
+    order by i.due_at
+    limit 1
+  ) n
+)
+select c.*, d.at as next_due
+from next_due d left join claimed c on true
+order by c.was_due, c.request_id

@@ -1,0 +1,12 @@
+-- A page of records newest first (created_at desc, request_id desc), each filter optional.
+-- $1 function name; $2 text[] statuses; $3 since (>=); $4 until (<);
+-- $5, $6 cursor position (created_at, request_id): rows strictly after it; $7 limit.
+select {{record_columns}}
+from {{schema}}.invocations i
+where ($1::text is null or i.function_name = $1::text)
+  and ($2::text[] is null or i.status = any($2::text[]))
+  and ($3::bigint is null or i.created_at >= $3::bigint)
+  and ($4::bigint is null or i.created_at < $4::bigint)
+  and ($5::bigint is null or (i.created_at, i.request_id) < ($5::bigint, $6::text collate "C"))
+order by i.created_at desc, i.request_id desc
+limit $7::integer

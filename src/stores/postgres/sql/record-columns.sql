@@ -1,0 +1,5 @@
+-- The columns of a record, as rows.ts reads them (alias i). result is boxed in an array so a
+-- JSON null result can be told apart from no result.
+i.request_id, i.function_name, i.status, i.payload, i.attempts, i.created_at, i.scheduled_at,
+i.started_at, i.ended_at, case when i.result is null then null else jsonb_build_array(i.result) end as result_box,
+i.error, i.condition, i.invocation_id, i.events, i.due_at, i.lease_token, i.throttles, i.hops, i.delivery

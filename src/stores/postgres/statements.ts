@@ -1,0 +1,47 @@
+/**
+ * The store's SQL, read once from the .sql files beside this module (copied to dist/ by the
+ * build) and specialised for one schema: `{{schema}}` becomes the quoted schema name and
+ * `{{record_columns}}` the shared column list.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+
+const here = new URL('.', import.meta.url);
+const NAMES = ['enqueue', 'find-idempotent', 'claim', 'settle', 'heartbeat', 'stop', 'get', 'list', 'stats', 'prune'] as const;
+export type StatementName = (typeof NAMES)[number];
+export type Statements = Readonly<Record<StatementName, string>>;
+
+export interface Migration {
+  readonly id: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+let raw: Promise<{ statements: Record<string, string>; columns: string; migrations: Migration[] }> | undefined;
+
+function load() {
+  raw ??= (async () => {
+    const read = (path: string) => readFile(new URL(path, here), 'utf8');
+    const statements: Record<string, string> = {};
+    await Promise.all(NAMES.map(async (name) => (statements[name] = await read(`sql/${name}.sql`))));
+    const files = (await readdir(new URL('sql/', here))).filter((f) => /^\d{3}_.+\.sql$/.test(f)).sort();
+    const migrations = await Promise.all(
+      files.map(async (file) => ({ id: Number(file.slice(0, 3)), name: file, sql: await read(`sql/${file}`) })),
+    );
+    return { statements, columns: await read('sql/record-columns.sql'), migrations };
+  })();
+  return raw;
+}
+
+/** `"name"`: the schema is validated as a plain identifier, quoting keeps its case. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export async function loadStatements(schema: string): Promise<{ statements: Statements; migrations: Migration[] }> {
+  const { statements, columns, migrations } = await load();
+  const quoted = quoteIdent(schema);
+  const fill = (sql: string) => sql.replaceAll('{{record_columns}}', columns).replaceAll('{{schema}}', quoted);
+  const out = {} as Record<StatementName, string>;
+  for (const name of NAMES) out[name] = fill(statements[name]!);
+  return { statements: out, migrations: migrations.map((m) => ({ ...m, sql: fill(m.sql) })) };
+}

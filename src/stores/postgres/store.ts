@@ -1,0 +1,328 @@
+/**
+ * The PostgreSQL store. Every state change is one SQL statement over many invocations (see
+ * sql/*.sql): claims lock due rows with FOR UPDATE SKIP LOCKED and fence by lease token, so any
+ * number of processes can share one schema. Wake-ups travel by LISTEN/NOTIFY.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+import { StoreError } from '../../errors.js';
+import {
+  RETENTION_DEFAULTS,
+  type Claimed,
+  type ClaimKind,
+  type ClaimRequest,
+  type ClaimResult,
+  type EnqueueResult,
+  type HeartbeatRequest,
+  type HeartbeatResult,
+  type ListPage,
+  type ListQuery,
+  type NewInvocation,
+  type QueueStats,
+  type SettleOutcome,
+  type Settlement,
+  type StopRequest,
+  type StopResult,
+  type Store,
+  type StoreSignal,
+  type StoredInvocation,
+} from '../contract.js';
+import type { InvocationStatus } from '../../types.js';
+import { migrate, openPool } from './connect.js';
+import { ChannelListener } from './listener.js';
+import type { ParsedPostgresStoreOptions } from './options.js';
+import { enqueueParam, settleParam, toRecord, type RecordRow } from './rows.js';
+import { loadStatements, type Statements } from './statements.js';
+
+/** Store time between automatic retention passes. */
+const PRUNE_EVERY_MS = 60_000;
+
+interface Ready {
+  readonly pool: Pool;
+  readonly sql: Statements;
+}
+
+export class PostgresStore implements Store {
+  readonly name = 'postgres';
+  readonly #options: ParsedPostgresStoreOptions;
+  readonly #channel: string;
+  /** Tags this instance's notifications so its own listener can skip them. */
+  readonly #self = randomUUID();
+  readonly #listeners = new Set<(signal: StoreSignal) => void>();
+  /** Functions seen in claims: woken after the LISTEN connection is re-established. */
+  readonly #functions = new Set<string>();
+  readonly #maxAgeMs: number;
+  readonly #maxCount: number;
+  #ready: Promise<Ready> | undefined;
+  #listener: ChannelListener | undefined;
+  #lastPruneAt = -Infinity;
+  #pruning: Promise<unknown> | undefined;
+  #closed: Promise<void> | undefined;
+
+  constructor(options: ParsedPostgresStoreOptions) {
+    this.#options = options;
+    this.#channel = `async_invoker_${options.schema}`;
+    this.#maxAgeMs = (options.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000;
+    this.#maxCount = options.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
+  }
+
+  /** Opens the pool and migrates the schema, once, on first use. */
+  #open(): Promise<Ready> {
+    if (this.#closed) return Promise.reject(new StoreError('postgresStore used after close()'));
+    this.#ready ??= (async () => {
+      const { statements, migrations } = await loadStatements(this.#options.schema);
+      const pool = this.#options.pool ?? (await openPool(this.#options.connectionString, this.#options.max));
+      try {
+        await migrate(pool, this.#options.schema, migrations);
+      } catch (error) {
+        if (!this.#options.pool) await pool.end().catch(() => {});
+        throw error;
+      }
+      return { pool, sql: statements };
+    })();
+    // A failed first use (server down) must not poison later calls.
+    this.#ready.catch(() => (this.#ready = undefined));
+    return this.#ready;
+  }
+
+  async #query<R extends object>(name: keyof Statements, values: unknown[]): Promise<R[]> {
+    const { pool, sql } = await this.#open();
+    return (await pool.query<R>(sql[name], values)).rows;
+  }
+
+  async enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
+    if (items.length === 0) return [];
+    const rows = await this.#query<{ request_id: string }>('enqueue', [enqueueParam(items), this.#channel, this.#self]);
+    const created = new Set(rows.map((r) => r.request_id));
+    const results: EnqueueResult[] = items.map((item) =>
+      created.has(item.requestId) ? { requestId: item.requestId, outcome: 'created' } : { requestId: '', outcome: 'duplicate' },
+    );
+    if (created.size < items.length) await this.#resolveRepeats(items, created, results);
+    this.#emitDue(items.filter((item) => created.has(item.requestId)).map((i) => [i.functionName, i.scheduledAt]));
+    return results;
+  }
+
+  /** Items not inserted repeat an invocationId: find the record that holds it. */
+  async #resolveRepeats(items: readonly NewInvocation[], created: Set<string>, results: EnqueueResult[]): Promise<void> {
+    const skipped = items.map((item, i) => ({ item, i })).filter(({ item }) => !created.has(item.requestId));
+    const names: string[] = [];
+    const ids: string[] = [];
+    for (const { item } of skipped) {
+      if (item.invocationId === undefined) {
+        throw new StoreError(`requestId ${JSON.stringify(item.requestId)} is already taken`);
+      }
+      names.push(item.functionName);
+      ids.push(item.invocationId);
+    }
+    const rows = await this.#query<{ function_name: string; invocation_id: string; request_id: string; payload_key: string | null }>(
+      'find-idempotent',
+      [names, ids],
+    );
+    const holders = new Map(rows.map((r) => [`${r.function_name}\u0000${r.invocation_id}`, r]));
+    for (const { item, i } of skipped) {
+      const holder = holders.get(`${item.functionName}\u0000${item.invocationId}`);
+      // Inserted and pruned in between: rare enough to retry the item alone.
+      if (!holder) {
+        results[i] = (await this.enqueue([item]))[0]!;
+        continue;
+      }
+      const duplicate = holder.payload_key === (item.payloadKey ?? null);
+      results[i] = { requestId: holder.request_id, outcome: duplicate ? 'duplicate' : 'conflict' };
+    }
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const slots = request.slots.filter((s) => s.limit > 0);
+    if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
+    for (const s of slots) this.#functions.add(s.functionName);
+    const param = JSON.stringify(
+      slots.map((s) => ({ f: s.functionName, n: Math.min(s.limit, request.limit), age: s.maxEventAgeMs })),
+    );
+    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null }>('claim', [
+      param,
+      request.now,
+      request.leaseMs,
+      request.limit,
+    ]);
+    const items: Claimed[] = [];
+    let nextDueAt = rows[0]?.next_due == null ? undefined : Number(rows[0].next_due);
+    for (const row of rows) {
+      if (row.kind === null) continue;
+      const record = toRecord(row);
+      items.push({ kind: row.kind, leaseToken: record.leaseToken!, record });
+    }
+    // What was just leased is due again when its lease runs out.
+    if (items.length) nextDueAt = Math.min(nextDueAt ?? Infinity, request.now + request.leaseMs);
+    this.#maybePrune(request.now);
+    return { items, nextDueAt };
+  }
+
+  async settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
+    const outcomes: SettleOutcome[] = new Array<SettleOutcome>(items.length);
+    // One statement updates a row once: a second settlement of the same invocation in the
+    // batch goes in a later statement, in order.
+    let rest = items.map((s, ord) => ({ s, ord }));
+    while (rest.length) {
+      const seen = new Set<string>();
+      const now: typeof rest = [];
+      const later: typeof rest = [];
+      for (const entry of rest) {
+        if (seen.has(entry.s.requestId)) later.push(entry);
+        else {
+          seen.add(entry.s.requestId);
+          now.push(entry);
+        }
+      }
+      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null }>('settle', [
+        settleParam(now.map((e) => e.s), now.map((e) => e.ord)),
+        this.#channel,
+        this.#self,
+      ]);
+      const due: [string, number][] = [];
+      for (const row of rows) {
+        outcomes[row.ord] = row.outcome;
+        if (row.function_name !== null && row.due_at !== null) due.push([row.function_name, Number(row.due_at)]);
+      }
+      this.#emitDue(due);
+      rest = later;
+    }
+    return outcomes;
+  }
+
+  async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
+    if (request.leases.length === 0) return { lost: [], stopping: [] };
+    const param = JSON.stringify(request.leases.map((l) => ({ request_id: l.requestId, lease_token: l.leaseToken })));
+    const rows = await this.#query<{ request_id: string; status: InvocationStatus | null }>('heartbeat', [
+      param,
+      request.now + request.leaseMs,
+    ]);
+    const lost: string[] = [];
+    const stopping: string[] = [];
+    for (const row of rows) {
+      if (row.status === null) lost.push(row.request_id);
+      else if (row.status === 'Stopping') stopping.push(row.request_id);
+    }
+    return { lost, stopping };
+  }
+
+  async requestStop(request: StopRequest): Promise<StopResult> {
+    const rows = await this.#query<RecordRow>('stop', [
+      request.requestId,
+      request.now,
+      request.deliverOnFailure,
+      this.#channel,
+      this.#self,
+    ]);
+    if (rows[0]) {
+      const record = toRecord(rows[0]);
+      if (record.status === 'Stopping') {
+        this.#emit({ type: 'stop', requestId: record.requestId });
+        return { outcome: 'stopping', record };
+      }
+      if (record.dueAt !== undefined) this.#emitDue([[record.functionName, record.dueAt]]);
+      return { outcome: 'stopped', record };
+    }
+    const record = await this.get(request.requestId);
+    if (!record) return { outcome: 'notFound' };
+    return { outcome: record.status === 'Stopping' ? 'stopping' : 'final', record };
+  }
+
+  async get(requestId: string): Promise<StoredInvocation | undefined> {
+    const [row] = await this.#query<RecordRow>('get', [requestId]);
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    // One row more than asked tells whether there is a next page.
+    const rows = await this.#query<RecordRow>('list', [
+      query.functionName ?? null,
+      query.statuses ? [...query.statuses] : null,
+      query.since ?? null,
+      query.until ?? null,
+      after?.createdAt ?? null,
+      after?.requestId ?? null,
+      query.limit + 1,
+    ]);
+    const items = rows.slice(0, query.limit).map(toRecord);
+    const last = items[items.length - 1];
+    return { items, ...(rows.length > query.limit && last ? { nextCursor: encodeCursor(last) } : {}) };
+  }
+
+  async stats(functionNames?: readonly string[]): Promise<QueueStats> {
+    const rows = await this.#query<{ function_name: string; pending: string; running: string; oldest_pending_at: string | null }>(
+      'stats',
+      [functionNames ? [...functionNames] : null],
+    );
+    const pending: Record<string, number> = {};
+    const running: Record<string, number> = {};
+    const oldestPendingAt: Record<string, number> = {};
+    for (const row of rows) {
+      if (Number(row.pending) > 0) pending[row.function_name] = Number(row.pending);
+      if (Number(row.running) > 0) running[row.function_name] = Number(row.running);
+      if (row.oldest_pending_at !== null) oldestPendingAt[row.function_name] = Number(row.oldest_pending_at);
+    }
+    return { pending, running, oldestPendingAt };
+  }
+
+  async prune(now: number): Promise<number> {
+    await this.#pruning;
+    const [row] = await this.#query<{ removed: number }>('prune', [now - this.#maxAgeMs, this.#maxCount]);
+    return row?.removed ?? 0;
+  }
+
+  /** Retention as the store goes: a pass in the background at most once a minute of store time. */
+  #maybePrune(now: number): void {
+    if (now - this.#lastPruneAt < PRUNE_EVERY_MS || this.#pruning) return;
+    this.#lastPruneAt = now;
+    this.#pruning = this.#query('prune', [now - this.#maxAgeMs, this.#maxCount])
+      .catch(() => {}) // the next pass retries; a failed prune loses nothing
+      .finally(() => (this.#pruning = undefined));
+  }
+
+  subscribe(listener: (signal: StoreSignal) => void): () => void {
+    this.#listeners.add(listener);
+    if (!this.#closed) {
+      this.#listener ??= new ChannelListener({
+        connect: async () => (await this.#open()).pool.connect(),
+        channel: this.#channel,
+        self: this.#self,
+        onSignal: (signal) => this.#emit(signal),
+        // Signals sent while disconnected are lost: wake every function this store claims for.
+        onReconnect: () => this.#emitDue([...this.#functions].map((f) => [f, 0] as const)),
+      });
+      void this.#listener.start();
+    }
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #emitDue(entries: readonly (readonly [string, number])[]): void {
+    if (this.#listeners.size === 0 || entries.length === 0) return;
+    const earliest = new Map<string, number>();
+    for (const [fn, at] of entries) {
+      const seen = earliest.get(fn);
+      if (seen === undefined || at < seen) earliest.set(fn, at);
+    }
+    for (const [functionName, at] of earliest) this.#emit({ type: 'due', functionName, at });
+  }
+
+  #emit(signal: StoreSignal): void {
+    for (const listener of this.#listeners) listener(signal);
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#listeners.clear();
+      const ready = this.#ready;
+      this.#ready = undefined;
+      const opened = await ready?.catch(() => undefined);
+      await this.#listener?.close();
+      await this.#pruning;
+      if (opened && !this.#options.pool) await opened.pool.end();
+    })();
+    return this.#closed;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Loads the Lua scripts (scripts/*.lua, each prefixed with scripts/lib.lua) and runs them with
+ * EVALSHA in pipelines. When the server lost its script cache (a restart, SCRIPT FLUSH), the
+ * calls that failed with NOSCRIPT are loaded and rerun; the others already ran and keep their
+ * results, so nothing is applied twice.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { StoreError } from '../../errors.js';
+
+export const SCRIPT_NAMES = ['enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune'] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+
+function loadSources(): Record<ScriptName, Script> {
+  // Resolved next to this module: the build copies the .lua files into dist/ beside it.
+  const read = (name: string) => readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8');
+  const lib = read('lib');
+  const scripts = {} as Record<ScriptName, Script>;
+  for (const name of SCRIPT_NAMES) {
+    const source = `${lib}\n${read(name)}`;
+    scripts[name] = { source, sha: createHash('sha1').update(source).digest('hex') };
+  }
+  return scripts;
+}
+
+let cached: Record<ScriptName, Script> | undefined;
+function scripts(): Record<ScriptName, Script> {
+  return (cached ??= loadSources());
+}
+
+/** One step of a pipeline: a script call or a plain command. */
+export type Step =
+  | { readonly script: ScriptName; readonly keys: readonly string[]; readonly args: readonly (string | number)[] }
+  | { readonly command: string; readonly args: readonly (string | number)[] };
+
+function argsOf(step: Step): [string, (string | number)[]] {
+  if ('script' in step) {
+    return ['evalsha', [scripts()[step.script].sha, step.keys.length, ...step.keys, ...step.args]];
+  }
+  return [step.command, [...step.args]];
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/** Runs `steps` in one round trip (one pipeline) and returns their replies in order. */
+export async function runSteps(client: Redis, steps: readonly Step[]): Promise<unknown[]> {
+  if (steps.length === 0) return [];
+  const replies = await execPipeline(client, steps);
+  const missing: number[] = [];
+  replies.forEach((reply, i) => {
+    if (reply instanceof Error && isNoScript(reply)) missing.push(i);
+  });
+  if (missing.length) {
+    await loadScripts(client);
+    const rerun = await execPipeline(client, missing.map((i) => steps[i]!));
+    missing.forEach((i, j) => (replies[i] = rerun[j]));
+  }
+  for (const reply of replies) {
+    if (reply instanceof Error) throw new StoreError(`redis store: ${reply.message}`, { cause: reply });
+  }
+  return replies;
+}
+
+async function execPipeline(client: Redis, steps: readonly Step[]): Promise<unknown[]> {
+  const pipeline = client.pipeline();
+  for (const step of steps) {
+    const [command, args] = argsOf(step);
+    pipeline.call(command, args);
+  }
+  const results = (await pipeline.exec()) ?? [];
+  return results.map(([error, reply]) => error ?? reply);
+}
+
+/** SCRIPT LOAD for every script (on connect, and after a NOSCRIPT reply). */
+export async function loadScripts(client: Redis): Promise<void> {
+  const pipeline = client.pipeline();
+  for (const name of SCRIPT_NAMES) pipeline.call('script', ['load', scripts()[name].source]);
+  const results = (await pipeline.exec()) ?? [];
+  for (const [error] of results) {
+    if (error) throw new StoreError(`redis store: SCRIPT LOAD failed: ${error.message}`, { cause: error });
+  }
+}

@@ -1,0 +1,45 @@
+-- enqueue: records new invocations of one function, idempotent on invocationId.
+--
+-- KEYS[1..5]  the function's index keys (see lib.lua)
+-- then per item i (0-based), two keys:
+--   KEYS[6+2i]  record hash   {prefix:fn}:inv:<requestId>
+--   KEYS[7+2i]  idempotency   {prefix:fn}:idem:<invocationId> (a never-written placeholder when
+--               the item has no invocationId)
+-- ARGV, 8 per item:
+--   requestId, createdAt, scheduledAt, hops, payload (JSON text), first event (JSON text),
+--   invocationId ('' = none), payloadKey (canonical payload JSON, '' = none)
+--
+-- Returns a flat array, 2 entries per item: outcome, requestId where outcome is
+--   'created'   (requestId = the new one)
+--   'duplicate' (an earlier call had this invocationId and an equal payload; its requestId)
+--   'conflict'  (an earlier call had this invocationId and another payload; its requestId)
+local out = {}
+local n = #ARGV / 8
+for i = 0, n - 1 do
+  local a = i * 8
+  local rid, created, scheduled, hops = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local payload, event, iid, pkey = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
+  local rec, idem = KEYS[INDEX_KEYS + 1 + 2 * i], KEYS[INDEX_KEYS + 2 + 2 * i]
+  local existing = false
+  if iid ~= '' then
+    existing = redis.call('HMGET', idem, 'rid', 'pkey')
+    if not existing[1] then existing = false end
+  end
+  if existing then
+    out[#out + 1] = (existing[2] == pkey) and 'duplicate' or 'conflict'
+    out[#out + 1] = existing[1]
+  else
+    if iid ~= '' then
+      redis.call('HSET', idem, 'rid', rid, 'pkey', pkey)
+    end
+    redis.call('HSET', rec, 'requestId', rid, 'status', 'Enqueued', 'payload', payload,
+      'attempts', '0', 'createdAt', created, 'scheduledAt', scheduled, 'events', event,
+      'dueAt', scheduled, 'throttles', '0', 'hops', hops)
+    if iid ~= '' then redis.call('HSET', rec, 'invocationId', iid) end
+    redis.call('ZADD', K_CREATED, created, rid)
+    reindex(rec, rid)
+    out[#out + 1] = 'created'
+    out[#out + 1] = rid
+  end
+end
+return out

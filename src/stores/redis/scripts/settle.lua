@@ -1,0 +1,60 @@
+-- settle: fenced updates by lease holders, for records of one function.
+--
+-- KEYS[1..5]  the function's index keys (see lib.lua)
+-- KEYS[6..]   record hash of each item, in ARGV order
+-- ARGV, 13 per item. Optional fields are tagged by their first character:
+--   'u' = leave unchanged, 'n' = clear (null), 'v' + value = set; delivery also 'p' + value =
+--   set a delivery whose status is Pending.
+--   1 requestId   2 leaseToken   3 status   4 events (comma-joined JSON objects, '' = none)
+--   5 dueAt ('' = none)   6 keepLease ('1' or '')   7 scheduledAt (tagged)   8 endedAt (tagged)
+--   9 result (tagged JSON)   10 error (tagged JSON)   11 condition (tagged)
+--   12 throttles (tagged)   13 delivery (tagged JSON)
+--
+-- Returns 2 entries per item: outcome, signalAt
+--   outcome 'ok' (written), 'stale' (the lease token does not match or the record is gone),
+--           'stopping' (record is Stopping and the status would not end it; nothing written)
+--   signalAt the new dueAt when the record is now unleased and due (a 'due' signal), else ''
+local TAGGED = { [7] = 'scheduledAt', [8] = 'endedAt', [9] = 'result', [10] = 'error',
+  [11] = 'condition', [12] = 'throttles' }
+local out = {}
+local n = #ARGV / 13
+for i = 0, n - 1 do
+  local a = i * 13
+  local rid, token, status = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local rec = KEYS[INDEX_KEYS + 1 + i]
+  local f = redis.call('HMGET', rec, 'lease', 'status')
+  local outcome, signal_at = 'ok', ''
+  if not f[1] or f[1] ~= token then
+    outcome = 'stale'
+  elseif f[2] == 'Stopping' and not FINAL[status] and status ~= 'Stopping' then
+    outcome = 'stopping'
+  else
+    redis.call('HSET', rec, 'status', status)
+    append_events(rec, ARGV[a + 4])
+    local due = ARGV[a + 5]
+    if due == '' then redis.call('HDEL', rec, 'dueAt') else redis.call('HSET', rec, 'dueAt', due) end
+    local keep = ARGV[a + 6] == '1'
+    if not keep then redis.call('HDEL', rec, 'lease') end
+    for j, field in pairs(TAGGED) do
+      local v = ARGV[a + j]
+      local tag = string.sub(v, 1, 1)
+      if tag == 'n' then
+        redis.call('HDEL', rec, field)
+      elseif tag == 'v' then
+        redis.call('HSET', rec, field, string.sub(v, 2))
+      end
+    end
+    local d = ARGV[a + 13]
+    local dtag = string.sub(d, 1, 1)
+    if dtag == 'n' then
+      redis.call('HDEL', rec, 'delivery', 'dpending')
+    elseif dtag == 'v' or dtag == 'p' then
+      redis.call('HSET', rec, 'delivery', string.sub(d, 2), 'dpending', (dtag == 'p') and '1' or '0')
+    end
+    reindex(rec, rid)
+    if not keep and due ~= '' then signal_at = due end
+  end
+  out[#out + 1] = outcome
+  out[#out + 1] = signal_at
+end
+return out

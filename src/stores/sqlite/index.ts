@@ -1,0 +1,122 @@
+/**
+ * `async-invoker/sqlite`: the embedded durable store. One file on local disk; several processes
+ * on one machine may share it (producer in the web process, workers in others).
+ *
+ *   import { sqliteStore } from 'async-invoker/sqlite';
+ *   const store = sqliteStore({ path: './invocations.db' });
+ *
+ * better-sqlite3 (^12) is an optional peer dependency, loaded on first use.
+ */
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import type BetterSqlite3 from 'better-sqlite3';
+import { parseOptions } from '../../config.js';
+import { StoreError } from '../../errors.js';
+import { RETENTION_DEFAULTS, type RetentionOptions, type Store } from '../contract.js';
+import { prepareDatabase } from './schema.js';
+import { SqliteStore, type Connection } from './store.js';
+
+export interface SqliteStoreOptions {
+  /**
+   * The database file; created (with its schema) if missing. Its directory must exist.
+   * Set either `path` or `database`.
+   * @example './data/invocations.db'
+   */
+  readonly path?: string;
+  /**
+   * An open better-sqlite3 Database to use instead of `path`. The store sets WAL mode and
+   * creates its table in it, and leaves it open on `close()`.
+   */
+  readonly database?: BetterSqlite3.Database;
+  /** How long and how many finished invocations are kept. */
+  readonly retention?: RetentionOptions;
+  /**
+   * How long a write waits for another process's write lock before failing, ms (0..60000).
+   * @default 5000
+   */
+  readonly busyTimeoutMs?: number;
+  /**
+   * Group commit: writes made in the same tick share one transaction (one fsync). Turn off
+   * only to measure what it buys.
+   * @default true
+   */
+  readonly groupCommit?: boolean;
+}
+
+const intIn = (min: number, max: number) => {
+  const allowed = `an integer from ${min} to ${max}`;
+  return z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
+};
+
+const isDatabase = (value: unknown): value is BetterSqlite3.Database =>
+  typeof value === 'object' && value !== null && typeof (value as { prepare?: unknown }).prepare === 'function' &&
+  typeof (value as { pragma?: unknown }).pragma === 'function';
+
+const optionsSchema = z
+  .strictObject(
+    {
+      path: z.string({ error: 'a file path string' }).min(1, { error: 'a non-empty file path' }).optional(),
+      database: z.custom<BetterSqlite3.Database>(isDatabase, { error: 'a better-sqlite3 Database (new Database(path))' }).optional(),
+      retention: z
+        .strictObject(
+          { maxAgeSeconds: intIn(1, 315_360_000).optional(), maxCount: intIn(0, 1_000_000_000).optional() },
+          { error: 'an object { maxAgeSeconds?, maxCount? }' },
+        )
+        .optional(),
+      busyTimeoutMs: intIn(0, 60_000).default(5000),
+      groupCommit: z.boolean({ error: 'true or false' }).default(true),
+    },
+    { error: 'an object { path } or { database }, with optional retention, busyTimeoutMs, groupCommit' },
+  )
+  .refine((o) => (o.path === undefined) !== (o.database === undefined), {
+    error: 'set exactly one of path and database',
+    path: ['path'],
+  });
+
+/** A durable store in a SQLite file (WAL, synchronous=FULL, group commit). */
+export function sqliteStore(options: SqliteStoreOptions): Store {
+  const o = parseOptions(optionsSchema, options, 'sqliteStore options');
+  const settings = {
+    maxAgeMs: (o.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000,
+    maxCount: o.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount,
+    groupCommit: o.groupCommit,
+  };
+  const open = async (): Promise<Connection> => {
+    if (o.database) {
+      const label = o.database.name || 'the database passed in';
+      prepareDatabase(o.database, label, o.busyTimeoutMs);
+      return { db: o.database, owned: false, walPath: o.database.memory ? undefined : `${resolve(o.database.name)}-wal` };
+    }
+    const path = o.path!;
+    const Database = await loadDriver();
+    let db: BetterSqlite3.Database;
+    try {
+      db = new Database(path, { timeout: o.busyTimeoutMs });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new StoreError(`cannot open SQLite database ${path} (directory ${dirname(resolve(path))}): ${reason}`, { cause: error });
+    }
+    try {
+      prepareDatabase(db, path, o.busyTimeoutMs);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return { db, owned: true, walPath: db.memory ? undefined : `${resolve(path)}-wal` };
+  };
+  return new SqliteStore(open, settings);
+}
+
+type DatabaseConstructor = typeof BetterSqlite3;
+
+async function loadDriver(): Promise<DatabaseConstructor> {
+  try {
+    const mod = (await import('better-sqlite3')) as { default: DatabaseConstructor };
+    return mod.default;
+  } catch (error) {
+    throw new StoreError(
+      'sqliteStore needs the better-sqlite3 package (version 12): npm install better-sqlite3@12',
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * The prepared statements of one connection, and the mapping between a record and its row.
+ * Prepared once per store; every runtime statement is here so store.ts holds no SQL strings.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { StoredInvocation } from '../contract.js';
+import { isPrunable, type MutableInvocation } from '../record-rules.js';
+
+interface RecordRow {
+  record: string;
+}
+
+export class Statements {
+  readonly #db: BetterSqlite3.Database;
+  readonly #get: BetterSqlite3.Statement<[string], RecordRow>;
+  readonly #findIdempotent: BetterSqlite3.Statement<[string, string], { request_id: string; payload_key: string | null }>;
+  readonly #insert: BetterSqlite3.Statement<unknown[]>;
+  readonly #update: BetterSqlite3.Statement<unknown[]>;
+  readonly #due: BetterSqlite3.Statement<[string, number, number, number], RecordRow>;
+  readonly #nextDue: BetterSqlite3.Statement<[string, number], { at: number | null }>;
+  readonly #clearDue: BetterSqlite3.Statement<[string]>;
+  readonly #pruneAge: BetterSqlite3.Statement<[number]>;
+  readonly #pruneCount: BetterSqlite3.Statement<[number]>;
+  readonly #earliestFree: BetterSqlite3.Statement<[], { function_name: string; at: number }>;
+  readonly #stats: BetterSqlite3.Statement<[], { function_name: string; status: string; n: number; oldest: number }>;
+  readonly #list = new Map<string, BetterSqlite3.Statement<unknown[], RecordRow>>();
+
+  constructor(db: BetterSqlite3.Database) {
+    this.#db = db;
+    this.#get = db.prepare('SELECT record FROM invocations WHERE request_id = ?');
+    this.#findIdempotent = db.prepare(
+      'SELECT request_id, payload_key FROM invocations WHERE function_name = ? AND invocation_id = ?',
+    );
+    this.#insert = db.prepare(
+      `INSERT INTO invocations (request_id, function_name, status, invocation_id, payload_key, created_at,
+         ended_at, due_at, lease_token, leased, prunable, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.#update = db.prepare(
+      `UPDATE invocations SET status = ?, ended_at = ?, due_at = ?, lease_token = ?, leased = ?, prunable = ?, record = ?
+       WHERE request_id = ?`,
+    );
+    this.#due = db.prepare(
+      `SELECT record FROM invocations WHERE function_name = ? AND leased = ? AND due_at <= ? AND due_at IS NOT NULL
+       ORDER BY due_at LIMIT ?`,
+    );
+    this.#nextDue = db.prepare(
+      'SELECT min(due_at) AS at FROM invocations WHERE function_name = ? AND leased = ? AND due_at IS NOT NULL',
+    );
+    this.#clearDue = db.prepare('UPDATE invocations SET due_at = NULL WHERE request_id = ?');
+    this.#pruneAge = db.prepare('DELETE FROM invocations WHERE prunable = 1 AND ended_at < ?');
+    this.#pruneCount = db.prepare(
+      `DELETE FROM invocations WHERE request_id IN (SELECT request_id FROM invocations WHERE prunable = 1
+       ORDER BY ended_at DESC, request_id DESC LIMIT -1 OFFSET ?)`,
+    );
+    // Per function, the earliest free (not leased) due time: what other processes wake up for.
+    this.#earliestFree = db.prepare(
+      `SELECT function_name, min(due_at) AS at FROM invocations WHERE leased = 0 AND due_at IS NOT NULL
+       GROUP BY function_name`,
+    );
+    this.#stats = db.prepare(
+      `SELECT function_name, status, count(*) AS n, min(created_at) AS oldest FROM invocations
+       WHERE status IN ('Enqueued', 'Retrying', 'Running', 'Stopping') GROUP BY function_name, status`,
+    );
+  }
+
+  /** Pending and running counts per function and status, from the status index. */
+  stats() {
+    return this.#stats.all();
+  }
+
+  get(requestId: string): MutableInvocation | undefined {
+    const row = this.#get.get(requestId);
+    return row ? (JSON.parse(row.record) as MutableInvocation) : undefined;
+  }
+
+  findIdempotent(functionName: string, invocationId: string) {
+    return this.#findIdempotent.get(functionName, invocationId);
+  }
+
+  insert(record: MutableInvocation, payloadKey: string | undefined): void {
+    this.#insert.run(
+      record.requestId, record.functionName, record.status, record.invocationId ?? null, payloadKey ?? null,
+      record.createdAt, record.endedAt ?? null, record.dueAt ?? null, record.leaseToken ?? null,
+      record.leaseToken === undefined ? 0 : 1, isPrunable(record) ? 1 : 0, JSON.stringify(record),
+    );
+  }
+
+  update(record: MutableInvocation): void {
+    this.#update.run(
+      record.status, record.endedAt ?? null, record.dueAt ?? null, record.leaseToken ?? null,
+      record.leaseToken === undefined ? 0 : 1, isPrunable(record) ? 1 : 0, JSON.stringify(record), record.requestId,
+    );
+  }
+
+  /** Due records of a function, lowest dueAt first: leased ones (expired leases) or free ones. */
+  due(functionName: string, leased: boolean, now: number, limit: number): MutableInvocation[] {
+    return this.#due.all(functionName, leased ? 1 : 0, now, limit).map((r) => JSON.parse(r.record) as MutableInvocation);
+  }
+
+  nextDue(functionName: string): number | undefined {
+    const a = this.#nextDue.get(functionName, 0)?.at ?? null;
+    const b = this.#nextDue.get(functionName, 1)?.at ?? null;
+    if (a === null) return b ?? undefined;
+    return b === null ? a : Math.min(a, b);
+  }
+
+  /** A due row that nothing can take (a final record without a delivery): drop it from the work index. */
+  clearDue(requestId: string): void {
+    this.#clearDue.run(requestId);
+  }
+
+  pruneByAge(cutoff: number): number {
+    return this.#pruneAge.run(cutoff).changes;
+  }
+
+  pruneByCount(keep: number): number {
+    return this.#pruneCount.run(keep).changes;
+  }
+
+  earliestFree(): { function_name: string; at: number }[] {
+    return this.#earliestFree.all();
+  }
+
+  /** Listing statements differ by which filters are present; each shape is prepared once. */
+  list(sql: string, params: unknown[]): StoredInvocation[] {
+    let stmt = this.#list.get(sql);
+    if (!stmt) {
+      stmt = this.#db.prepare<unknown[], RecordRow>(sql);
+      this.#list.set(sql, stmt);
+    }
+    return stmt.all(...params).map((r) => JSON.parse(r.record) as StoredInvocation);
+  }
+}

@@ -27,6 +27,7 @@ import type {
   StoreSignal,
   StoredInvocation,
 } from '../contract.js';
+import { StoreError } from '../../errors.js';
 import { Statements } from './statements.js';
 import { WriteQueue, type Emit } from './write-queue.js';
 import { ChangeWatcher } from './watch.js';
@@ -271,11 +272,19 @@ export class SqliteStore implements Store {
 
   async #open(): Promise<{ writes: WriteQueue; sql: Statements }> {
     if (this.#writes === undefined) await this.#ready;
-    if (this.#closed || !this.#writes || !this.#statements) throw new Error('sqlite store is closed');
+    if (this.#closed || !this.#writes || !this.#statements) throw new StoreError('the sqlite store was closed');
     return { writes: this.#writes, sql: this.#statements };
   }
 
   #emit(signal: StoreSignal): void {
-    for (const listener of this.#listeners) listener(signal);
+    for (const listener of this.#listeners) {
+      // Signals are emitted between a commit and resolving its callers: a throwing listener
+      // must not leave those callers hanging.
+      try {
+        listener(signal);
+      } catch (error) {
+        process.emitWarning(error instanceof Error ? error : String(error), 'AsyncInvokerStoreListener');
+      }
+    }
   }
 }

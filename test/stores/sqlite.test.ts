@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { StoreError } from '../../src/errors.js';
+import { sqliteStore } from '../../src/stores/sqlite/index.js';
+import { waitFor } from '../helpers.js';
+import { claimReq, newInvocation, succeed, T0, testStore } from './conformance.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'async-invoker-sqlite-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+let path = join(dir, `conformance-${n}.db`);
+
+testStore({
+  name: 'sqlite',
+  create: (options) => sqliteStore({ path, ...options }),
+  cleanup: () => {
+    path = join(dir, `conformance-${++n}.db`);
+  },
+  shared: true,
+  extra: ({ open }) => {
+    describe('sqlite specifics', () => {
+      it('keeps invocations across a reopen of the file', async () => {
+        const file = join(dir, 'reopen.db');
+        const first = sqliteStore({ path: file });
+        const inv = newInvocation({ invocationId: 'keep_1', payloadKey: 'k' });
+        await first.enqueue([inv]);
+        const [c] = (await first.claim(claimReq(T0))).items;
+        await first.close();
+        const second = sqliteStore({ path: file });
+        try {
+          expect(await second.get(inv.requestId)).toMatchObject({ status: 'Running', leaseToken: c!.leaseToken, attempts: 1 });
+          expect(await second.settle([succeed(inv.requestId, c!.leaseToken, T0 + 5)])).toEqual(['ok']);
+          expect((await second.enqueue([newInvocation({ invocationId: 'keep_1', payloadKey: 'k' })]))[0]).toEqual({ requestId: inv.requestId, outcome: 'duplicate' });
+        } finally {
+          await second.close();
+        }
+      });
+
+      it('names the path when the directory does not exist', async () => {
+        const bad = join(dir, 'missing-dir', 'x.db');
+        const store = sqliteStore({ path: bad });
+        const failure = store.get('x');
+        await expect(failure).rejects.toBeInstanceOf(StoreError);
+        await expect(failure).rejects.toThrow(bad);
+        await store.close();
+      });
+
+      it('refuses a file that is not a SQLite database, or is another application\'s, naming the path', async () => {
+        const text = join(dir, 'notes.txt');
+        writeFileSync(text, 'hello, this is not a database at all '.repeat(200));
+        const s1 = sqliteStore({ path: text });
+        await expect(s1.list({ limit: 1 })).rejects.toThrow(new RegExp(`${text.replace(/[.]/g, '\\.')}.*not a database`));
+        await s1.close();
+        const other = join(dir, 'other.db');
+        const db = new Database(other);
+        db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY)');
+        db.close();
+        const s2 = sqliteStore({ path: other });
+        const failure = s2.enqueue([newInvocation()]);
+        await expect(failure).rejects.toBeInstanceOf(StoreError);
+        await expect(failure).rejects.toThrow(`${other} is a SQLite database of another application`);
+        await s2.close();
+      });
+
+      it('validates its options, naming the field', () => {
+        expect(() => sqliteStore({})).toThrow(/sqliteStore options\.path must be set exactly one of path and database/);
+        expect(() => sqliteStore({ path: 'x.db', busyTimeoutMs: -1 })).toThrow(/busyTimeoutMs must be an integer from 0 to 60000; received -1/);
+        expect(() => sqliteStore({ path: 'x.db', retention: { maxCount: 1.5 } })).toThrow(/retention\.maxCount/);
+      });
+
+      it('uses a database passed in and leaves it open on close', async () => {
+        const db = new Database(join(dir, 'passed-in.db'));
+        const store = sqliteStore({ database: db });
+        const inv = newInvocation();
+        await store.enqueue([inv]);
+        await store.close();
+        expect(db.open).toBe(true);
+        expect(db.prepare('SELECT count(*) FROM invocations').pluck().get()).toBe(1);
+        expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+        db.close();
+      });
+
+      it('wakes a second store instance on the same file when work is enqueued through the first', async () => {
+        const a = await open();
+        const b = await open();
+        await b.get('warm-up'); // opened, so its watcher starts on subscribe
+        const seen: string[] = [];
+        const off = b.subscribe((s) => {
+          if (s.type === 'due') seen.push(s.functionName);
+        });
+        await a.enqueue([newInvocation({ functionName: 'elsewhere' })]);
+        await waitFor(() => seen.includes('elsewhere'), { what: 'cross-instance due signal', timeoutMs: 3000 });
+        off();
+      });
+
+      it('groups writes made in the same tick into one transaction', async () => {
+        const file = join(dir, 'group.db');
+        const store = sqliteStore({ path: file });
+        await store.get('open');
+        const db = new Database(file);
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        await Promise.all(Array.from({ length: 50 }, () => store.enqueue([newInvocation()])));
+        // Frames in the WAL since the truncate: one commit touches ~8 pages (table + indexes);
+        // 50 separate commits would write 50 times that.
+        const [{ log }] = db.pragma('wal_checkpoint(PASSIVE)') as [{ log: number }];
+        expect(log).toBeGreaterThan(0);
+        expect(log).toBeLessThan(40);
+        db.close();
+        await store.close();
+      });
+    });
+  },
+});

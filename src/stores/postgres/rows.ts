@@ -59,7 +59,8 @@ export function enqueueParam(items: readonly NewInvocation[]): string {
     items.map((item, ord) => ({
       request_id: item.requestId,
       function_name: item.functionName,
-      payload: item.payload,
+      // Boxed: jsonb_to_recordset reads a bare JSON null as SQL NULL.
+      payload_box: { v: item.payload },
       created_at: item.createdAt,
       scheduled_at: item.scheduledAt,
       invocation_id: item.invocationId,

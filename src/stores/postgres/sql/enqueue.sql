@@ -1,18 +1,18 @@
 -- Inserts a batch of new invocations in one statement; invocation_id repeats are skipped
 -- (resolved as duplicate or conflict by find-idempotent.sql). Notifies each function once.
--- $1 jsonb: [{ request_id, function_name, payload, created_at, scheduled_at, invocation_id?,
+-- $1 jsonb: [{ request_id, function_name, payload_box: { v: payload }, created_at, scheduled_at, invocation_id?,
 --             payload_key?, hops, detail?, ord }]
 -- $2 text: notification channel; $3 text: the sending store instance.
 -- Returns the request_id of each inserted row.
 with input as (
   select * from jsonb_to_recordset($1::jsonb) as x(
-    request_id text, function_name text, payload jsonb, created_at bigint, scheduled_at bigint,
+    request_id text, function_name text, payload_box jsonb, created_at bigint, scheduled_at bigint,
     invocation_id text, payload_key text, hops integer, detail text, ord integer)
 ),
 inserted as (
   insert into {{schema}}.invocations as i (request_id, function_name, status, payload, attempts,
     created_at, scheduled_at, invocation_id, payload_key, events, due_at, throttles, hops)
-  select request_id, function_name, 'Enqueued', payload, 0, created_at, scheduled_at, invocation_id,
+  select request_id, function_name, 'Enqueued', payload_box->'v', 0, created_at, scheduled_at, invocation_id,
     payload_key,
     jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
       'at', created_at, 'status', 'Enqueued', 'attempt', 0, 'detail', detail))),

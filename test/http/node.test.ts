@@ -1,0 +1,4 @@
+import { nodeApp } from './apps.js';
+import { testTrigger } from './suite.js';
+
+testTrigger('node:http', nodeApp);

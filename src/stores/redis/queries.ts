@@ -65,10 +65,8 @@ async function readRecords(client: Redis, keys: Keys, ids: readonly string[], fu
   });
   const replies = await runSteps(client, steps);
   return known.map(([, fn], i) => {
-    const flat = replies[i] as string[];
-    const fields = new Map<string, string>();
-    for (let j = 0; j + 1 < flat.length; j += 2) fields.set(flat[j]!, flat[j + 1]!);
-    return decodeRecord(fn, fields);
+    // ioredis turns an HGETALL reply into an object, also inside a pipeline.
+    return decodeRecord(fn, new Map(Object.entries(replies[i] as Record<string, string>)));
   });
 }
 

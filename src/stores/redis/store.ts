@@ -38,6 +38,8 @@ const TOKEN_SEPARATOR = '|';
 const ENQUEUE_CHUNK = 500;
 /** How often (in the `now` the invokers pass) claims trigger a retention pass. */
 const PRUNE_EVERY_MS = 60_000;
+/** Rounds a claim makes when other claimers took its candidates first. */
+const MAX_CLAIM_ROUNDS = 4;
 
 export interface RedisStoreParts {
   readonly keys: Keys;
@@ -138,54 +140,81 @@ export class RedisStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const { keys } = this.#p;
     const { now, slots } = request;
     const client = await this.#p.client();
     if (now >= this.#nextPruneAt) this.#pruneInBackground(now);
     if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
+    const items: Claimed[] = [];
+    const quotas = slots.map((slot) => slot.limit);
+    const tokenBase = nanoid(12);
+    let nextDueAt: number | undefined;
+    // Concurrent claimers read the same candidates and only one gets each: a claimer that
+    // lost some reads again, so it still takes its share of what is due.
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      const r = await this.#claimRound(client, request, quotas, request.limit - items.length, `${tokenBase}${round}:`);
+      for (const item of r.items) items.push(item);
+      nextDueAt = r.nextDueAt;
+      if (!r.contended || items.length >= request.limit) break;
+    }
+    return { items, nextDueAt };
+  }
+
+  /** One read of candidates, then one claim script per slot with any; updates `quotas`. */
+  async #claimRound(client: Redis, request: ClaimRequest, quotas: number[], limit: number, tokenBase: string) {
+    const { keys } = this.#p;
+    const { now, slots } = request;
     // Phase 1: candidate ids (a script may only touch the keys it is given, so the record
     // keys must be known before the claim script runs). The earliest dueAt comes along, so an
     // idle poll costs one round trip.
     const peek: Step[] = [];
-    for (const slot of slots) {
+    let remaining = limit;
+    const wanted = slots.map((slot, s) => {
+      const n = Math.min(quotas[s]!, remaining);
+      remaining -= n;
       const [due] = keys.index(slot.functionName);
-      const n = Math.min(slot.limit, request.limit);
-      peek.push({ command: 'zrangebyscore', args: [due!, '-inf', now, 'LIMIT', 0, n] });
+      peek.push({ command: 'zrangebyscore', args: [due!, '-inf', now, 'LIMIT', 0, Math.max(n, 1)] });
       peek.push({ command: 'zrange', args: [due!, 0, 0, 'WITHSCORES'] });
-    }
+      return n;
+    });
     const peeked = await runSteps(client, peek);
-    let remaining = request.limit;
     let nextDueAt: number | undefined;
     const steps: Step[] = [];
-    const tokenBase = nanoid(12);
+    const stepSlot: number[] = [];
     slots.forEach((slot, s) => {
-      const candidates = (peeked[2 * s] as string[]).slice(0, Math.min(slot.limit, remaining));
-      remaining -= candidates.length;
+      const candidates = (peeked[2 * s] as string[]).slice(0, wanted[s]);
       if (candidates.length === 0) {
         const first = peeked[2 * s + 1] as string[];
         if (first.length) nextDueAt = Math.min(nextDueAt ?? Infinity, Number(first[1]));
         return;
       }
       const fn = slot.functionName;
+      stepSlot.push(s);
       steps.push({
         script: 'claim',
         keys: [...keys.index(fn), ...candidates.map((rid) => keys.record(fn, rid))],
-        args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}:`, candidates.length, ...candidates],
+        args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}`, candidates.length, ...candidates],
       });
     });
-    if (steps.length === 0) return { items: [], nextDueAt };
-    const replies = await runSteps(client, steps);
     const items: Claimed[] = [];
-    steps.forEach((step, s) => {
-      const reply = replies[s] as [string, ...(string | FlatFields)[]];
-      const fn = functionOfToken(String(step.args[3]))!;
+    let contended = false;
+    if (steps.length === 0) return { items, nextDueAt, contended };
+    const replies = await runSteps(client, steps);
+    steps.forEach((step, i) => {
+      const s = stepSlot[i]!;
+      const fn = slots[s]!.functionName;
+      const reply = replies[i] as [string, ...(string | FlatFields)[]];
       if (reply[0] !== '') nextDueAt = Math.min(nextDueAt ?? Infinity, Number(reply[0]));
-      for (let i = 1; i + 2 < reply.length; i += 3) {
-        const record = decodeRecord(fn, toFields(reply[i + 2] as FlatFields));
-        if (record) items.push({ kind: reply[i] as ClaimKind, leaseToken: reply[i + 1] as string, record });
+      let taken = 0;
+      for (let j = 1; j + 2 < reply.length; j += 3) {
+        const record = decodeRecord(fn, toFields(reply[j + 2] as FlatFields));
+        if (record) items.push({ kind: reply[j] as ClaimKind, leaseToken: reply[j + 1] as string, record });
+        taken++;
       }
+      quotas[s] = quotas[s]! - taken;
+      // Fewer than the candidates: some were taken by another claimer (or were strays).
+      if (taken < step.args.length - 5) contended = true;
     });
-    return { items, nextDueAt };
+    return { items, nextDueAt, contended };
   }
 
   async settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {

@@ -1,0 +1,96 @@
+/**
+ * Four worker processes on one Redis prefix, no kills: every invocation runs exactly once.
+ * Each attempt appends "<requestId> <attempt> <pid>" to a Redis list before it works, so a
+ * second run of anything would show up in the ledger. Needs `npm run build` (workers use dist/).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createInvoker } from '../../src/invoker.js';
+import { redisStore } from '../../src/stores/redis/index.js';
+import { waitFor } from '../helpers.js';
+
+const URL = 'redis://127.0.0.1:6379';
+const WORKERS = 4;
+const N = 2000;
+
+async function redisAnswers(): Promise<boolean> {
+  const probe = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+const available = process.env.CI ? true : await redisAnswers();
+if (!available) console.warn('redis exclusive test skipped: no Redis answers at 127.0.0.1:6379');
+
+const prefix = `excl${randomBytes(4).toString('hex')}`;
+const ledgerKey = `{${prefix}}:ledger`;
+const children: ChildProcess[] = [];
+
+describe.skipIf(!available)('redis store: 4 worker processes', () => {
+  afterAll(async () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    const admin = new Redis(URL);
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await admin.del(...keys);
+    } while (cursor !== '0');
+    admin.disconnect();
+  });
+
+  it(`runs each of ${N} invocations exactly once`, async () => {
+    const script = fileURLToPath(new globalThis.URL('./redis-worker.mjs', import.meta.url));
+    for (let i = 0; i < WORKERS; i++) {
+      // leaseSeconds 30, handlers of 2 ms: no lease can lapse, so any second run is a bug.
+      const child = fork(script, [prefix, ledgerKey, '16', '30', '2'], { stdio: 'inherit' });
+      children.push(child);
+    }
+    await Promise.all(children.map((child) => once(child, 'message')));
+
+    // The producer runs nothing itself (concurrency 0).
+    const producer = createInvoker({ store: redisStore({ url: URL, prefix }), concurrency: 0 });
+    producer.register('job', () => null);
+    const ids = await Promise.all(Array.from({ length: N }, (_, n) => producer.invokeAsync('job', { n })));
+    const ledger = new Redis(URL);
+    try {
+      await waitFor(async () => {
+        const { total } = await producer.queueMetrics();
+        return total.depth === 0 && total.running === 0 && (await ledger.llen(ledgerKey)) >= N;
+      }, { timeoutMs: 60_000, intervalMs: 100, what: 'all invocations to run' });
+      const records = await Promise.all(ids.map((r) => producer.getInvocation(r.requestId)));
+      expect(records.filter((r) => r?.status === 'Succeeded')).toHaveLength(N);
+
+      const lines = await ledger.lrange(ledgerKey, 0, -1);
+      const runs = new Map<string, number>();
+      const pids = new Set<string>();
+      for (const line of lines) {
+        const [requestId, attempt, pid] = line.split(' ');
+        expect(attempt).toBe('1');
+        runs.set(requestId!, (runs.get(requestId!) ?? 0) + 1);
+        pids.add(pid!);
+      }
+      expect(lines).toHaveLength(N);
+      expect(runs.size).toBe(N);
+      expect(new Set(ids.map((r) => r.requestId))).toEqual(new Set(runs.keys()));
+      // The work was actually shared.
+      expect(pids.size).toBeGreaterThan(1);
+    } finally {
+      ledger.disconnect();
+      await producer.close();
+      await Promise.all(children.map(async (child) => {
+        child.kill('SIGTERM');
+        if (child.exitCode === null) await once(child, 'exit');
+      }));
+    }
+  }, 120_000);
+});

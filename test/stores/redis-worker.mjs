@@ -1,0 +1,32 @@
+// A worker process for the multi-process Redis tests (exclusive, crash). Imports the built
+// package (dist/): run `npm run build` first.
+// argv: prefix ledgerKey concurrency leaseSeconds handlerMs
+// Every attempt first appends "<requestId> <attempt> <pid>" to the Redis list ledgerKey, so the
+// test can tell how often each invocation ran. Sends 'ready' over IPC once it is claiming.
+import { Redis } from 'ioredis';
+import { createInvoker } from '../../dist/index.js';
+import { redisStore } from '../../dist/stores/redis/index.js';
+
+const [prefix, ledgerKey, concurrency, leaseSeconds, handlerMs] = process.argv.slice(2);
+const ledger = new Redis('redis://127.0.0.1:6379');
+const invoker = createInvoker({
+  store: redisStore({ url: 'redis://127.0.0.1:6379', prefix }),
+  concurrency: Number(concurrency),
+  leaseSeconds: Number(leaseSeconds),
+});
+invoker.on('error', () => {});
+invoker.register(
+  'job',
+  async (payload, ctx) => {
+    await ledger.rpush(ledgerKey, `${ctx.requestId} ${ctx.attempt} ${process.pid}`);
+    if (Number(handlerMs) > 0) await new Promise((resolve) => setTimeout(resolve, Number(handlerMs)));
+    return { n: payload.n };
+  },
+  { maxAsyncRetryAttempts: 8, retryBackoff: { initialDelayMs: 50, maxDelayMs: 500 } },
+);
+// Touch the store so scripts are loaded and the subscription is up before the test produces.
+await invoker.getInvocation('warm-up');
+process.send?.('ready');
+process.on('SIGTERM', () => {
+  void invoker.close().then(() => ledger.quit()).then(() => process.exit(0));
+});

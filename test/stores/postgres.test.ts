@@ -56,6 +56,25 @@ describe.runIf(available)('postgres', () => {
         });
       });
 
+      it('listens again after its LISTEN connection is cut', async () => {
+        const producer = await open();
+        const consumer = await open();
+        const signals: StoreSignal[] = [];
+        consumer.subscribe((s) => signals.push(s));
+        const signalFor = (functionName: string) =>
+          waitFor(async () => {
+            await producer.enqueue([newInvocation({ functionName })]);
+            return signals.some((s) => s.type === 'due' && s.functionName === functionName);
+          }, { what: `a due signal for ${functionName}`, timeoutMs: 5000, intervalMs: 50 });
+        await signalFor('before');
+        const cut = await admin.query(
+          'select pg_terminate_backend(pid) from pg_stat_activity where query = $1',
+          [`listen "async_invoker_${schema}"`],
+        );
+        expect(cut.rowCount).toBe(1);
+        await signalFor('after');
+      });
+
       it('migrates once when many instances start together, and again is a no-op', async () => {
         const fresh = `${schema}_m`;
         try {

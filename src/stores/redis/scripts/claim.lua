@@ -22,7 +22,7 @@ for i = 6, #ARGV do
   local rid, rec = ARGV[i], KEYS[INDEX_KEYS + i - 5]
   local due = redis.call('ZSCORE', K_DUE, rid)
   if due and tonumber(due) <= now then
-    local f = redis.call('HMGET', rec, 'status', 'createdAt', 'dpending', 'attempts', 'startedAt')
+    local f = redis.call('HMGET', rec, 'status', 'createdAt', 'dpending', 'attempts', 'startedAt', 'events')
     local status = f[1]
     local kind = false
     if not status then
@@ -40,14 +40,21 @@ for i = 6, #ARGV do
     end
     if kind then
       local token = base .. i
-      redis.call('HSET', rec, 'lease', token, 'dueAt', int(now + lease_ms))
+      local lease_until = int(now + lease_ms)
       if kind == 'run' then
         local attempts = tonumber(f[4]) + 1
-        redis.call('HSET', rec, 'status', 'Running', 'attempts', attempts)
-        if not f[5] then redis.call('HSET', rec, 'startedAt', ARGV[1]) end
-        append_events(rec, event_json(ARGV[1], 'Running', attempts))
+        local events = event_json(ARGV[1], 'Running', attempts)
+        if f[6] and f[6] ~= '' then events = f[6] .. ',' .. events end
+        redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until, 'status', 'Running',
+          'attempts', attempts, 'events', events, 'startedAt', f[5] or ARGV[1])
+        -- Enqueued/Retrying -> Running: from the pending index to the running one.
+        redis.call('ZREM', K_PENDING, rid)
+        redis.call('SADD', K_RUNNING, rid)
+      else
+        -- Status unchanged; leased now, so not prunable (it never was: not final or owed).
+        redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until)
       end
-      reindex(rec, rid)
+      redis.call('ZADD', K_DUE, lease_until, rid)
       taken = taken + 1
       out[#out + 1] = kind
       out[#out + 1] = token

@@ -35,14 +35,12 @@ local function event_json(at, status, attempt, detail)
   return json .. '}'
 end
 
--- Puts the record into exactly the indexes its state calls for. Called after every change,
--- so no op script has to know which indexes the previous state used.
-local function reindex(rec, rid)
-  local f = redis.call('HMGET', rec, 'status', 'dueAt', 'lease', 'dpending', 'createdAt', 'endedAt')
-  local status, due, lease, dpending = f[1], f[2], f[3], f[4]
+-- Puts rid into exactly the indexes a record in this state belongs to. Called after every
+-- change, so no op script has to know which indexes the previous state used.
+local function index_state(rid, status, due, lease, dpending, created_at, ended_at)
   if due then redis.call('ZADD', K_DUE, due, rid) else redis.call('ZREM', K_DUE, rid) end
   if status == 'Enqueued' or status == 'Retrying' then
-    redis.call('ZADD', K_PENDING, f[5], rid)
+    redis.call('ZADD', K_PENDING, created_at, rid)
   else
     redis.call('ZREM', K_PENDING, rid)
   end
@@ -52,8 +50,14 @@ local function reindex(rec, rid)
     redis.call('SREM', K_RUNNING, rid)
   end
   if FINAL[status] and not lease and dpending ~= '1' then
-    redis.call('ZADD', K_DONE, f[6] or '0', rid)
+    redis.call('ZADD', K_DONE, ended_at or '0', rid)
   else
     redis.call('ZREM', K_DONE, rid)
   end
+end
+
+-- index_state for a record as it is stored now (one extra read; for the rarely used paths).
+local function reindex(rec, rid)
+  local f = redis.call('HMGET', rec, 'status', 'dueAt', 'lease', 'dpending', 'createdAt', 'endedAt')
+  index_state(rid, f[1], f[2], f[3], f[4], f[5], f[6])
 end

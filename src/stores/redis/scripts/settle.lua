@@ -22,36 +22,52 @@ for i = 0, n - 1 do
   local a = i * 13
   local rid, token, status = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local rec = KEYS[INDEX_KEYS + 1 + i]
-  local f = redis.call('HMGET', rec, 'lease', 'status')
+  local f = redis.call('HMGET', rec, 'lease', 'status', 'events', 'createdAt', 'endedAt', 'dpending')
   local outcome, signal_at = 'ok', ''
   if not f[1] or f[1] ~= token then
     outcome = 'stale'
   elseif f[2] == 'Stopping' and not FINAL[status] and status ~= 'Stopping' then
     outcome = 'stopping'
   else
-    redis.call('HSET', rec, 'status', status)
-    append_events(rec, ARGV[a + 4])
+    -- Collected into one HSET and one HDEL.
+    local set, del = { 'status', status }, {}
+    local events = ARGV[a + 4]
+    if events ~= '' then
+      set[#set + 1] = 'events'
+      set[#set + 1] = (f[3] and f[3] ~= '') and (f[3] .. ',' .. events) or events
+    end
     local due = ARGV[a + 5]
-    if due == '' then redis.call('HDEL', rec, 'dueAt') else redis.call('HSET', rec, 'dueAt', due) end
+    if due == '' then del[#del + 1] = 'dueAt' else set[#set + 1] = 'dueAt'; set[#set + 1] = due end
     local keep = ARGV[a + 6] == '1'
-    if not keep then redis.call('HDEL', rec, 'lease') end
+    if not keep then del[#del + 1] = 'lease' end
+    local ended_at, dpending = f[5], f[6]
     for j, field in pairs(TAGGED) do
       local v = ARGV[a + j]
       local tag = string.sub(v, 1, 1)
       if tag == 'n' then
-        redis.call('HDEL', rec, field)
+        del[#del + 1] = field
       elseif tag == 'v' then
-        redis.call('HSET', rec, field, string.sub(v, 2))
+        set[#set + 1] = field
+        set[#set + 1] = string.sub(v, 2)
+        if j == 8 then ended_at = string.sub(v, 2) end
       end
     end
     local d = ARGV[a + 13]
     local dtag = string.sub(d, 1, 1)
     if dtag == 'n' then
-      redis.call('HDEL', rec, 'delivery', 'dpending')
+      del[#del + 1] = 'delivery'
+      del[#del + 1] = 'dpending'
+      dpending = false
     elseif dtag == 'v' or dtag == 'p' then
-      redis.call('HSET', rec, 'delivery', string.sub(d, 2), 'dpending', (dtag == 'p') and '1' or '0')
+      dpending = (dtag == 'p') and '1' or '0'
+      set[#set + 1] = 'delivery'
+      set[#set + 1] = string.sub(d, 2)
+      set[#set + 1] = 'dpending'
+      set[#set + 1] = dpending
     end
-    reindex(rec, rid)
+    redis.call('HSET', rec, unpack(set))
+    if #del > 0 then redis.call('HDEL', rec, unpack(del)) end
+    index_state(rid, status, (due ~= '') and due or false, keep and token or false, dpending, f[4], ended_at)
     if not keep and due ~= '' then signal_at = due end
   end
   out[#out + 1] = outcome

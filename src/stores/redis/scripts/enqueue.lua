@@ -37,7 +37,7 @@ for i = 0, n - 1 do
       'dueAt', scheduled, 'throttles', '0', 'hops', hops)
     if iid ~= '' then redis.call('HSET', rec, 'invocationId', iid) end
     redis.call('ZADD', K_CREATED, created, rid)
-    index_state(rid, 'Enqueued', scheduled, false, false, created, false)
+    index_change(rid, false, false, 'Enqueued', scheduled, false, false, created, false)
     out[#out + 1] = 'created'
     out[#out + 1] = rid
   end

@@ -56,6 +56,38 @@ local function index_state(rid, status, due, lease, dpending, created_at, ended_
   end
 end
 
+local function status_group(status)
+  if status == 'Enqueued' or status == 'Retrying' then return 'pending' end
+  if status == 'Running' or status == 'Stopping' then return 'running' end
+  if status then return 'final' end
+  return 'none'
+end
+
+-- Like index_state, for a change whose previous state is known: touches only the indexes
+-- that differ (most changes move a record between two of them). `was_done`: the record was
+-- in the done index before (finished, unleased, nothing owed).
+local function index_change(rid, old_status, was_done, status, due, lease, dpending, created_at, ended_at)
+  if due then redis.call('ZADD', K_DUE, due, rid) else redis.call('ZREM', K_DUE, rid) end
+  local old, new = status_group(old_status), status_group(status)
+  if old ~= new then
+    if old == 'pending' then
+      redis.call('ZREM', K_PENDING, rid)
+    elseif old == 'running' then
+      redis.call('SREM', K_RUNNING, rid)
+    end
+    if new == 'pending' then
+      redis.call('ZADD', K_PENDING, created_at, rid)
+    elseif new == 'running' then
+      redis.call('SADD', K_RUNNING, rid)
+    end
+  end
+  if new == 'final' and not lease and dpending ~= '1' then
+    redis.call('ZADD', K_DONE, ended_at or '0', rid)
+  elseif was_done then
+    redis.call('ZREM', K_DONE, rid)
+  end
+end
+
 -- index_state for a record as it is stored now (one extra read; for the rarely used paths).
 local function reindex(rec, rid)
   local f = redis.call('HMGET', rec, 'status', 'dueAt', 'lease', 'dpending', 'createdAt', 'endedAt')

@@ -67,7 +67,8 @@ for i = 0, n - 1 do
     end
     redis.call('HSET', rec, unpack(set))
     if #del > 0 then redis.call('HDEL', rec, unpack(del)) end
-    index_state(rid, status, (due ~= '') and due or false, keep and token or false, dpending, f[4], ended_at)
+    -- Leased before, so it was not in the done index.
+    index_change(rid, f[2], false, status, (due ~= '') and due or false, keep and token or false, dpending, f[4], ended_at)
     if not keep and due ~= '' then signal_at = due end
   end
   out[#out + 1] = outcome

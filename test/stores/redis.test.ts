@@ -94,6 +94,17 @@ describe.skipIf(!available)('redis store', () => {
           expect((await store.get(inv.requestId))?.payload).toEqual(payload);
         });
 
+        it('reloads its scripts when the server lost them (SCRIPT FLUSH, restart)', async () => {
+          const store = await open();
+          const first = newInvocation();
+          await store.enqueue([first]);
+          await admin.script('FLUSH');
+          const second = newInvocation();
+          expect((await store.enqueue([second]))[0]!.outcome).toBe('created');
+          const { items } = await store.claim(claimReq(T0));
+          expect(items.map((c) => c.record.requestId).sort()).toEqual([first.requestId, second.requestId].sort());
+        });
+
         it('rejects bad options naming the field', () => {
           expect(() => redisStore({ prefix: 'a{b}' })).toThrow(InvalidArgumentError);
           expect(() => redisStore({ prefix: 'a{b}' })).toThrow(/options\.prefix/);

@@ -38,6 +38,8 @@ const TOKEN_SEPARATOR = '|';
 const ENQUEUE_CHUNK = 500;
 /** How often (in the `now` the invokers pass) claims trigger a retention pass. */
 const PRUNE_EVERY_MS = 60_000;
+/** Also a retention pass after this many settlements, so the count limit holds under load. */
+const PRUNE_EVERY_SETTLES = 5_000;
 /** Rounds a claim makes when other claimers took its candidates first. */
 const MAX_CLAIM_ROUNDS = 4;
 
@@ -77,6 +79,9 @@ export class RedisStore implements Store {
   readonly name = 'redis';
   readonly #p: RedisStoreParts;
   #nextPruneAt = -Infinity;
+  /** The latest `now` an invoker passed (settlements carry none); the age cutoff of a pass. */
+  #lastNow: number | undefined;
+  #settledSincePrune = 0;
   #background: Promise<unknown> | undefined;
   #closed = false;
 
@@ -142,6 +147,7 @@ export class RedisStore implements Store {
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const { now, slots } = request;
     const client = await this.#p.client();
+    this.#lastNow = now;
     if (now >= this.#nextPruneAt) this.#pruneInBackground(now);
     if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
     const items: Claimed[] = [];
@@ -243,6 +249,8 @@ export class RedisStore implements Store {
       });
     });
     this.#signalDue(client, due);
+    this.#settledSincePrune += items.length;
+    if (this.#settledSincePrune >= PRUNE_EVERY_SETTLES && this.#lastNow !== undefined) this.#pruneInBackground(this.#lastNow);
     return outcomes;
   }
 
@@ -331,6 +339,7 @@ export class RedisStore implements Store {
   /** Retention as the store goes; a failed pass is simply tried again at the next interval. */
   #pruneInBackground(now: number): void {
     this.#nextPruneAt = now + PRUNE_EVERY_MS;
+    this.#settledSincePrune = 0;
     if (this.#background) return;
     this.#background = this.prune(now)
       .catch(() => {})

@@ -27,12 +27,14 @@ if (!available) console.warn('redis store tests skipped: no Redis answers at 127
 
 /** Deletes every key of `prefix` (its `{prefix:...}` hash-tagged keys and `{prefix}:` globals). */
 async function dropPrefix(admin: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await admin.del(...keys);
-  } while (cursor !== '0');
+  for (const pattern of [`{${prefix}:*`, `{${prefix}}:*`]) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await admin.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length) await admin.del(...keys);
+    } while (cursor !== '0');
+  }
 }
 
 const runId = randomBytes(4).toString('hex');

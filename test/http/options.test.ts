@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createInvoker, InvalidArgumentError, memoryStore, type Invoker } from '../../src/index.js';
 import * as ex from '../../src/http/express.js';
 import * as nd from '../../src/http/node.js';
-import { waitForStatus } from '../helpers.js';
+import { waitFor, waitForStatus } from '../helpers.js';
 
 const ASYNC = { 'x-fc-invocation-type': 'Async' };
 let invoker: Invoker;
@@ -97,6 +97,21 @@ describe('asyncTrigger options', () => {
     const { requestId } = (await (await fetch(url, { headers: ASYNC })).json()) as { requestId: string };
     const record = await waitForStatus(invoker, requestId, ['Failed']);
     expect(record.error?.errorType).toBe('FunctionTimeout');
+  });
+
+  it('stopping a running replay aborts the replayed request', async () => {
+    let started = false;
+    let aborted = false;
+    const hang = (req: IncomingMessage, _res: ServerResponse) => {
+      started = true;
+      req.once('close', () => (aborted = true));
+    };
+    const url = await serve(nd.asyncTrigger(newInvoker(), { handler: hang }));
+    const { requestId } = (await (await fetch(url, { headers: ASYNC })).json()) as { requestId: string };
+    await waitFor(() => started, { what: 'the replay to start' });
+    await invoker.stopInvocation(requestId);
+    await waitForStatus(invoker, requestId, ['Stopped']);
+    await waitFor(() => aborted, { what: 'the replayed request to be aborted' });
   });
 
   it('answers 500 when a body parser ran before the trigger (it must come first)', async () => {

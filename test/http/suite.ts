@@ -117,6 +117,14 @@ export function testTrigger(name: string, factory: AppFactory): void {
       expect(failed.error?.errorMessage).toContain('503');
     });
 
+    it('ends Succeeded with a 4xx answer as the result, without retrying', async () => {
+      const res = await fetch(url('/missing?x=1'), { method: 'DELETE', headers: ASYNC });
+      const { requestId } = (await res.json()) as { requestId: string };
+      const record = await waitForStatus(w.invoker, requestId, ['Succeeded']);
+      expect(record.attempts).toBe(1);
+      expect(record.result).toMatchObject({ statusCode: 404 });
+    });
+
     it.each([
       ['x-fc-invocation-type', 'Later', "'Async' or 'Sync'"],
       ['x-fc-async-delay', 'soon', 'an integer number of seconds from 0 to 3600'],

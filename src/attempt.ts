@@ -1,6 +1,7 @@
 /**
  * One execution of a handler. The handler's own promise and an interruption (timeout, stop,
- * lost lease, shutdown) race; whichever comes first decides the outcome, once.
+ * lost lease, shutdown) race; whichever comes first decides the outcome, once. The attempt
+ * is also the context object the handler receives.
  */
 import type { InvocationContext } from './options.js';
 import type { RegisteredFunction } from './registry.js';
@@ -13,22 +14,29 @@ export type AttemptOutcome =
   | { readonly type: 'error'; readonly error: unknown }
   | { readonly type: 'interrupted'; readonly interruption: Interruption; readonly error: Error };
 
+/** Told once of the outcome, and once when the handler itself has returned (which may be later). */
+export interface AttemptListener {
+  attemptDecided(attempt: Attempt, outcome: AttemptOutcome): void;
+  handlerReturned(attempt: Attempt): void;
+}
+
 export class Attempt implements InvocationContext {
   readonly requestId: string;
   readonly functionName: string;
   readonly attempt: number;
+  /** Whatever the listener needs to find its state again (avoids a closure per attempt). */
+  readonly tag: unknown;
   #controller: AbortController | undefined;
   #abortReason: Error | undefined;
   #decided = false;
-  #onOutcome: (outcome: AttemptOutcome) => void;
-  /** Resolves when the handler itself returned (even after an interruption decided the outcome). */
-  handlerDone!: Promise<void>;
+  readonly #listener: AttemptListener;
 
-  constructor(requestId: string, fn: RegisteredFunction, attempt: number, onOutcome: (outcome: AttemptOutcome) => void) {
+  constructor(requestId: string, functionName: string, attempt: number, listener: AttemptListener, tag?: unknown) {
     this.requestId = requestId;
-    this.functionName = fn.name;
+    this.functionName = functionName;
     this.attempt = attempt;
-    this.#onOutcome = onOutcome;
+    this.#listener = listener;
+    this.tag = tag;
   }
 
   /** Created on first read: most handlers never look, and an AbortController is not free. */
@@ -44,23 +52,31 @@ export class Attempt implements InvocationContext {
     return this.#decided;
   }
 
-  /** Runs the handler; calls onOutcome once. Returns the handler's completion. */
-  run(fn: RegisteredFunction, payload: JsonValue): Promise<void> {
+  /** Runs the handler. */
+  run(fn: RegisteredFunction, payload: JsonValue): void {
     let returned: unknown;
     try {
       returned = fn.handler(payload, this);
     } catch (error) {
       this.#decide({ type: 'error', error });
-      return (this.handlerDone = Promise.resolve());
+      this.#listener.handlerReturned(this);
+      return;
     }
     if (returned !== null && typeof returned === 'object' && typeof (returned as PromiseLike<unknown>).then === 'function') {
-      return (this.handlerDone = Promise.resolve(returned as PromiseLike<unknown>).then(
-        (value) => this.#decide({ type: 'result', value: (value ?? null) as JsonValue }),
-        (error: unknown) => this.#decide({ type: 'error', error }),
-      ));
+      (returned as PromiseLike<unknown>).then(
+        (value) => {
+          this.#decide({ type: 'result', value: (value ?? null) as JsonValue });
+          this.#listener.handlerReturned(this);
+        },
+        (error: unknown) => {
+          this.#decide({ type: 'error', error });
+          this.#listener.handlerReturned(this);
+        },
+      );
+      return;
     }
     this.#decide({ type: 'result', value: (returned ?? null) as JsonValue });
-    return (this.handlerDone = Promise.resolve());
+    this.#listener.handlerReturned(this);
   }
 
   /** Ends the attempt early; aborts `signal`. No effect once the outcome is decided. */
@@ -74,6 +90,6 @@ export class Attempt implements InvocationContext {
   #decide(outcome: AttemptOutcome): void {
     if (this.#decided) return;
     this.#decided = true;
-    this.#onOutcome(outcome);
+    this.#listener.attemptDecided(this, outcome);
   }
 }

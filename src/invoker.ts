@@ -128,7 +128,16 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     this.#worker?.poke();
   }
 
-  async invokeAsync(name: string, payload: JsonValue, options?: InvokeAsyncOptions): Promise<{ requestId: string }> {
+  invokeAsync(name: string, payload: JsonValue, options?: InvokeAsyncOptions): Promise<{ requestId: string }> {
+    try {
+      return this.#invokeAsync(name, payload, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Validates synchronously, then returns the store's promise (one promise per call, not three). */
+  #invokeAsync(name: string, payload: JsonValue, options: InvokeAsyncOptions | undefined): Promise<{ requestId: string }> {
     this.#assertOpen('invokeAsync');
     const fn = this.#function(name);
     const value = payload === undefined ? null : payload;
@@ -145,7 +154,14 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     return this.#enqueue(name, value, delayMs, opts.invocationId, 0);
   }
 
-  async #enqueue(functionName: string, payload: JsonValue, delayMs: number, invocationId: string | undefined, hops: number, detail?: string) {
+  #enqueue(
+    functionName: string,
+    payload: JsonValue,
+    delayMs: number,
+    invocationId: string | undefined,
+    hops: number,
+    detail?: string,
+  ): Promise<{ requestId: string }> {
     const now = this.clock.now();
     const item: NewInvocation = {
       requestId: nanoid(),
@@ -153,11 +169,19 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
       payload,
       createdAt: now,
       scheduledAt: now + delayMs,
+      invocationId,
+      payloadKey: invocationId === undefined ? undefined : canonicalJson(payload),
       hops,
-      ...(invocationId === undefined ? {} : { invocationId, payloadKey: canonicalJson(payload) }),
-      ...(detail === undefined ? {} : { detail }),
+      detail,
     };
-    const result = await this.#enqueuer.add(item);
+    const immediate = this.store.immediate;
+    if (immediate) return Promise.resolve(this.#enqueued(item, immediate.enqueue([item])[0]!));
+    return this.#enqueuer.add(item).then((result) => this.#enqueued(item, result));
+  }
+
+  #enqueued(item: NewInvocation, result: EnqueueResult): { requestId: string } {
+    const { functionName, invocationId } = item;
+    const now = item.createdAt;
     if (result.outcome === 'conflict') throw new IdempotencyConflictError(functionName, invocationId!, result.requestId);
     if (result.outcome === 'created') {
       this.#metrics.for(functionName).FunctionEnqueueCount++;
@@ -176,18 +200,21 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     const counters = this.#metrics.for(name);
     counters.FunctionInvocationCount++;
     const result = await new Promise<JsonValue>((resolve, reject) => {
-      const attempt = new Attempt(nanoid(), fn, 1, (outcome) => {
-        cancel?.();
-        if (outcome.type === 'result') resolve(outcome.value);
-        else reject(outcome.type === 'error' ? outcome.error : outcome.error);
+      let cancel: (() => void) | undefined;
+      const attempt = new Attempt(nanoid(), fn.name, 1, {
+        attemptDecided: (_a, outcome) => {
+          cancel?.();
+          if (outcome.type === 'result') resolve(outcome.value);
+          else reject(outcome.error);
+        },
+        handlerReturned: () => {},
       });
-      const cancel =
-        fn.timeoutMs === undefined
-          ? undefined
-          : this.#syncDeadlines.add(this.clock.now() + fn.timeoutMs, () =>
-              attempt.interrupt('timeout', new FunctionTimeoutError(name, fn.config.timeoutSeconds!)),
-            );
-      void attempt.run(fn, value);
+      if (fn.timeoutMs !== undefined) {
+        cancel = this.#syncDeadlines.add(this.clock.now() + fn.timeoutMs, () =>
+          attempt.interrupt('timeout', new FunctionTimeoutError(name, fn.config.timeoutSeconds!)),
+        );
+      }
+      attempt.run(fn, value);
     }).then(
       (v) => {
         counters.FunctionSucceededCount++;
@@ -360,19 +387,19 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
   }
 
   async enqueueForDestination(functionName: string, payload: JsonValue, source: StoredInvocation): Promise<void> {
-    const result = await this.#enqueue(
-      functionName,
-      payload,
-      0,
-      `dst_${source.requestId}`,
-      source.hops + 1,
-      `destination of ${source.functionName} ${source.requestId}`,
-    ).catch((error: unknown) => {
+    try {
+      await this.#enqueue(
+        functionName,
+        payload,
+        0,
+        `dst_${source.requestId}`,
+        source.hops + 1,
+        `destination of ${source.functionName} ${source.requestId}`,
+      );
+    } catch (error) {
       // A redelivery after a crash finds the first one: that is success, not a conflict.
-      if (error instanceof IdempotencyConflictError) return { requestId: error.requestId };
-      throw error;
-    });
-    void result;
+      if (!(error instanceof IdempotencyConflictError)) throw error;
+    }
   }
 
   reportError(error: unknown, during: string): void {

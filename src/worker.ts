@@ -3,7 +3,7 @@
  * batch as one p-queue task, renews leases of what runs, and writes outcomes in batches.
  */
 import PQueue from 'p-queue';
-import { Attempt, type AttemptOutcome } from './attempt.js';
+import { Attempt, type AttemptListener, type AttemptOutcome } from './attempt.js';
 import { Batcher } from './batcher.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { Deadlines } from './deadlines.js';
@@ -26,6 +26,23 @@ export interface WorkerOptions {
   readonly lifecycle: Lifecycle;
 }
 
+/** A claimed item being worked on: what the heartbeat and the attempt callbacks need. */
+interface Job {
+  readonly item: Claimed;
+  readonly fn: RegisteredFunction;
+  readonly batch: Batch;
+  cancelDeadline: (() => void) | undefined;
+}
+
+/** A claimed batch runs as one p-queue task, finished when its last item is. */
+interface Batch {
+  left: number;
+  done: () => void;
+}
+
+/** Work that finished already (undefined) or will (a promise). */
+type Work = Promise<void> | undefined;
+
 interface Held {
   readonly leaseToken: string;
   /** Called when the lease is gone (another worker has it). */
@@ -34,7 +51,21 @@ interface Held {
   readonly onStop?: () => void;
 }
 
-export class Worker {
+/** A running attempt's lease: lost or stopped means interrupting the attempt. */
+class HeldAttempt implements Held {
+  constructor(
+    readonly attempt: Attempt,
+    readonly leaseToken: string,
+  ) {}
+  onLost(): void {
+    this.attempt.interrupt('lost', new Error('lease lost to another worker'));
+  }
+  onStop(): void {
+    this.attempt.interrupt('stop', new Error('stopped by stopInvocation'));
+  }
+}
+
+export class Worker implements AttemptListener {
   readonly #o: WorkerOptions;
   readonly #scheduler: Scheduler;
   readonly #deadlines: Deadlines;
@@ -44,7 +75,9 @@ export class Worker {
   /** Leases this worker holds, by requestId: renewed by the heartbeat. */
   readonly #held = new Map<string, Held>();
   readonly #fnInFlight = new Map<string, number>();
-  readonly #background = new Set<Promise<unknown>>();
+  /** Settlements and deliveries started and not finished (close waits for them). */
+  #writes = 0;
+  #writesDrained: (() => void) | undefined;
   readonly #attempts = new Set<Attempt>();
   #inFlight = 0;
   #claiming = false;
@@ -83,7 +116,7 @@ export class Worker {
   }
 
   get idle(): boolean {
-    return !this.#claiming && this.#inFlight === 0 && this.#background.size === 0 && this.#settler.pending === 0 && !this.#backlog;
+    return !this.#claiming && this.#inFlight === 0 && this.#writes === 0 && this.#settler.pending === 0 && !this.#backlog;
   }
 
   /** Stops claiming, waits for running handlers (interrupting them after `graceMs`), then for writes. */
@@ -99,7 +132,7 @@ export class Worker {
     }
     await this.#queue.onIdle();
     if (grace !== undefined) this.#o.clock.clearTimeout(grace);
-    while (this.#background.size) await Promise.allSettled([...this.#background]);
+    if (this.#writes > 0) await new Promise<void>((resolve) => (this.#writesDrained = resolve));
     this.#deliveries.abort();
     this.#deadlines.stop();
     if (this.#heartbeat !== undefined) this.#o.clock.clearTimeout(this.#heartbeat);
@@ -139,7 +172,11 @@ export class Worker {
   async #pump(): Promise<void> {
     if (this.#claiming || this.#closing) return;
     const { slots, limit } = this.#slots();
-    if (slots.length === 0) return;
+    if (slots.length === 0) {
+      // Full: a wake-up now (new work, an expiring lease) must not be lost; claim when a slot frees.
+      this.#backlog = true;
+      return;
+    }
     this.#claiming = true;
     const signalsBefore = this.#signals;
     const now = this.#o.clock.now();
@@ -167,74 +204,103 @@ export class Worker {
 
   #startBatch(items: Claimed[]): void {
     this.#inFlight += items.length;
-    void this.#queue.add(() => {
-      const done: Promise<void>[] = [];
-      for (const item of items) done.push(this.#process(item));
-      return Promise.all(done);
-    });
+    void this.#queue.add(
+      () =>
+        new Promise<void>((done) => {
+          const batch: Batch = { left: items.length, done };
+          for (const item of items) this.#process(item, batch);
+        }),
+    );
   }
 
-  #process(item: Claimed): Promise<void> {
+  #process(item: Claimed, batch: Batch): void {
     const fn = this.#o.functions.get(item.record.functionName)!;
     this.#fnInFlight.set(fn.name, (this.#fnInFlight.get(fn.name) ?? 0) + 1);
-    let work: Promise<void>;
+    const job: Job = { item, fn, batch, cancelDeadline: undefined };
+    const now = this.#o.clock.now();
     switch (item.kind) {
       case 'run':
-        work = this.#run(item, fn);
-        break;
+        this.#run(job, now);
+        return;
       case 'expire':
-        work = this.#settleThen(item, settle.expired(item.record, item.leaseToken, fn, this.#o.clock.now(), this.#o.leaseMs), fn);
-        break;
+        this.#write(this.#settleThen(item, settle.expired(item.record, item.leaseToken, fn, now, this.#o.leaseMs), fn), job);
+        return;
       case 'recover':
-        work =
+        this.#write(
           item.record.status === 'Stopping'
-            ? this.#settleThen(item, settle.stopped(item.record, item.leaseToken, fn, this.#o.clock.now(), this.#o.leaseMs), fn)
-            : this.#fail(item, fn, settle.lostAttemptError('WorkerLost', item.record.attempts));
-        break;
+            ? this.#settleThen(item, settle.stopped(item.record, item.leaseToken, fn, now, this.#o.leaseMs), fn)
+            : this.#fail(item, fn, settle.lostAttemptError('WorkerLost', item.record.attempts)),
+          job,
+        );
+        return;
       case 'deliver':
-        work = this.#deliveries.deliver(item.record, item.leaseToken, fn, this.#hold(item.record.requestId, item.leaseToken));
-        break;
+        this.#write(this.#deliveries.deliver(item.record, item.leaseToken, fn, this.#hold(item.record.requestId, item.leaseToken)), job);
+        return;
     }
-    return work.then(() => this.#release(fn), (error: unknown) => {
-      this.#o.lifecycle.reportError(error, item.kind);
-      this.#release(fn);
-    });
   }
 
-  #release(fn: RegisteredFunction): void {
+  /** Frees the job's slot; the batch's p-queue task ends with its last job. */
+  #release(job: Job): void {
     this.#inFlight--;
-    this.#fnInFlight.set(fn.name, this.#fnInFlight.get(fn.name)! - 1);
+    this.#fnInFlight.set(job.fn.name, this.#fnInFlight.get(job.fn.name)! - 1);
+    if (--job.batch.left === 0) job.batch.done();
     if (this.#backlog && !this.#closing) this.#scheduler.wakeNow();
   }
 
-  #run(item: Claimed, fn: RegisteredFunction): Promise<void> {
-    const { record, leaseToken } = item;
-    const now = this.#o.clock.now();
-    const lifecycle = this.#o.lifecycle;
-    lifecycle.started(record, now);
-    const attempt = new Attempt(record.requestId, fn, record.attempts, (outcome) => {
-      this.#attempts.delete(attempt);
-      cancelDeadline?.();
-      this.#held.delete(record.requestId);
-      this.#track(this.#settleAttempt(item, fn, outcome));
-    });
+  #run(job: Job, now: number): void {
+    const { record, leaseToken } = job.item;
+    this.#o.lifecycle.started(record, now);
+    const attempt = new Attempt(record.requestId, job.fn.name, record.attempts, this, job);
     this.#attempts.add(attempt);
-    this.#held.set(record.requestId, {
-      leaseToken,
-      onLost: () => attempt.interrupt('lost', new Error('lease lost to another worker')),
-      onStop: () => attempt.interrupt('stop', new Error('stopped by stopInvocation')),
-    });
+    this.#held.set(record.requestId, new HeldAttempt(attempt, leaseToken));
     this.#armHeartbeat();
-    const cancelDeadline =
-      fn.timeoutMs === undefined
-        ? undefined
-        : this.#deadlines.add(now + fn.timeoutMs, () =>
-            attempt.interrupt('timeout', new FunctionTimeoutError(fn.name, fn.config.timeoutSeconds!)),
-          );
-    return attempt.run(fn, record.payload);
+    if (job.fn.timeoutMs !== undefined) {
+      job.cancelDeadline = this.#deadlines.add(now + job.fn.timeoutMs, () =>
+        attempt.interrupt('timeout', new FunctionTimeoutError(job.fn.name, job.fn.config.timeoutSeconds!)),
+      );
+    }
+    attempt.run(job.fn, record.payload);
   }
 
-  #settleAttempt(item: Claimed, fn: RegisteredFunction, outcome: AttemptOutcome): Promise<void> {
+  /** AttemptListener: the outcome is known (the handler may still be running if interrupted). */
+  attemptDecided(attempt: Attempt, outcome: AttemptOutcome): void {
+    const job = attempt.tag as Job;
+    job.cancelDeadline?.();
+    this.#held.delete(attempt.requestId);
+    this.#write(this.#settleAttempt(job.item, job.fn, outcome));
+  }
+
+  /** AttemptListener: the handler returned; its slot is free. */
+  handlerReturned(attempt: Attempt): void {
+    this.#attempts.delete(attempt);
+    this.#release(attempt.tag as Job);
+  }
+
+  /** Tracks a write so close() can wait for it; errors are reported, never thrown. */
+  #write(work: Work, job?: Job): void {
+    if (work === undefined) {
+      if (job) this.#release(job);
+      return;
+    }
+    this.#writes++;
+    work.then(
+      () => this.#wrote(job),
+      (error: unknown) => {
+        this.#o.lifecycle.reportError(error, 'settle');
+        this.#wrote(job);
+      },
+    );
+  }
+
+  #wrote(job: Job | undefined): void {
+    if (job) this.#release(job);
+    if (--this.#writes === 0 && this.#writesDrained) {
+      this.#writesDrained();
+      this.#writesDrained = undefined;
+    }
+  }
+
+  #settleAttempt(item: Claimed, fn: RegisteredFunction, outcome: AttemptOutcome): Work {
     const now = this.#o.clock.now();
     if (outcome.type === 'result') {
       return this.#settleThen(item, settle.succeeded(item.record, item.leaseToken, fn, outcome.value, now, this.#o.leaseMs), fn);
@@ -242,7 +308,7 @@ export class Worker {
     if (outcome.type === 'error') return this.#fail(item, fn, settle.classifyError(outcome.error));
     switch (outcome.interruption) {
       case 'lost':
-        return Promise.resolve(); // the new lease holder settles it
+        return; // the new lease holder settles it
       case 'stop':
         return this.#settleThen(item, settle.stopped(item.record, item.leaseToken, fn, now, this.#o.leaseMs), fn);
       case 'shutdown':
@@ -252,7 +318,7 @@ export class Worker {
     }
   }
 
-  #fail(item: Claimed, fn: RegisteredFunction, classified: settle.ClassifiedError): Promise<void> {
+  #fail(item: Claimed, fn: RegisteredFunction, classified: settle.ClassifiedError): Work {
     const { record } = item;
     const now = this.#o.clock.now();
     const throttled = classified.outcome.kind === 'throttled';
@@ -271,8 +337,17 @@ export class Worker {
   }
 
   /** Writes `s`; on success tells the lifecycle and, if a delivery is owed, delivers it. */
-  async #settleThen(item: Claimed, s: Settlement, fn: RegisteredFunction, throttled = false): Promise<void> {
-    const outcome = await this.#settler.add(s);
+  /**
+   * Writes `s`, then tells the lifecycle and, if a delivery is owed, delivers it. Synchronous
+   * with a store that settles in process (no promise, no batch), otherwise through the batcher.
+   */
+  #settleThen(item: Claimed, s: Settlement, fn: RegisteredFunction, throttled = false): Work {
+    const immediate = this.#o.store.immediate;
+    if (immediate) return this.#afterSettle(item, s, fn, throttled, immediate.settle([s])[0]!);
+    return this.#settler.add(s).then((outcome) => this.#afterSettle(item, s, fn, throttled, outcome));
+  }
+
+  #afterSettle(item: Claimed, s: Settlement, fn: RegisteredFunction, throttled: boolean, outcome: SettleOutcome): Work {
     if (outcome === 'stopping') {
       // A stop arrived while the attempt ran: end it as stopped instead of retrying.
       const stop = settle.stopped(item.record, item.leaseToken, fn, this.#o.clock.now(), this.#o.leaseMs);
@@ -282,7 +357,7 @@ export class Worker {
     this.#o.lifecycle.settled(item.record, s, throttled);
     if (s.keepLease && s.delivery) {
       const after = settle.afterSettlement(item.record, s);
-      await this.#deliveries.deliver(after, item.leaseToken, fn, this.#hold(after.requestId, item.leaseToken));
+      return this.#deliveries.deliver(after, item.leaseToken, fn, this.#hold(after.requestId, item.leaseToken));
     }
   }
 
@@ -291,17 +366,6 @@ export class Worker {
     this.#held.set(requestId, { leaseToken, onLost: () => this.#deliveries.lost(requestId) });
     this.#armHeartbeat();
     return () => this.#held.delete(requestId);
-  }
-
-  #track(p: Promise<unknown>): void {
-    this.#background.add(p);
-    void p.then(
-      () => this.#background.delete(p),
-      (error: unknown) => {
-        this.#background.delete(p);
-        this.#o.lifecycle.reportError(error, 'settle');
-      },
-    );
   }
 
   /** Renews held leases and learns of stops: at most every second while anything is held. */

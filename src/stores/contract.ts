@@ -49,7 +49,7 @@ export interface NewInvocation {
   readonly payload: JsonValue;
   readonly createdAt: number;
   readonly scheduledAt: number;
-  readonly invocationId?: string;
+  readonly invocationId?: string | undefined;
   /**
    * Canonical JSON of the payload (sorted keys), present when `invocationId` is: a repeat with
    * an equal key is a duplicate, with another key a conflict.
@@ -225,9 +225,21 @@ export type StoreSignal =
   /** A stop was requested for a running invocation. */
   | { readonly type: 'stop'; readonly requestId: string };
 
+/**
+ * The same operations, completing synchronously: offered by stores that work in process
+ * without I/O (the memory store), so the invoker skips promises and batching for them.
+ */
+export interface ImmediateStoreOps {
+  enqueue(items: readonly NewInvocation[]): EnqueueResult[];
+  settle(items: readonly Settlement[]): SettleOutcome[];
+}
+
 export interface Store {
   /** Short name for messages and benchmarks: `memory`, `sqlite`, `redis`, `postgres`. */
   readonly name: string;
+
+  /** Present only on stores whose writes complete synchronously in process. */
+  readonly immediate?: ImmediateStoreOps;
 
   /**
    * Records new invocations: `Enqueued`, attempts 0, `dueAt = scheduledAt`, one `Enqueued` event.

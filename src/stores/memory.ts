@@ -3,7 +3,6 @@
  * on exit. Values are kept by reference (payloads are not copied), so do not mutate a payload
  * after passing it to invokeAsync.
  */
-import { nanoid } from 'nanoid';
 import { MinHeap } from './min-heap.js';
 import { decodeCursor, encodeCursor, listsBefore } from './cursor.js';
 import {
@@ -23,6 +22,7 @@ import {
   type ClaimResult,
   type EnqueueResult,
   type HeartbeatRequest,
+  type ImmediateStoreOps,
   type HeartbeatResult,
   type ListPage,
   type ListQuery,
@@ -44,7 +44,7 @@ export interface MemoryStoreOptions {
 }
 
 interface Entry extends MutableInvocation {
-  payloadKey?: string;
+  payloadKey: string | undefined;
   /** Bumped whenever dueAt changes, so stale heap entries can be recognised. */
   version: number;
 }
@@ -84,6 +84,8 @@ class MemoryStore implements Store {
   #finished: { requestId: string; endedAt: number }[] = [];
   #finishedHead = 0;
   #seq = 0;
+  /** Lease tokens only need to be unique within this process: a counter is enough and cheap. */
+  #tokens = 0;
   readonly #maxAgeMs: number;
   readonly #maxCount: number;
 
@@ -92,35 +94,46 @@ class MemoryStore implements Store {
     this.#maxCount = options.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
   }
 
+  readonly immediate: ImmediateStoreOps = {
+    enqueue: (items) => this.#enqueue(items),
+    settle: (items) => this.#settle(items),
+  };
+
   enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
+    return Promise.resolve(this.#enqueue(items));
+  }
+
+  #enqueue(items: readonly NewInvocation[]): EnqueueResult[] {
+    if (items.length === 1) return [this.#enqueueOne(items[0]!, true)];
     const results: EnqueueResult[] = [];
     // One signal per function per call, for its earliest new due time.
     const earliest = new Map<string, number>();
     for (const item of items) {
-      if (item.invocationId !== undefined) {
-        const key = `${item.functionName}\u0000${item.invocationId}`;
-        const existingId = this.#idempotency.get(key);
-        const existing = existingId === undefined ? undefined : this.#records.get(existingId);
-        if (existing) {
-          results.push({
-            requestId: existing.requestId,
-            outcome: existing.payloadKey === item.payloadKey ? 'duplicate' : 'conflict',
-          });
-          continue;
-        }
-        this.#idempotency.set(key, item.requestId);
-      }
-      const entry = createRecord(item) as Entry;
-      entry.version = 0;
-      entry.payloadKey = item.payloadKey;
-      this.#records.set(entry.requestId, entry);
-      this.#index(entry);
-      results.push({ requestId: entry.requestId, outcome: 'created' });
-      const at = earliest.get(entry.functionName);
-      if (at === undefined || entry.scheduledAt < at) earliest.set(entry.functionName, entry.scheduledAt);
+      const result = this.#enqueueOne(item, false);
+      results.push(result);
+      if (result.outcome !== 'created') continue;
+      const at = earliest.get(item.functionName);
+      if (at === undefined || item.scheduledAt < at) earliest.set(item.functionName, item.scheduledAt);
     }
     if (this.#listeners.size) for (const [functionName, at] of earliest) this.#emit({ type: 'due', functionName, at });
-    return Promise.resolve(results);
+    return results;
+  }
+
+  #enqueueOne(item: NewInvocation, signal: boolean): EnqueueResult {
+    if (item.invocationId !== undefined) {
+      const key = `${item.functionName}\u0000${item.invocationId}`;
+      const existingId = this.#idempotency.get(key);
+      const existing = existingId === undefined ? undefined : this.#records.get(existingId);
+      if (existing) {
+        return { requestId: existing.requestId, outcome: existing.payloadKey === item.payloadKey ? 'duplicate' : 'conflict' };
+      }
+      this.#idempotency.set(key, item.requestId);
+    }
+    const entry = newEntry(item);
+    this.#records.set(entry.requestId, entry);
+    this.#index(entry);
+    if (signal && this.#listeners.size) this.#emit({ type: 'due', functionName: item.functionName, at: item.scheduledAt });
+    return { requestId: entry.requestId, outcome: 'created' };
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -141,7 +154,7 @@ class MemoryStore implements Store {
         if (top.version !== entry.version || entry.leaseToken !== undefined) continue;
         const kind = claimKindOf(entry, now, slot);
         if (!kind) continue;
-        const token = nanoid();
+        const token = `L${++this.#tokens}`;
         applyClaim(entry, kind, now, leaseMs, token);
         this.#index(entry);
         items.push({ kind, leaseToken: token, record: entry });
@@ -156,6 +169,10 @@ class MemoryStore implements Store {
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
+    return Promise.resolve(this.#settle(items));
+  }
+
+  #settle(items: readonly Settlement[]): SettleOutcome[] {
     const outcomes: SettleOutcome[] = [];
     for (const s of items) {
       const entry = this.#records.get(s.requestId);
@@ -167,7 +184,7 @@ class MemoryStore implements Store {
       if (entry.leaseToken === undefined && entry.dueAt !== undefined) this.#emitDue(entry);
       if (isPrunable(entry)) this.#finish(entry);
     }
-    return Promise.resolve(outcomes);
+    return outcomes;
   }
 
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
@@ -301,7 +318,7 @@ class MemoryStore implements Store {
       }
       const kind = claimKindOf(entry, now, slot);
       if (!kind) continue;
-      const token = nanoid();
+      const token = `L${++this.#tokens}`;
       applyClaim(entry, kind, now, leaseMs, token);
       entry.version++;
       min = Math.min(min, entry.dueAt!);
@@ -395,6 +412,34 @@ class MemoryStore implements Store {
   #emit(signal: StoreSignal): void {
     for (const listener of this.#listeners) listener(signal);
   }
+}
+
+/** createRecord's fields plus the store's own, in one literal so every entry has one shape. */
+function newEntry(item: NewInvocation): Entry {
+  const record = { events: createRecord.firstEvents(item), invocationId: item.invocationId, dueAt: item.scheduledAt, hops: item.hops };
+  return {
+    requestId: item.requestId,
+    functionName: item.functionName,
+    status: 'Enqueued',
+    payload: item.payload,
+    attempts: 0,
+    createdAt: item.createdAt,
+    scheduledAt: item.scheduledAt,
+    startedAt: undefined,
+    endedAt: undefined,
+    result: undefined,
+    error: undefined,
+    condition: undefined,
+    invocationId: record.invocationId,
+    events: record.events,
+    dueAt: record.dueAt,
+    leaseToken: undefined,
+    throttles: 0,
+    hops: record.hops,
+    delivery: undefined,
+    payloadKey: item.payloadKey,
+    version: 0,
+  };
 }
 
 function publicCopy(entry: Entry): StoredInvocation {

@@ -19,11 +19,16 @@ import type {
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export type MutableInvocation = Mutable<Omit<StoredInvocation, 'events'>> & { events: InvocationEvent[] };
 
-export function createRecord(item: NewInvocation): MutableInvocation {
-  const event: InvocationEvent =
+/** The history a new invocation starts with: one `Enqueued` event. */
+function firstEvents(item: NewInvocation): InvocationEvent[] {
+  return [
     item.detail === undefined
       ? { at: item.createdAt, status: 'Enqueued', attempt: 0 }
-      : { at: item.createdAt, status: 'Enqueued', attempt: 0, detail: item.detail };
+      : { at: item.createdAt, status: 'Enqueued', attempt: 0, detail: item.detail },
+  ];
+}
+
+export function createRecord(item: NewInvocation): MutableInvocation {
   // Every field is present from the start (undefined when unset) so records keep one shape:
   // adding or deleting properties later would make every record slower to touch.
   return {
@@ -40,7 +45,7 @@ export function createRecord(item: NewInvocation): MutableInvocation {
     error: undefined,
     condition: undefined,
     invocationId: item.invocationId,
-    events: [event],
+    events: firstEvents(item),
     dueAt: item.scheduledAt,
     leaseToken: undefined,
     throttles: 0,
@@ -48,6 +53,8 @@ export function createRecord(item: NewInvocation): MutableInvocation {
     delivery: undefined,
   };
 }
+
+createRecord.firstEvents = firstEvents;
 
 /** Which kind of claim a due record is, or undefined if it is not claimable. */
 export function claimKindOf(record: StoredInvocation, now: number, slot: ClaimSlot): ClaimKind | undefined {

@@ -73,6 +73,9 @@ export async function replay(
   return toResult(response.statusCode, response.headers, response.rawPayload);
 }
 
+/** The methods of each injected prototype, listed once. */
+const methodsOf = new WeakMap<object, readonly (readonly [string, unknown])[]>();
+
 /**
  * Copies the methods of the injected object's own class (light-my-request's Request/Response:
  * `write`, `end`, `destroy`, ...) onto the instance. Express swaps the prototype of every request
@@ -82,10 +85,15 @@ export async function replay(
 function pinOwnMethods(target: object): void {
   const proto: object | null = Object.getPrototypeOf(target);
   if (!proto) return;
-  for (const key of Object.getOwnPropertyNames(proto)) {
-    const d = Object.getOwnPropertyDescriptor(proto, key);
-    if (key === 'constructor' || typeof d?.value !== 'function' || Object.hasOwn(target, key)) continue;
-    Object.defineProperty(target, key, { value: d.value, writable: true, configurable: true, enumerable: false });
+  let methods = methodsOf.get(proto);
+  if (!methods) {
+    methods = Object.getOwnPropertyNames(proto)
+      .map((key) => [key, Object.getOwnPropertyDescriptor(proto, key)?.value] as const)
+      .filter(([key, value]) => key !== 'constructor' && typeof value === 'function');
+    methodsOf.set(proto, methods);
+  }
+  for (const [key, value] of methods) {
+    if (!Object.hasOwn(target, key)) Object.defineProperty(target, key, { value, writable: true, configurable: true, enumerable: false });
   }
 }
 

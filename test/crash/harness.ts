@@ -1,0 +1,213 @@
+/**
+ * A crash-safety harness, generic over the store: forks worker processes (test/crash/worker.mjs,
+ * which runs dist/ — build first) on one shared store, SIGKILLs them again and again while a
+ * producer-only invoker in this process enqueues work, then stops the killing, lets the last
+ * workers finish, and checks every accepted invocation against the store and the handlers'
+ * ledger: none lost, none stuck, and duplicate runs only where an attempt was lost (WorkerLost).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInvoker } from '../../src/invoker.js';
+import type { Store, StoredInvocation } from '../../src/stores/contract.js';
+import { waitFor } from '../helpers.js';
+
+export interface CrashRunOptions {
+  /** Which dist/stores/<kind>/index.js the workers import. */
+  readonly kind: 'sqlite' | 'redis' | 'postgres';
+  /** JSON options for `<kind>Store(...)` in the workers. */
+  readonly storeOptions: Record<string, unknown>;
+  /** The producer's store, on the same data as the workers'. Closed with the producer at the end. */
+  readonly store: Store;
+  /** File the handlers append to (created empty). */
+  readonly ledger: string;
+  readonly total?: number;
+  readonly workers?: number;
+  /** A worker is killed this often (alternating between workers), while enqueueing runs. */
+  readonly killEveryMs?: number;
+  /** Enqueue in batches of this size... */
+  readonly batch?: number;
+  /** ...this far apart, so kills land while work arrives. */
+  readonly batchEveryMs?: number;
+  readonly functionName?: string;
+  /** How long the workers may take to finish everything after the last kill. */
+  readonly settleTimeoutMs?: number;
+  /** How long each attempt works after writing its ledger line, so kills land mid-attempt. */
+  readonly workMs?: number;
+}
+
+export interface CrashReport {
+  readonly accepted: number;
+  readonly kills: number;
+  readonly succeeded: number;
+  /** Accepted but never run. */
+  readonly lost: string[];
+  /** Not final after the workers had time to finish. */
+  readonly stuck: string[];
+  /** Ended otherwise than Succeeded. */
+  readonly notSucceeded: string[];
+  /** Ledger lines beyond the first per invocation. */
+  readonly duplicateRuns: number;
+  /** Invocations run more often than their WorkerLost retries explain. */
+  readonly unexplained: string[];
+  /** Worker processes that exited without being killed. */
+  readonly unexpectedExits: string[];
+  readonly wallMs: number;
+}
+
+const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+class WorkerSlot {
+  child: ChildProcess | undefined;
+  /** Exits we did not cause (a crash of the worker itself): each fails the run. */
+  readonly unexpectedExits: string[] = [];
+  #expectExit = false;
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  /** Forks the worker and resolves once it has registered its function. */
+  start(): Promise<void> {
+    const child = fork(WORKER, [], { env: this.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child = child;
+    this.#expectExit = false;
+    child.once('exit', (code, signal) => {
+      if (!this.#expectExit) this.unexpectedExits.push(`pid ${child.pid} exited by itself (${code ?? signal})`);
+    });
+    return new Promise((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code, signal) => reject(new Error(`crash worker exited before ready (${code ?? signal})`)));
+    });
+  }
+
+  kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    this.#expectExit = true;
+    return new Promise((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+
+  /** Graceful: the worker closes its invoker and exits. */
+  stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    this.#expectExit = true;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+}
+
+export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
+  const total = o.total ?? 2000;
+  const batch = o.batch ?? 20;
+  const batchEveryMs = o.batchEveryMs ?? 50;
+  const killEveryMs = o.killEveryMs ?? 400;
+  const functionName = o.functionName ?? 'crashy';
+  // CRASH_DIST: a private build, for running while something else rebuilds dist/.
+  const dist = process.env.CRASH_DIST ?? fileURLToPath(new URL('../../dist', import.meta.url));
+  if (!existsSync(`${dist}/stores/${o.kind}/index.js`)) {
+    throw new Error(`${dist}/stores/${o.kind}/index.js is missing: run npm run build first`);
+  }
+  writeFileSync(o.ledger, '');
+  const started = Date.now();
+  const env = {
+    ...process.env,
+    CRASH_STORE_KIND: o.kind,
+    CRASH_STORE_OPTIONS: JSON.stringify(o.storeOptions),
+    CRASH_LEDGER: o.ledger,
+    CRASH_FUNCTION: functionName,
+    CRASH_DIST: dist,
+    CRASH_WORK_MS: String(o.workMs ?? 50),
+  };
+  const slots = Array.from({ length: o.workers ?? 2 }, () => new WorkerSlot(env));
+  await Promise.all(slots.map((s) => s.start()));
+
+  // Producer only: accepts invocations, never runs them.
+  const producer = createInvoker({ store: o.store, concurrency: 0 });
+  producer.register(functionName, () => null);
+  const accepted: string[] = [];
+  let kills = 0;
+  let killing = true;
+  const killLoop = (async () => {
+    for (let i = 0; killing; i++) {
+      await sleep(killEveryMs);
+      if (!killing) break;
+      const slot = slots[i % slots.length]!;
+      await slot.kill();
+      kills++;
+      await slot.start();
+    }
+  })();
+
+  try {
+    for (let sent = 0; sent < total; sent += batch) {
+      const n = Math.min(batch, total - sent);
+      const results = await Promise.all(Array.from({ length: n }, (_, i) => producer.invokeAsync(functionName, { i: sent + i })));
+      for (const r of results) accepted.push(r.requestId);
+      await sleep(batchEveryMs);
+    }
+  } finally {
+    killing = false;
+    await killLoop;
+  }
+
+  // Let the surviving workers (and lease recovery, 2 s) finish everything.
+  const ids = new Set(accepted);
+  let remaining = accepted;
+  await waitFor(
+    async () => {
+      const left: string[] = [];
+      for (const id of remaining) {
+        const r = await o.store.get(id);
+        if (!r || r.status !== 'Succeeded') left.push(id);
+      }
+      remaining = left;
+      return left.length === 0;
+    },
+    { timeoutMs: o.settleTimeoutMs ?? 30_000, intervalMs: 250, what: 'every accepted invocation to succeed' },
+  ).catch(() => {}); // what is left is reported below
+  await Promise.all(slots.map((s) => s.stop()));
+
+  const runs = new Map<string, number>();
+  for (const line of readFileSync(o.ledger, 'utf8').split('\n')) {
+    if (!line) continue;
+    const id = line.split(' ')[0]!;
+    if (!ids.has(id)) throw new Error(`ledger names an invocation nobody accepted: ${line}`);
+    runs.set(id, (runs.get(id) ?? 0) + 1);
+  }
+  const records = new Map<string, StoredInvocation | undefined>();
+  for (const id of accepted) records.set(id, await o.store.get(id));
+  await producer.close();
+  const final = new Set(['Succeeded', 'Failed', 'Stopped', 'Expired', 'Invalid']);
+  const lost = accepted.filter((id) => !runs.has(id));
+  const stuck = accepted.filter((id) => !final.has(records.get(id)?.status ?? 'Enqueued'));
+  const notSucceeded = accepted.filter((id) => records.get(id)?.status !== 'Succeeded');
+  let duplicateRuns = 0;
+  const unexplained: string[] = [];
+  for (const [id, count] of runs) {
+    if (count <= 1) continue;
+    duplicateRuns += count - 1;
+    const lostAttempts = (records.get(id)?.events ?? []).filter((e) => e.status === 'Retrying' && e.detail?.startsWith('WorkerLost')).length;
+    if (count - 1 > lostAttempts) unexplained.push(id);
+  }
+  return {
+    accepted: accepted.length,
+    kills,
+    succeeded: accepted.length - notSucceeded.length,
+    lost,
+    stuck,
+    notSucceeded,
+    duplicateRuns,
+    unexplained,
+    unexpectedExits: slots.flatMap((s) => s.unexpectedExits),
+    wallMs: Date.now() - started,
+  };
+}

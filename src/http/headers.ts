@@ -61,7 +61,3 @@ export function asyncHeaders(headers: IncomingHttpHeaders): AsyncHeaders | Reply
   }
   return out;
 }
-
-export function isReply(value: unknown): value is Reply {
-  return typeof value === 'object' && value !== null && 'status' in value && 'body' in value;
-}

@@ -28,6 +28,10 @@ export function headerError(header: string, value: string, allowed: string): Rep
   });
 }
 
+export function isReply(value: unknown): value is Reply {
+  return typeof value === 'object' && value !== null && 'status' in value && 'body' in value;
+}
+
 /** Writes `reply` to a node response (Express and node:http; Koa sets ctx fields instead). */
 export function sendReply(res: ServerResponse, reply: Reply): void {
   const text = JSON.stringify(reply.body);

@@ -6,11 +6,11 @@ import type { IncomingMessage } from 'node:http';
 import { IdempotencyConflictError, InvalidArgumentError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
 import { readBody } from './body.js';
-import { asyncHeaders, DELAY_HEADER, invocationType, INVOCATION_ID_HEADER, isReply, REQUEST_ID_HEADER } from './headers.js';
+import { asyncHeaders, DELAY_HEADER, invocationType, INVOCATION_ID_HEADER, REQUEST_ID_HEADER } from './headers.js';
 import { compileTriggerOptions, type CompiledTrigger, type TriggerOptions } from './options.js';
 import { isRecordedRequest, recordRequest, sameRequest } from './record.js';
 import { getReplayContext, replay } from './replay.js';
-import { errorReply, headerError, jsonReply } from './reply.js';
+import { errorReply, headerError, isReply, jsonReply } from './reply.js';
 import type { RecordedRequest, Reply, RequestListener } from './types.js';
 
 export interface TriggerCore {

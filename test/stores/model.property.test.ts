@@ -1,0 +1,177 @@
+/**
+ * Model-based check: random operation sequences run against the memory store (the model) and
+ * the SQLite store side by side; after every step their answers and their `get`/`list` views
+ * must agree. Lease tokens differ between stores by design, so records are compared with the
+ * token reduced to "leased or not", and each store's own latest token is used for its calls.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, expect, it } from 'vitest';
+import { memoryStore } from '../../src/stores/memory.js';
+import { sqliteStore } from '../../src/stores/sqlite/index.js';
+import type { Settlement, Store, StoredInvocation } from '../../src/stores/contract.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'async-invoker-model-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = Date.UTC(2026, 0, 1);
+const FUNCTIONS = ['a', 'b'] as const;
+
+type Op =
+  | { op: 'enqueue'; fn: 0 | 1; id: number | null; variant: number; delay: number }
+  | { op: 'claim'; leaseMs: number; maxEventAgeMs: number; fns: number }
+  | { op: 'settle'; pick: number; rightToken: boolean; kind: 'retry' | 'succeed' | 'fail' | 'owe' | 'delivered' | 'stopped'; delay: number }
+  | { op: 'heartbeat'; picks: number[]; leaseMs: number }
+  | { op: 'stop'; pick: number; deliverOnFailure: boolean }
+  | { op: 'advance'; ms: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({
+    op: fc.constant('enqueue' as const),
+    fn: fc.constantFrom(0 as const, 1 as const),
+    id: fc.option(fc.integer({ min: 0, max: 2 })),
+    variant: fc.integer({ min: 0, max: 1 }),
+    delay: fc.constantFrom(0, 0, 500, 3000),
+  }),
+  fc.record({
+    op: fc.constant('claim' as const),
+    leaseMs: fc.constantFrom(1000, 5000),
+    maxEventAgeMs: fc.constantFrom(2000, 86_400_000),
+    fns: fc.integer({ min: 1, max: 3 }),
+  }),
+  fc.record({
+    op: fc.constant('settle' as const),
+    pick: fc.nat(),
+    rightToken: fc.boolean(),
+    kind: fc.constantFrom('retry', 'succeed', 'fail', 'owe', 'delivered', 'stopped'),
+    delay: fc.constantFrom(0, 700),
+  }),
+  fc.record({ op: fc.constant('heartbeat' as const), picks: fc.array(fc.nat(), { maxLength: 3 }), leaseMs: fc.constantFrom(1000, 5000) }),
+  fc.record({ op: fc.constant('stop' as const), pick: fc.nat(), deliverOnFailure: fc.boolean() }),
+  fc.record({ op: fc.constant('advance' as const), ms: fc.constantFrom(1, 400, 1200, 6000) }),
+);
+
+/** The record without store-specific details: the token becomes "leased or not". */
+function normal(record: StoredInvocation | undefined): unknown {
+  if (!record) return undefined;
+  const r = record as StoredInvocation & Record<string, unknown>;
+  return JSON.parse(
+    JSON.stringify({
+      requestId: r.requestId, functionName: r.functionName, status: r.status, payload: r.payload, attempts: r.attempts,
+      createdAt: r.createdAt, scheduledAt: r.scheduledAt, startedAt: r.startedAt, endedAt: r.endedAt, result: r.result,
+      error: r.error, condition: r.condition, invocationId: r.invocationId, events: r.events, dueAt: r.dueAt,
+      throttles: r.throttles, hops: r.hops, delivery: r.delivery, leased: r.leaseToken !== undefined,
+    }),
+  ) as unknown;
+}
+
+function settlement(kind: Extract<Op, { op: 'settle' }>['kind'], requestId: string, leaseToken: string, now: number, delay: number): Settlement {
+  const base = { requestId, leaseToken, events: [{ at: now, status: 'Running' as const, attempt: 1, detail: kind }] };
+  switch (kind) {
+    case 'retry':
+      return { ...base, status: 'Retrying', dueAt: now + delay, scheduledAt: now + delay, error: { errorType: 'Error', errorMessage: 'x' } };
+    case 'succeed':
+      return { ...base, status: 'Succeeded', dueAt: null, endedAt: now, result: { ok: 1 }, error: null, condition: '' };
+    case 'fail':
+      return { ...base, status: 'Failed', dueAt: null, endedAt: now, error: { errorType: 'Error', errorMessage: 'y' }, condition: 'UnhandledInvocationError' };
+    case 'owe':
+      return { ...base, status: 'Succeeded', dueAt: now + delay, endedAt: now, condition: '', delivery: { target: 'onSuccess', status: 'Pending', attempts: 0, since: now } };
+    case 'delivered':
+      return { ...base, status: 'Succeeded', events: [], dueAt: null, delivery: null };
+    case 'stopped':
+      return { ...base, status: 'Stopped', dueAt: null, endedAt: now, condition: 'Stopped' };
+  }
+}
+
+let run = 0;
+
+async function check(ops: Op[]): Promise<void> {
+  const model = memoryStore();
+  const real = sqliteStore({ path: join(dir, `model-${run++}.db`) });
+  const stores: [Store, Store] = [model, real];
+  const tokens: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
+  const ids: string[] = [];
+  let now = T0;
+  let seq = 0;
+  const both = async <T>(f: (store: Store, i: 0 | 1) => Promise<T>): Promise<[T, T]> => [await f(model, 0), await f(real, 1)];
+  try {
+    for (const [step, op] of ops.entries()) {
+      const where = `step ${step} ${JSON.stringify(op)}`;
+      switch (op.op) {
+        case 'enqueue': {
+          const requestId = `r${String(seq++).padStart(4, '0')}`;
+          const payload = { v: op.variant };
+          const item = {
+            requestId, functionName: FUNCTIONS[op.fn], payload, createdAt: now, scheduledAt: now + op.delay, hops: 0,
+            ...(op.id === null ? {} : { invocationId: `id${op.id}`, payloadKey: JSON.stringify(payload) }),
+          };
+          const [m, r] = await both((s) => s.enqueue([item]));
+          expect(r, where).toEqual(m);
+          if (m[0]!.outcome === 'created') ids.push(requestId);
+          break;
+        }
+        case 'claim': {
+          const slots = FUNCTIONS.filter((_, i) => op.fns & (1 << i)).map((functionName) => ({ functionName, limit: 100, maxEventAgeMs: op.maxEventAgeMs }));
+          const [m, r] = await both(async (s, i) => {
+            const result = await s.claim({ now, leaseMs: op.leaseMs, limit: 200, slots });
+            for (const c of result.items) tokens[i].set(c.record.requestId, c.leaseToken);
+            const items = result.items
+              .map((c) => ({ kind: c.kind, record: normal(c.record) as { requestId: string } }))
+              .sort((x, y) => (x.record.requestId < y.record.requestId ? -1 : 1));
+            return { items, nextDueAt: result.nextDueAt };
+          });
+          expect(r, where).toEqual(m);
+          break;
+        }
+        case 'settle': {
+          if (ids.length === 0) break;
+          const requestId = ids[op.pick % ids.length]!;
+          const [m, r] = await both((s, i) =>
+            s.settle([settlement(op.kind, requestId, op.rightToken ? (tokens[i].get(requestId) ?? 'none') : 'bogus', now, op.delay)]),
+          );
+          expect(r, where).toEqual(m);
+          break;
+        }
+        case 'heartbeat': {
+          if (ids.length === 0) break;
+          const picked = [...new Set(op.picks.map((p) => ids[p % ids.length]!))];
+          const [m, r] = await both(async (s, i) => {
+            const result = await s.heartbeat({ now, leaseMs: op.leaseMs, leases: picked.map((requestId) => ({ requestId, leaseToken: tokens[i].get(requestId) ?? 'none' })) });
+            return { lost: result.lost.sort(), stopping: result.stopping.sort() };
+          });
+          expect(r, where).toEqual(m);
+          break;
+        }
+        case 'stop': {
+          const requestId = ids.length ? ids[op.pick % ids.length]! : 'missing';
+          const [m, r] = await both(async (s) => {
+            const result = await s.requestStop({ requestId, now, deliverOnFailure: op.deliverOnFailure });
+            return { outcome: result.outcome, record: normal(result.record) };
+          });
+          expect(r, where).toEqual(m);
+          break;
+        }
+        case 'advance':
+          now += op.ms;
+          break;
+      }
+      const [ml, rl] = await both(async (s) => (await s.list({ limit: 1000 })).items.map(normal));
+      expect(rl, `${where}: list`).toEqual(ml);
+      for (const id of ids) {
+        const [mg, rg] = await both(async (s) => normal(await s.get(id)));
+        expect(rg, `${where}: get ${id}`).toEqual(mg);
+      }
+      const [ms, rs] = await both((s) => s.stats());
+      expect(rs, `${where}: stats`).toEqual(ms);
+    }
+  } finally {
+    await model.close();
+    await real.close();
+  }
+}
+
+it('the SQLite store agrees with the memory model on random operation sequences', async () => {
+  await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 40 }), check), { numRuns: 100 });
+}, 60_000);

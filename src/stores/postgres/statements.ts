@@ -6,7 +6,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 
 const here = new URL('.', import.meta.url);
-const NAMES = ['enqueue', 'find-idempotent', 'claim', 'settle', 'heartbeat', 'stop', 'get', 'list', 'stats', 'prune'] as const;
+const NAMES = ['enqueue', 'find-idempotent', 'claim', 'next-due', 'settle', 'heartbeat', 'stop', 'get', 'list', 'stats', 'prune'] as const;
 export type StatementName = (typeof NAMES)[number];
 export type Statements = Readonly<Record<StatementName, string>>;
 

@@ -59,6 +59,9 @@ export class PostgresStore implements Store {
   #lastPruneAt = -Infinity;
   #pruning: Promise<unknown> | undefined;
   #closed: Promise<void> | undefined;
+  /** Operations under way, and who waits for them to end. */
+  #active = 0;
+  #drained: (() => void) | undefined;
 
   constructor(options: ParsedPostgresStoreOptions) {
     this.#options = options;
@@ -69,7 +72,8 @@ export class PostgresStore implements Store {
 
   /** Opens the pool and migrates the schema, once, on first use. */
   #open(): Promise<Ready> {
-    if (this.#closed) return Promise.reject(new StoreError('postgresStore used after close()'));
+    // Operations under way when close() began still finish on the open pool.
+    if (this.#closed && !this.#ready) return Promise.reject(new StoreError('postgresStore used after close()'));
     this.#ready ??= (async () => {
       const { statements, migrations } = await loadStatements(this.#options.schema);
       const pool = this.#options.pool ?? (await openPool(this.#options.connectionString, this.#options.max));
@@ -86,12 +90,60 @@ export class PostgresStore implements Store {
     return this.#ready;
   }
 
+  // Public operations run through #op: close() waits for those under way (a claim is more
+  // than one statement) before it ends the pool, and refuses new ones.
+  enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
+    return this.#op(() => this.#enqueue(items));
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.#op(() => this.#claim(request));
+  }
+
+  settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
+    return this.#op(() => this.#settle(items));
+  }
+
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
+    return this.#op(() => this.#heartbeat(request));
+  }
+
+  requestStop(request: StopRequest): Promise<StopResult> {
+    return this.#op(() => this.#requestStop(request));
+  }
+
+  get(requestId: string): Promise<StoredInvocation | undefined> {
+    return this.#op(() => this.#get(requestId));
+  }
+
+  list(query: ListQuery): Promise<ListPage> {
+    return this.#op(() => this.#list(query));
+  }
+
+  stats(functionNames?: readonly string[]): Promise<QueueStats> {
+    return this.#op(() => this.#stats(functionNames));
+  }
+
+  prune(now: number): Promise<number> {
+    return this.#op(() => this.#prune(now));
+  }
+
+  async #op<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreError('postgresStore used after close()');
+    this.#active++;
+    try {
+      return await run();
+    } finally {
+      if (--this.#active === 0) this.#drained?.();
+    }
+  }
+
   async #query<R extends object>(name: keyof Statements, values: unknown[]): Promise<R[]> {
     const { pool, sql } = await this.#open();
     return (await pool.query<R>(sql[name], values)).rows;
   }
 
-  async enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
+  async #enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
     if (items.length === 0) return [];
     const rows = await this.#query<{ request_id: string }>('enqueue', [enqueueParam(items), this.#channel, this.#self]);
     const created = new Set(rows.map((r) => r.request_id));
@@ -124,7 +176,7 @@ export class PostgresStore implements Store {
       const holder = holders.get(`${item.functionName}\u0000${item.invocationId}`);
       // Inserted and pruned in between: rare enough to retry the item alone.
       if (!holder) {
-        results[i] = (await this.enqueue([item]))[0]!;
+        results[i] = (await this.#enqueue([item]))[0]!;
         continue;
       }
       const duplicate = holder.payload_key === (item.payloadKey ?? null);
@@ -132,7 +184,7 @@ export class PostgresStore implements Store {
     }
   }
 
-  async claim(request: ClaimRequest): Promise<ClaimResult> {
+  async #claim(request: ClaimRequest): Promise<ClaimResult> {
     const slots = request.slots.filter((s) => s.limit > 0);
     if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
     for (const s of slots) this.#functions.add(s.functionName);
@@ -154,11 +206,18 @@ export class PostgresStore implements Store {
     }
     // What was just leased is due again when its lease runs out.
     if (items.length) nextDueAt = Math.min(nextDueAt ?? Infinity, request.now + request.leaseMs);
+    // A claim that was not full leaves the worker waiting for nextDueAt. The claim's snapshot
+    // predates work settled while it ran (whose wake-up may have fired meanwhile), so look again.
+    const capacity = Math.min(request.limit, slots.reduce((n, s) => n + s.limit, 0));
+    if (items.length < capacity) {
+      const [again] = await this.#query<{ at: string | null }>('next-due', [slots.map((s) => s.functionName)]);
+      nextDueAt = again?.at == null ? undefined : Number(again.at);
+    }
     this.#maybePrune(request.now);
     return { items, nextDueAt };
   }
 
-  async settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
+  async #settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
     const outcomes: SettleOutcome[] = new Array<SettleOutcome>(items.length);
     // One statement updates a row once: a second settlement of the same invocation in the
     // batch goes in a later statement, in order.
@@ -190,7 +249,7 @@ export class PostgresStore implements Store {
     return outcomes;
   }
 
-  async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
+  async #heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
     if (request.leases.length === 0) return { lost: [], stopping: [] };
     const param = JSON.stringify(request.leases.map((l) => ({ request_id: l.requestId, lease_token: l.leaseToken })));
     const rows = await this.#query<{ request_id: string; status: InvocationStatus | null }>('heartbeat', [
@@ -206,7 +265,7 @@ export class PostgresStore implements Store {
     return { lost, stopping };
   }
 
-  async requestStop(request: StopRequest): Promise<StopResult> {
+  async #requestStop(request: StopRequest): Promise<StopResult> {
     const rows = await this.#query<RecordRow>('stop', [
       request.requestId,
       request.now,
@@ -223,17 +282,17 @@ export class PostgresStore implements Store {
       if (record.dueAt !== undefined) this.#emitDue([[record.functionName, record.dueAt]]);
       return { outcome: 'stopped', record };
     }
-    const record = await this.get(request.requestId);
+    const record = await this.#get(request.requestId);
     if (!record) return { outcome: 'notFound' };
     return { outcome: record.status === 'Stopping' ? 'stopping' : 'final', record };
   }
 
-  async get(requestId: string): Promise<StoredInvocation | undefined> {
+  async #get(requestId: string): Promise<StoredInvocation | undefined> {
     const [row] = await this.#query<RecordRow>('get', [requestId]);
     return row ? toRecord(row) : undefined;
   }
 
-  async list(query: ListQuery): Promise<ListPage> {
+  async #list(query: ListQuery): Promise<ListPage> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     // One row more than asked tells whether there is a next page.
     const rows = await this.#query<RecordRow>('list', [
@@ -250,7 +309,7 @@ export class PostgresStore implements Store {
     return { items, ...(rows.length > query.limit && last ? { nextCursor: encodeCursor(last) } : {}) };
   }
 
-  async stats(functionNames?: readonly string[]): Promise<QueueStats> {
+  async #stats(functionNames?: readonly string[]): Promise<QueueStats> {
     const rows = await this.#query<{ function_name: string; pending: string; running: string; oldest_pending_at: string | null }>(
       'stats',
       [functionNames ? [...functionNames] : null],
@@ -266,7 +325,7 @@ export class PostgresStore implements Store {
     return { pending, running, oldestPendingAt };
   }
 
-  async prune(now: number): Promise<number> {
+  async #prune(now: number): Promise<number> {
     await this.#pruning;
     const [row] = await this.#query<{ removed: number }>('prune', [now - this.#maxAgeMs, this.#maxCount]);
     return row?.removed ?? 0;
@@ -316,11 +375,12 @@ export class PostgresStore implements Store {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#listeners.clear();
+      if (this.#active > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+      await this.#listener?.close();
+      await this.#pruning;
       const ready = this.#ready;
       this.#ready = undefined;
       const opened = await ready?.catch(() => undefined);
-      await this.#listener?.close();
-      await this.#pruning;
       if (opened && !this.#options.pool) await opened.pool.end();
     })();
     return this.#closed;

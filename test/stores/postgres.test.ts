@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { postgresStore } from '../../src/stores/postgres/index.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import type { StoreSignal } from '../../src/stores/contract.js';
-import { waitFor } from '../helpers.js';
+import { createInvoker } from '../../src/invoker.js';
+import { waitFor, waitForStatus } from '../helpers.js';
 import { claimReq, newInvocation, slot, T0, testStore } from './conformance.js';
 
 const url = process.env.PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -54,6 +55,28 @@ describe.runIf(available)('postgres', () => {
           what: 'a stop signal from the other instance',
           timeoutMs: 5000,
         });
+      });
+
+      it('runs work enqueued by another process at once: the worker is woken by NOTIFY, not polling', async () => {
+        const producer = createInvoker({ store: await open(), concurrency: 0 });
+        const worker = createInvoker({ store: await open(), concurrency: 4 });
+        try {
+          producer.register('remote_job', () => null);
+          worker.register('remote_job', (payload: { n: number }) => ({ twice: payload.n * 2 }));
+          // The worker has found nothing to do and sleeps; wait until its LISTEN is in place.
+          await waitFor(async () => {
+            const { rows } = await admin.query('select count(*)::int as n from pg_stat_activity where query = $1', [
+              `listen "async_invoker_${schema}"`,
+            ]);
+            return rows[0].n === 1;
+          }, { what: 'the worker to LISTEN' });
+          const { requestId } = await producer.invokeAsync('remote_job', { n: 21 });
+          const done = await waitForStatus(producer, requestId, ['Succeeded'], 5000);
+          expect(done.result).toEqual({ twice: 42 });
+        } finally {
+          await producer.close();
+          await worker.close();
+        }
       });
 
       it('listens again after its LISTEN connection is cut', async () => {

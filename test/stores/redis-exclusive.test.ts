@@ -55,7 +55,11 @@ describe.skipIf(!available)('redis store: 4 worker processes', () => {
       const child = fork(script, [prefix, ledgerKey, '16', '30', '2'], { stdio: 'inherit' });
       children.push(child);
     }
-    await Promise.all(children.map((child) => once(child, 'message')));
+    // A worker that dies before it is ready (say, dist/ missing) fails the test at once.
+    await Promise.all(children.map((child) => new Promise<void>((resolve, reject) => {
+      child.once('message', () => resolve());
+      child.once('exit', (code, signal) => reject(new Error(`redis worker exited before ready (${code ?? signal})`)));
+    })));
 
     // The producer runs nothing itself (concurrency 0).
     const producer = createInvoker({ store: redisStore({ url: URL, prefix }), concurrency: 0 });
@@ -88,8 +92,12 @@ describe.skipIf(!available)('redis store: 4 worker processes', () => {
       ledger.disconnect();
       await producer.close();
       await Promise.all(children.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
         child.kill('SIGTERM');
-        if (child.exitCode === null) await once(child, 'exit');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
       }));
     }
   }, 120_000);

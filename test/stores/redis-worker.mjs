@@ -1,11 +1,14 @@
 // A worker process for the multi-process Redis tests (exclusive, crash). Imports the built
-// package (dist/): run `npm run build` first.
+// package (dist/, or $CRASH_DIST): run `npm run build` first.
 // argv: prefix ledgerKey concurrency leaseSeconds handlerMs
 // Every attempt first appends "<requestId> <attempt> <pid>" to the Redis list ledgerKey, so the
 // test can tell how often each invocation ran. Sends 'ready' over IPC once it is claiming.
 import { Redis } from 'ioredis';
-import { createInvoker } from '../../dist/index.js';
-import { redisStore } from '../../dist/stores/redis/index.js';
+
+// CRASH_DIST: a private build, for running while something else rebuilds dist/.
+const dist = process.env.CRASH_DIST ? new URL(`file://${process.env.CRASH_DIST}/`) : new URL('../../dist/', import.meta.url);
+const { createInvoker } = await import(new URL('index.js', dist).href);
+const { redisStore } = await import(new URL('stores/redis/index.js', dist).href);
 
 const [prefix, ledgerKey, concurrency, leaseSeconds, handlerMs] = process.argv.slice(2);
 const ledger = new Redis('redis://127.0.0.1:6379');

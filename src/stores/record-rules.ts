@@ -54,8 +54,6 @@ export function createRecord(item: NewInvocation): MutableInvocation {
   };
 }
 
-createRecord.firstEvents = firstEvents;
-
 /** Which kind of claim a due record is, or undefined if it is not claimable. */
 export function claimKindOf(record: StoredInvocation, now: number, slot: ClaimSlot): ClaimKind | undefined {
   if (record.dueAt === undefined || record.dueAt > now) return undefined;

@@ -81,6 +81,8 @@ export class Worker implements AttemptListener {
   readonly #attempts = new Set<Attempt>();
   #inFlight = 0;
   #claiming = false;
+  /** A wake-up came while claiming: claim again when this one returns. */
+  #rewake = false;
   /** The last claim was full: more is probably due. */
   #backlog = true;
   /** Bumped by every due signal, to notice one that arrived during a claim. */
@@ -170,7 +172,13 @@ export class Worker implements AttemptListener {
   }
 
   async #pump(): Promise<void> {
-    if (this.#claiming || this.#closing) return;
+    if (this.#closing) return;
+    if (this.#claiming) {
+      // A wake-up (timer or signal) during a claim may be for work that claim did not see.
+      this.#rewake = true;
+      return;
+    }
+    this.#rewake = false;
     const { slots, limit } = this.#slots();
     if (slots.length === 0) {
       // Full: a wake-up now (new work, an expiring lease) must not be lost; claim when a slot frees.
@@ -194,7 +202,7 @@ export class Worker implements AttemptListener {
     const { items } = claimed;
     if (items.length) this.#startBatch(items);
     const full = items.length >= limit || items.length >= slots.reduce((n, s) => n + s.limit, 0);
-    this.#backlog = full || this.#signals !== signalsBefore;
+    this.#backlog = full || this.#signals !== signalsBefore || this.#rewake;
     if (this.#backlog) {
       if (this.#o.concurrency - this.#inFlight > 0) this.#scheduler.wakeNow();
     } else if (claimed.nextDueAt !== undefined) {

@@ -50,6 +50,8 @@ export interface CrashReport {
   readonly duplicateRuns: number;
   /** Invocations run more often than their WorkerLost retries explain. */
   readonly unexplained: string[];
+  /** Invocations whose same attempt number ran twice (a lease held twice). */
+  readonly sameAttemptTwice: string[];
   /** Worker processes that exited without being killed. */
   readonly unexpectedExits: string[];
   readonly wallMs: number;
@@ -177,11 +179,16 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
   await Promise.all(slots.map((s) => s.stop()));
 
   const runs = new Map<string, number>();
+  const attemptsSeen = new Set<string>();
+  const sameAttemptTwice: string[] = [];
   for (const line of readFileSync(o.ledger, 'utf8').split('\n')) {
     if (!line) continue;
-    const id = line.split(' ')[0]!;
+    const [id, attempt] = line.split(' ') as [string, string];
     if (!ids.has(id)) throw new Error(`ledger names an invocation nobody accepted: ${line}`);
     runs.set(id, (runs.get(id) ?? 0) + 1);
+    // Two runs of one attempt number would mean two workers held the same lease.
+    if (attemptsSeen.has(`${id} ${attempt}`)) sameAttemptTwice.push(id);
+    attemptsSeen.add(`${id} ${attempt}`);
   }
   const records = new Map<string, StoredInvocation | undefined>();
   for (const id of accepted) records.set(id, await o.store.get(id));
@@ -207,6 +214,7 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
     notSucceeded,
     duplicateRuns,
     unexplained,
+    sameAttemptTwice,
     unexpectedExits: slots.flatMap((s) => s.unexpectedExits),
     wallMs: Date.now() - started,
   };

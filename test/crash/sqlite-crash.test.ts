@@ -24,6 +24,7 @@ it('loses nothing when workers sharing a SQLite file are SIGKILLed again and aga
     expect(report.stuck).toEqual([]);
     expect(report.notSucceeded).toEqual([]);
     expect(report.unexplained).toEqual([]);
+    expect(report.sameAttemptTwice).toEqual([]);
     expect(report.unexpectedExits).toEqual([]);
   } finally {
     await store.close();

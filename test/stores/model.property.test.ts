@@ -128,7 +128,7 @@ async function check(ops: Op[]): Promise<void> {
           expect(r.items, where).toEqual(m.items);
           // nextDueAt: SQLite reports the exact earliest dueAt left; the memory model may report
           // an earlier, stale lease expiry (a lower bound: a worker just wakes early).
-          const names = new Set(slots.map((x) => x.functionName));
+          const names = new Set<string>(slots.map((x) => x.functionName));
           const dues = (await real.list({ limit: 1000 })).items.filter((x) => names.has(x.functionName) && x.dueAt !== undefined).map((x) => x.dueAt!);
           const earliest = dues.length ? Math.min(...dues) : undefined;
           expect(r.nextDueAt, `${where}: nextDueAt`).toBe(earliest);

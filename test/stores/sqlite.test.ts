@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
+import type { NewInvocation } from '../../src/stores/contract.js';
 import { sqliteStore } from '../../src/stores/sqlite/index.js';
 import { waitFor } from '../helpers.js';
 import { claimReq, newInvocation, succeed, T0, testStore } from './conformance.js';
@@ -94,6 +95,18 @@ testStore({
         await a.enqueue([newInvocation({ functionName: 'elsewhere' })]);
         await waitFor(() => seen.includes('elsewhere'), { what: 'cross-instance due signal', timeoutMs: 3000 });
         off();
+      });
+
+      it('fails only the write that throws when writes share a transaction', async () => {
+        const store = await open();
+        const good = newInvocation();
+        // A payload JSON cannot hold (the invoker checks payloads; the store must still cope).
+        const bad = { ...newInvocation(), payload: { n: 1n } as unknown as NewInvocation['payload'] };
+        const [ok, failed] = await Promise.allSettled([store.enqueue([good]), store.enqueue([bad])]);
+        expect(ok).toEqual({ status: 'fulfilled', value: [{ requestId: good.requestId, outcome: 'created' }] });
+        expect(failed.status).toBe('rejected');
+        expect(await store.get(good.requestId)).toMatchObject({ status: 'Enqueued' });
+        expect(await store.get(bad.requestId)).toBeUndefined();
       });
 
       it('groups writes made in the same tick into one transaction', async () => {

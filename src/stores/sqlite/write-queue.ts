@@ -1,8 +1,9 @@
 /**
  * Group commit. Every write (enqueue, claim, settle, heartbeat, stop, prune) is queued and run
  * on the next turn of the event loop together with every other write queued in the same tick,
- * inside one `BEGIN IMMEDIATE` transaction: one WAL fsync for all of them. Each write runs in
- * its own savepoint, so one that throws is rolled back and rejected alone.
+ * inside one `BEGIN IMMEDIATE` transaction: one WAL fsync for all of them. If one of them
+ * throws, the transaction is rolled back and each write is run again in its own transaction,
+ * so only the one that throws fails.
  *
  * With `enabled: false` every write is its own transaction (for measuring what grouping buys).
  */
@@ -23,6 +24,9 @@ export class WriteQueue {
   readonly #enabled: boolean;
   readonly #afterCommit: (signals: StoreSignal[]) => void;
   #jobs: Job[] = [];
+  readonly #begin: BetterSqlite3.Statement;
+  readonly #commitStmt: BetterSqlite3.Statement;
+  readonly #rollback: BetterSqlite3.Statement;
   #scheduled = false;
 
   /** `afterCommit` runs after every successful commit (the store emits its signals there). */
@@ -30,6 +34,9 @@ export class WriteQueue {
     this.#db = db;
     this.#enabled = enabled;
     this.#afterCommit = afterCommit;
+    this.#begin = db.prepare('BEGIN IMMEDIATE');
+    this.#commitStmt = db.prepare('COMMIT');
+    this.#rollback = db.prepare('ROLLBACK');
   }
 
   /** Runs `fn` inside a write transaction; resolves once that transaction is committed. */
@@ -52,46 +59,33 @@ export class WriteQueue {
   }
 
   #commit(jobs: Job[]): void {
-    const db = this.#db;
-    const results: { ok: boolean; value: unknown }[] = [];
+    const results: unknown[] = [];
     const signals: StoreSignal[] = [];
+    const emit: Emit = (signal) => signals.push(signal);
     try {
-      db.exec('BEGIN IMMEDIATE');
+      this.#begin.run();
     } catch (error) {
       for (const job of jobs) job.reject(error);
       return;
     }
     try {
-      for (const job of jobs) {
-        const own: StoreSignal[] = [];
-        const emit: Emit = (signal) => own.push(signal);
-        if (jobs.length === 1) {
-          results.push({ ok: true, value: job.run(emit) });
-          signals.push(...own);
-          continue;
-        }
-        db.exec('SAVEPOINT job');
-        try {
-          results.push({ ok: true, value: job.run(emit) });
-          db.exec('RELEASE job');
-          for (const signal of own) signals.push(signal);
-        } catch (error) {
-          db.exec('ROLLBACK TO job');
-          db.exec('RELEASE job');
-          results.push({ ok: false, value: error });
-        }
-      }
-      db.exec('COMMIT');
+      for (const job of jobs) results.push(job.run(emit));
     } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      this.#rollback.run();
+      // Jobs only read and write the database (and queue signals), so re-running is safe:
+      // one at a time now, so the one that throws fails alone.
+      if (jobs.length > 1) for (const job of jobs) this.#commit([job]);
+      else jobs[0]!.reject(error);
+      return;
+    }
+    try {
+      this.#commitStmt.run();
+    } catch (error) {
+      if (this.#db.inTransaction) this.#rollback.run();
       for (const job of jobs) job.reject(error);
       return;
     }
     if (signals.length) this.#afterCommit(signals);
-    jobs.forEach((job, i) => {
-      const r = results[i]!;
-      if (r.ok) job.resolve(r.value);
-      else job.reject(r.value);
-    });
+    for (let i = 0; i < jobs.length; i++) jobs[i]!.resolve(results[i]);
   }
 }

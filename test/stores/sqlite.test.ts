@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import type { NewInvocation } from '../../src/stores/contract.js';
 import { sqliteStore } from '../../src/stores/sqlite/index.js';
-import { waitFor } from '../helpers.js';
+import { createInvoker } from '../../src/invoker.js';
+import type { InvocationContext } from '../../src/options.js';
+import { waitFor, waitForStatus } from '../helpers.js';
 import { claimReq, newInvocation, succeed, T0, testStore } from './conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'async-invoker-sqlite-'));
@@ -95,6 +97,39 @@ testStore({
         await a.enqueue([newInvocation({ functionName: 'elsewhere' })]);
         await waitFor(() => seen.includes('elsewhere'), { what: 'cross-instance due signal', timeoutMs: 3000 });
         off();
+      });
+
+      it('runs work enqueued by a producer on another store instance, and stops it within about a second', async () => {
+        const producer = createInvoker({ store: await open(), concurrency: 0 });
+        const worker = createInvoker({ store: await open(), concurrency: 2 });
+        try {
+          let started = 0;
+          let aborted = 0;
+          const handler = (payload: { hold: boolean }, ctx: InvocationContext) => {
+            started++;
+            if (!payload.hold) return 'done';
+            return new Promise<string>((resolve) => ctx.signal.addEventListener('abort', () => {
+              aborted = Date.now();
+              resolve('aborted');
+            }));
+          };
+          producer.register('shared', handler);
+          worker.register('shared', handler);
+          // Woken by the file watch, not by an in-process signal: the producer is another instance.
+          const quick = await producer.invokeAsync('shared', { hold: false });
+          await waitForStatus(producer, quick.requestId, ['Succeeded'], 3000);
+          const held = await producer.invokeAsync('shared', { hold: true });
+          await waitFor(() => started === 2, { what: 'the held invocation to start', timeoutMs: 3000 });
+          const stopAt = Date.now();
+          await producer.stopInvocation(held.requestId);
+          // The worker hears of it through its heartbeat (at most every second).
+          await waitFor(() => aborted > 0, { what: 'the handler to be aborted', timeoutMs: 3000 });
+          expect(aborted - stopAt).toBeLessThan(2000);
+          await waitForStatus(producer, held.requestId, ['Stopped'], 3000);
+        } finally {
+          await worker.close();
+          await producer.close();
+        }
       });
 
       it('fails only the write that throws when writes share a transaction', async () => {

@@ -39,9 +39,15 @@ import {
 } from './contract.js';
 
 export interface MemoryStoreOptions {
-  /** How long and how many finished invocations are kept. */
+  /**
+   * How long and how many finished invocations are kept.
+   * @default { maxAgeSeconds: 604800, maxCount: 10000 } (fewer than the durable stores: it is all heap)
+   */
   readonly retention?: RetentionOptions;
 }
+
+/** Finished invocations the memory store keeps by default. */
+const MEMORY_MAX_FINISHED = 10_000;
 
 interface Entry extends MutableInvocation {
   payloadKey: string | undefined;
@@ -91,7 +97,7 @@ class MemoryStore implements Store {
 
   constructor(options: MemoryStoreOptions) {
     this.#maxAgeMs = (options.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000;
-    this.#maxCount = options.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
+    this.#maxCount = options.retention?.maxCount ?? MEMORY_MAX_FINISHED;
   }
 
   readonly immediate: ImmediateStoreOps = {
@@ -354,7 +360,8 @@ class MemoryStore implements Store {
 
   #valid(d: DueEntry): boolean {
     const e = d.entry;
-    return d.version === e.version && e.leaseToken === undefined && e.dueAt === d.at && this.#records.get(e.requestId) === e;
+    // A pruned entry has version -1, so no due entry matches it.
+    return d.version === e.version && e.leaseToken === undefined && e.dueAt === d.at;
   }
 
   #finish(entry: Entry): void {
@@ -390,6 +397,7 @@ class MemoryStore implements Store {
     const entry = this.#records.get(requestId);
     if (!entry || !isPrunable(entry)) return 0;
     this.#records.delete(requestId);
+    entry.version = -1;
     if (entry.invocationId !== undefined) {
       const key = `${entry.functionName}\u0000${entry.invocationId}`;
       if (this.#idempotency.get(key) === requestId) this.#idempotency.delete(key);

@@ -18,7 +18,6 @@ export class Statements {
   readonly #update: BetterSqlite3.Statement<unknown[]>;
   readonly #due: BetterSqlite3.Statement<[string, number, number, number], RecordRow>;
   readonly #nextDue: BetterSqlite3.Statement<[string, number], { at: number | null }>;
-  readonly #clearDue: BetterSqlite3.Statement<[string]>;
   readonly #pruneAge: BetterSqlite3.Statement<[number]>;
   readonly #pruneCount: BetterSqlite3.Statement<[number]>;
   readonly #earliestFree: BetterSqlite3.Statement<[], { function_name: string; at: number }>;
@@ -46,7 +45,6 @@ export class Statements {
     this.#nextDue = db.prepare(
       'SELECT min(due_at) AS at FROM invocations WHERE function_name = ? AND leased = ? AND due_at IS NOT NULL',
     );
-    this.#clearDue = db.prepare('UPDATE invocations SET due_at = NULL WHERE request_id = ?');
     this.#pruneAge = db.prepare('DELETE FROM invocations WHERE prunable = 1 AND ended_at < ?');
     this.#pruneCount = db.prepare(
       `DELETE FROM invocations WHERE request_id IN (SELECT request_id FROM invocations WHERE prunable = 1
@@ -102,11 +100,6 @@ export class Statements {
     const b = this.#nextDue.get(functionName, 1)?.at ?? null;
     if (a === null) return b ?? undefined;
     return b === null ? a : Math.min(a, b);
-  }
-
-  /** A due row that nothing can take (a final record without a delivery): drop it from the work index. */
-  clearDue(requestId: string): void {
-    this.#clearDue.run(requestId);
   }
 
   pruneByAge(cutoff: number): number {

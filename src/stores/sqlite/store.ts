@@ -113,7 +113,10 @@ export class SqliteStore implements Store {
           for (const record of sql.due(requested.functionName, leased, now, limit - taken)) {
             const kind = claimKindOf(record, now, requested);
             if (!kind) {
-              sql.clearDue(record.requestId);
+              // Due but nothing to do (a final record owing nothing): out of the work index,
+              // or it would come back at the head of every claim.
+              delete record.dueAt;
+              sql.update(record);
               continue;
             }
             const token = nanoid();

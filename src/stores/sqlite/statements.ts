@@ -51,9 +51,20 @@ export class Statements {
        ORDER BY ended_at DESC, request_id DESC LIMIT -1 OFFSET ?)`,
     );
     // Per function, the earliest free (not leased) due time: what other processes wake up for.
+    // A skip-scan over the work index (next function name, then its minimum), so the cost grows
+    // with the number of functions, not of waiting invocations.
     this.#earliestFree = db.prepare(
-      `SELECT function_name, min(due_at) AS at FROM invocations WHERE leased = 0 AND due_at IS NOT NULL
-       GROUP BY function_name`,
+      `WITH RECURSIVE fns(name) AS (
+         SELECT (SELECT min(function_name) FROM invocations WHERE due_at IS NOT NULL)
+         UNION ALL
+         SELECT (SELECT min(function_name) FROM invocations WHERE due_at IS NOT NULL AND function_name > fns.name)
+         FROM fns WHERE fns.name IS NOT NULL
+       )
+       SELECT function_name, at FROM (
+         SELECT name AS function_name,
+           (SELECT min(due_at) FROM invocations WHERE function_name = fns.name AND leased = 0 AND due_at IS NOT NULL) AS at
+         FROM fns WHERE name IS NOT NULL
+       ) WHERE at IS NOT NULL`,
     );
     this.#stats = db.prepare(
       `SELECT function_name, status, count(*) AS n, min(created_at) AS oldest FROM invocations

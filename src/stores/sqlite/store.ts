@@ -211,8 +211,9 @@ export class SqliteStore implements Store {
     }
     if (query.cursor !== undefined) {
       const after = decodeCursor(query.cursor);
-      where.push('(created_at < ? OR (created_at = ? AND request_id < ?))');
-      params.push(after.createdAt, after.createdAt, after.requestId);
+      // A row-value comparison, so the index range starts at the cursor.
+      where.push('(created_at, request_id) < (?, ?)');
+      params.push(after.createdAt, after.requestId);
     }
     params.push(query.limit + 1);
     const text =

@@ -136,6 +136,7 @@ export const invokerOptionsSchema = z.strictObject(
       LIMITS.maxDestinationHops.default,
     ),
     claimBatchSize: intIn(1, 10_000).optional(),
+    keepAlive: z.boolean({ error: 'true or false' }).optional(),
   },
   { error: 'an object of invoker options' },
 );

@@ -87,6 +87,8 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
   readonly #syncDeadlines: Deadlines;
   readonly #leaseMs: number;
   #closed = false;
+  /** A referenced handle that keeps a worker process alive until close(). */
+  #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(options: InvokerOptions) {
     super();
@@ -110,6 +112,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
       });
       this.#worker.start();
     }
+    if (o.keepAlive ?? o.concurrency > 0) this.#keepAlive = setInterval(() => {}, 1 << 30);
   }
 
   register<P extends JsonValue = JsonValue, R extends JsonValue | void = JsonValue | void>(
@@ -313,6 +316,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
   async close(options: CloseOptions = {}): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#keepAlive);
     const graceMs = options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000;
     while (this.#enqueuer.pending) await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#worker?.close(graceMs);

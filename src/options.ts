@@ -28,6 +28,11 @@ export interface InvokerOptions {
   readonly maxDestinationHops?: number;
   /** Most invocations taken from the store in one claim. @default concurrency */
   readonly claimBatchSize?: number;
+  /**
+   * Keep the process alive until `close()`, as a server's socket does, so a worker process
+   * waits for work instead of exiting. @default true when `concurrency > 0`
+   */
+  readonly keepAlive?: boolean;
 }
 
 export interface RetryBackoffOptions {

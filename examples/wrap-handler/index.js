@@ -38,9 +38,6 @@ invoker.register('sendWelcomeEmail', sendWelcomeEmail, {
 export const sendWelcomeEmailAsync = (user, options) => invoker.invokeAsync('sendWelcomeEmail', user, options);
 
 // --- Using it. ----------------------------------------------------------------------------
-// The invoker's timer does not hold the process open (in a server the listening socket does),
-// so a script that waits for background work keeps itself alive until it is done.
-const keepAlive = setInterval(() => {}, 60_000);
 const finished = new Map();
 const done = new Promise((resolve) => {
   const settle = (event) => {
@@ -62,5 +59,4 @@ const record = await invoker.getInvocation(ok.requestId);
 console.log(`${ok.requestId}: ${record.status} after ${record.attempts} attempts ->`, JSON.stringify(record.result));
 const failed = await invoker.getInvocation(bad.requestId);
 console.log(`${bad.requestId}: ${failed.status} (${failed.condition}) ${failed.error.errorMessage}`);
-await invoker.close();
-clearInterval(keepAlive);
+await invoker.close(); // the worker holds the process open until then

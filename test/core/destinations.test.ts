@@ -86,7 +86,7 @@ describe('destination records', () => {
     const quick = { initialDelayMs: 10, multiplier: 1, maxDelayMs: 10, jitter: 'none' } as const;
     invoker.register('crash', () => { throw new Error('kaput'); }, { maxAsyncRetryAttempts: 1, retryBackoff: quick, destinations: { onFailure } });
     invoker.register('refuse', () => { throw new NonRetryableError('no'); }, { destinations: { onFailure } });
-    invoker.register('hang', (_p, ctx) => new Promise((r) => ctx.signal.addEventListener('abort', r)), { destinations: { onFailure } });
+    invoker.register('hang', (_p, ctx) => new Promise<void>((r) => ctx.signal.addEventListener('abort', () => r())), { destinations: { onFailure } });
     const crash = await invoker.invokeAsync('crash', { a: 1 });
     const refuse = await invoker.invokeAsync('refuse', { b: 2 });
     const hang = await invoker.invokeAsync('hang', { c: 3 });

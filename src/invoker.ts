@@ -23,11 +23,12 @@ import {
 import type { InvokerEvents } from './events.js';
 import { assertJsonValue, canonicalJson } from './json.js';
 import type { Lifecycle } from './lifecycle.js';
-import { MetricsRegistry, type MetricsSnapshot, type QueueMetrics, type QueueMetricsSnapshot } from './metrics.js';
+import { MetricsRegistry, queueSnapshot, type MetricsSnapshot, type QueueMetricsSnapshot } from './metrics.js';
+import { Reporter } from './reporter.js';
 import type { FunctionOptions, Handler, InvokeAsyncOptions, InvokerOptions, ListInvocationsOptions } from './options.js';
 import { assertNoDestinationCycle, compileFunction, type RegisteredFunction } from './registry.js';
 import { Batcher } from './batcher.js';
-import type { EnqueueResult, NewInvocation, Settlement, Store, StoredInvocation } from './stores/contract.js';
+import type { EnqueueResult, NewInvocation, Store, StoredInvocation } from './stores/contract.js';
 import type { InvocationRecord, InvocationStatus, JsonValue } from './types.js';
 import { Worker } from './worker.js';
 
@@ -76,12 +77,12 @@ const storeUsers = new WeakMap<Store, number>();
 
 const NO_OPTIONS: { delaySeconds?: number; invocationId?: string } = Object.freeze({});
 
-class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifecycle {
+class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   readonly store: Store;
   readonly clock: Clock;
-  readonly maxHops: number;
   readonly #functions = new Map<string, RegisteredFunction>();
   readonly #metrics = new MetricsRegistry();
+  readonly #reporter: Reporter;
   readonly #enqueuer: Batcher<NewInvocation, EnqueueResult>;
   readonly #worker: Worker | undefined;
   readonly #syncDeadlines: Deadlines;
@@ -95,7 +96,17 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     const o = parseOptions(invokerOptionsSchema, options, 'options');
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
-    this.maxHops = o.maxDestinationHops;
+    this.#reporter = new Reporter(this, this.#metrics, this.clock);
+    const reporter = this.#reporter;
+    // What the worker reports to: counters and events, plus invoking destination functions.
+    const lifecycle: Lifecycle = {
+      maxHops: o.maxDestinationHops,
+      started: (record, now) => reporter.started(record, now),
+      settled: (record, s, throttled) => reporter.settled(record, s, throttled),
+      delivered: (record, target, attempt, at, failure) => reporter.delivered(record, target, attempt, at, failure),
+      reportError: (error, during) => reporter.reportError(error, during),
+      enqueueForDestination: (name, payload, source) => this.#enqueueForDestination(name, payload, source),
+    };
     this.#leaseMs = Math.round(o.leaseSeconds * 1000);
     this.#enqueuer = new Batcher((items) => this.store.enqueue(items));
     this.#syncDeadlines = new Deadlines(this.clock);
@@ -108,7 +119,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
         concurrency: o.concurrency,
         leaseMs: this.#leaseMs,
         claimBatchSize: o.claimBatchSize ?? o.concurrency,
-        lifecycle: this,
+        lifecycle,
       });
       this.#worker.start();
     }
@@ -189,7 +200,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     if (result.outcome === 'created') {
       this.#metrics.for(functionName).FunctionEnqueueCount++;
       if (this.listenerCount('enqueued')) {
-        this.#emit('enqueued', { requestId: item.requestId, functionName, at: now, attempt: 0, scheduledAt: item.scheduledAt });
+        this.#reporter.emit('enqueued', { requestId: item.requestId, functionName, at: now, attempt: 0, scheduledAt: item.scheduledAt });
       }
     }
     return { requestId: result.requestId };
@@ -261,8 +272,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     const result = await this.store.requestStop({ requestId, now, deliverOnFailure: fn ? fn.onFailure !== undefined : true });
     if (result.outcome === 'notFound') throw new InvocationNotFoundError(requestId);
     if (result.outcome === 'stopped') {
-      this.#metrics.for(current.functionName).FunctionStoppedCount++;
-      this.#emit('stopped', { requestId, functionName: current.functionName, at: now, attempt: result.record?.attempts ?? 0 });
+      this.#reporter.stoppedDirectly(requestId, current.functionName, now, result.record?.attempts ?? 0);
       return { requestId, status: 'Stopped' };
     }
     if (result.outcome === 'stopping') return { requestId, status: 'Stopping' };
@@ -283,25 +293,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
 
   async queueMetrics(): Promise<QueueMetricsSnapshot> {
     const stats = await this.store.stats();
-    const at = this.clock.now();
-    const names = new Set([...Object.keys(stats.pending), ...Object.keys(stats.running), ...this.#functions.keys()]);
-    const functions: Record<string, QueueMetrics> = {};
-    let depth = 0;
-    let running = 0;
-    let oldest = Infinity;
-    for (const name of names) {
-      const oldestAt = stats.oldestPendingAt[name];
-      const m: QueueMetrics = {
-        depth: stats.pending[name] ?? 0,
-        running: stats.running[name] ?? 0,
-        oldestPendingAgeMs: oldestAt === undefined ? 0 : Math.max(0, at - oldestAt),
-      };
-      functions[name] = m;
-      depth += m.depth;
-      running += m.running;
-      if (oldestAt !== undefined) oldest = Math.min(oldest, oldestAt);
-    }
-    return { at, functions, total: { depth, running, oldestPendingAgeMs: oldest === Infinity ? 0 : Math.max(0, at - oldest) } };
+    return queueSnapshot(stats, this.#functions.keys(), this.clock.now());
   }
 
   async idle(): Promise<void> {
@@ -327,70 +319,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     this.removeAllListeners();
   }
 
-  // Lifecycle, called by the worker.
-  started(record: StoredInvocation, now: number): void {
-    this.#metrics.for(record.functionName).FunctionInvocationCount++;
-    if (this.listenerCount('started')) {
-      this.#emit('started', { requestId: record.requestId, functionName: record.functionName, at: now, attempt: record.attempts });
-    }
-  }
-
-  settled(record: StoredInvocation, s: Settlement, throttled: boolean): void {
-    const counters = this.#metrics.for(record.functionName);
-    if (throttled) counters.FunctionThrottledCount++;
-    if (s.status === 'Succeeded') {
-      counters.FunctionSucceededCount++;
-      if (this.listenerCount('succeeded') === 0) return;
-    }
-    const at = s.events[0]?.at ?? this.clock.now();
-    const base = { requestId: record.requestId, functionName: record.functionName, at, attempt: record.attempts };
-    const error = s.error ?? record.error ?? { errorType: 'Error', errorMessage: '' };
-    switch (s.status) {
-      case 'Succeeded':
-        this.#emit('succeeded', { ...base, result: s.result ?? null });
-        return;
-      case 'Retrying':
-        counters.FunctionRetryCount++;
-        if (this.listenerCount('retrying')) {
-          this.#emit('retrying', { ...base, retryAt: s.dueAt!, error, condition: throttled ? 'FunctionResourceExhausted' : 'UnhandledInvocationError' });
-        }
-        return;
-      case 'Failed':
-        counters.FunctionFailedCount++;
-        this.#emit('failed', { ...base, error, condition: s.condition ?? 'UnhandledInvocationError' });
-        return;
-      case 'Expired':
-        counters.FunctionAsyncEventExpiredDropped++;
-        this.#emit('expired', { ...base, error, condition: 'AsyncEventExpiredDropped' });
-        return;
-      case 'Stopped':
-        counters.FunctionStoppedCount++;
-        this.#emit('stopped', base);
-        return;
-      default:
-        return;
-    }
-  }
-
-  delivered(
-    record: StoredInvocation,
-    target: 'onSuccess' | 'onFailure',
-    deliveryAttempt: number,
-    at: number,
-    failure: { error: { errorType: string; errorMessage: string }; willRetry: boolean } | undefined,
-  ): void {
-    const counters = this.#metrics.for(record.functionName);
-    const base = { requestId: record.requestId, functionName: record.functionName, at, attempt: record.attempts, target, deliveryAttempt };
-    if (!failure) {
-      counters.FunctionDestinationSucceed++;
-      this.#emit('destination:succeeded', base);
-      return;
-    }
-    if (!failure.willRetry) counters.FunctionDestinationErrors++;
-    this.#emit('destination:failed', { ...base, ...failure });
-  }
-
-  async enqueueForDestination(functionName: string, payload: JsonValue, source: StoredInvocation): Promise<void> {
+  async #enqueueForDestination(functionName: string, payload: JsonValue, source: StoredInvocation): Promise<void> {
     try {
       await this.#enqueue(
         functionName,
@@ -403,24 +332,6 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker, Lifec
     } catch (error) {
       // A redelivery after a crash finds the first one: that is success, not a conflict.
       if (!(error instanceof IdempotencyConflictError)) throw error;
-    }
-  }
-
-  reportError(error: unknown, during: string): void {
-    if (this.listenerCount('error')) this.#emit('error', { error, during });
-    else process.emitWarning(`async-invoker: ${during} failed: ${(error as Error)?.message ?? String(error)}`);
-  }
-
-  /** Emits without letting a throwing listener break the lifecycle: it is reported instead. */
-  #emit<K extends keyof InvokerEvents>(name: K, payload: Parameters<InvokerEvents[K]>[0]): void {
-    const listeners = this.listeners(name) as ((p: typeof payload) => void)[];
-    for (const listener of listeners) {
-      try {
-        listener(payload);
-      } catch (error) {
-        if (name === 'error') process.emitWarning(`async-invoker: an 'error' listener threw: ${(error as Error)?.message}`);
-        else this.reportError(error, `listener:${String(name)}`);
-      }
     }
   }
 

@@ -63,3 +63,29 @@ export class MetricsRegistry {
     return { total, functions };
   }
 }
+
+/** Per-function and total queue figures from a store's stats, at `at`. */
+export function queueSnapshot(
+  stats: { pending: Record<string, number>; running: Record<string, number>; oldestPendingAt: Record<string, number> },
+  registered: Iterable<string>,
+  at: number,
+): QueueMetricsSnapshot {
+  const names = new Set([...Object.keys(stats.pending), ...Object.keys(stats.running), ...registered]);
+  const functions: Record<string, QueueMetrics> = {};
+  let depth = 0;
+  let running = 0;
+  let oldest = Infinity;
+  for (const name of names) {
+    const oldestAt = stats.oldestPendingAt[name];
+    const m: QueueMetrics = {
+      depth: stats.pending[name] ?? 0,
+      running: stats.running[name] ?? 0,
+      oldestPendingAgeMs: oldestAt === undefined ? 0 : Math.max(0, at - oldestAt),
+    };
+    functions[name] = m;
+    depth += m.depth;
+    running += m.running;
+    if (oldestAt !== undefined) oldest = Math.min(oldest, oldestAt);
+  }
+  return { at, functions, total: { depth, running, oldestPendingAgeMs: oldest === Infinity ? 0 : Math.max(0, at - oldest) } };
+}

@@ -3,6 +3,7 @@
  * on exit. Values are kept by reference (payloads are not copied), so do not mutate a payload
  * after passing it to invokeAsync.
  */
+import { Fifo } from './fifo.js';
 import { MinHeap } from './min-heap.js';
 import { decodeCursor, encodeCursor, listsBefore } from './cursor.js';
 import {
@@ -67,8 +68,7 @@ interface FunctionIndex {
    * Entries appended in non-decreasing `at` order (most work: due now, time only moves on):
    * O(1) in and out. Anything earlier than the tail goes to `due`, the heap.
    */
-  readonly fifo: DueEntry[];
-  fifoHead: number;
+  readonly fifo: Fifo<DueEntry>;
   readonly due: MinHeap<DueEntry>;
   /** Leased invocations of this function. */
   readonly leased: Map<string, Entry>;
@@ -87,8 +87,7 @@ class MemoryStore implements Store {
   readonly #functions = new Map<string, FunctionIndex>();
   readonly #listeners = new Set<(signal: StoreSignal) => void>();
   /** Finished invocations in the order they finished: retention pops from the front. */
-  #finished: { requestId: string; endedAt: number }[] = [];
-  #finishedHead = 0;
+  readonly #finished = new Fifo<{ requestId: string; endedAt: number }>();
   #seq = 0;
   /** Lease tokens only need to be unique within this process: a counter is enough and cheap. */
   #tokens = 0;
@@ -285,7 +284,7 @@ class MemoryStore implements Store {
   #fn(name: string): FunctionIndex {
     let fn = this.#functions.get(name);
     if (!fn) {
-      fn = { fifo: [], fifoHead: 0, due: new MinHeap(), leased: new Map(), minLeaseAt: Infinity };
+      fn = { fifo: new Fifo(), due: new MinHeap(), leased: new Map(), minLeaseAt: Infinity };
       this.#functions.set(name, fn);
     }
     return fn;
@@ -302,7 +301,7 @@ class MemoryStore implements Store {
     fn.leased.delete(entry.requestId);
     if (entry.dueAt !== undefined) {
       const due: DueEntry = { at: entry.dueAt, seq: this.#seq++, entry, version: entry.version };
-      const tail = fn.fifo.length > fn.fifoHead ? fn.fifo[fn.fifo.length - 1]! : undefined;
+      const tail = fn.fifo.last();
       if (!tail || tail.at <= due.at) fn.fifo.push(due);
       else fn.due.push(due);
     }
@@ -337,24 +336,20 @@ class MemoryStore implements Store {
 
   /** The earliest still-valid due entry of the FIFO and the heap, dropping stale ones on the way. */
   #peekValid(fn: FunctionIndex): DueEntry | undefined {
-    while (fn.fifoHead < fn.fifo.length && !this.#valid(fn.fifo[fn.fifoHead]!)) fn.fifoHead++;
-    if (fn.fifoHead > 1024 && fn.fifoHead * 2 > fn.fifo.length) {
-      fn.fifo.splice(0, fn.fifoHead);
-      fn.fifoHead = 0;
-    }
+    while (fn.fifo.size > 0 && !this.#valid(fn.fifo.peek()!)) fn.fifo.shift();
     let top = fn.due.peek();
     while (top && !this.#valid(top)) {
       fn.due.pop();
       top = fn.due.peek();
     }
-    const head = fn.fifo[fn.fifoHead];
+    const head = fn.fifo.peek();
     if (!head) return top;
     if (!top) return head;
     return top.at < head.at || (top.at === head.at && top.seq < head.seq) ? top : head;
   }
 
   #popFront(fn: FunctionIndex, entry: DueEntry): void {
-    if (fn.fifo[fn.fifoHead] === entry) fn.fifoHead++;
+    if (fn.fifo.peek() === entry) fn.fifo.shift();
     else fn.due.pop();
   }
 
@@ -369,31 +364,21 @@ class MemoryStore implements Store {
     this.#pruneByCount();
   }
 
-  #finishedCount(): number {
-    return this.#finished.length - this.#finishedHead;
-  }
-
   #pruneByCount(): number {
     let removed = 0;
-    while (this.#finishedCount() > this.#maxCount) {
-      removed += this.#removeHead();
-    }
-    this.#compactFinished();
+    while (this.#finished.size > this.#maxCount) removed += this.#removeOldest();
     return removed;
   }
 
   #pruneByAge(now: number): number {
     let removed = 0;
     const cutoff = now - this.#maxAgeMs;
-    while (this.#finishedCount() > 0 && this.#finished[this.#finishedHead]!.endedAt < cutoff) {
-      removed += this.#removeHead();
-    }
-    this.#compactFinished();
+    while (this.#finished.size > 0 && this.#finished.peek()!.endedAt < cutoff) removed += this.#removeOldest();
     return removed;
   }
 
-  #removeHead(): number {
-    const { requestId } = this.#finished[this.#finishedHead++]!;
+  #removeOldest(): number {
+    const { requestId } = this.#finished.shift()!;
     const entry = this.#records.get(requestId);
     if (!entry || !isPrunable(entry)) return 0;
     this.#records.delete(requestId);
@@ -403,13 +388,6 @@ class MemoryStore implements Store {
       if (this.#idempotency.get(key) === requestId) this.#idempotency.delete(key);
     }
     return 1;
-  }
-
-  #compactFinished(): void {
-    if (this.#finishedHead > 1024 && this.#finishedHead * 2 > this.#finished.length) {
-      this.#finished = this.#finished.slice(this.#finishedHead);
-      this.#finishedHead = 0;
-    }
   }
 
   #emitDue(entry: Entry): void {

@@ -488,6 +488,27 @@ describe('stop, rerun, list, invoke, metrics, close', () => {
     open = open.filter((i) => i !== invoker);
   });
 
+  it('renews the lease of a long-running handler, so no other worker takes it over', async () => {
+    const clock = fakeClock();
+    const store = memoryStore();
+    const a = createInvoker({ store, clock, leaseSeconds: 3 });
+    const b = createInvoker({ store, clock, leaseSeconds: 3 });
+    open.push(a, b);
+    let runs = 0;
+    let finish!: () => void;
+    const slow = () => new Promise<string>((resolve) => { runs++; finish = () => resolve('done'); });
+    a.register('slow', slow);
+    const { requestId } = await a.invokeAsync('slow', {});
+    await clock.advance(0);
+    b.register('slow', slow);
+    for (let s = 0; s < 20; s++) await clock.advance(1000); // 20 s: well past the 3 s lease
+    expect(runs).toBe(1);
+    expect((await store.get(requestId))!.status).toBe('Running');
+    finish();
+    await a.idle();
+    expect(await a.getInvocation(requestId)).toMatchObject({ status: 'Succeeded', attempts: 1 });
+  });
+
   it('recovers work whose worker died: the lost attempt counts as WorkerLost and is retried', async () => {
     const clock = fakeClock();
     const store = memoryStore();

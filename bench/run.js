@@ -1,0 +1,137 @@
+#!/usr/bin/env node
+// `npm run bench`: async-invoker beside the libraries users would pick instead, in one run.
+// Prints one table, the targets from issue 8 (MET / MISSED), and writes the same rows to
+// bench/results/latest.json. Each (workload, system) runs in a child process with --expose-gc
+// (the delayed workload reads the heap after full GCs), bounded in time, and everything a run
+// creates on Redis and PostgreSQL carries the run id and is removed at the end.
+//
+//   npm run build && npm run bench [-- --quick] [-- --only=e2e,http] [-- --stores=memory,redis] [-- --no-peers]
+import { fork } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, USAGE } from './lib/args.js';
+import { machine } from './lib/machine.js';
+import { addRatios, judgeTargets } from './lib/ratios.js';
+import { deleteKeys, dropSchemas, probePostgres, probeRedis } from './lib/services.js';
+import { PEERS_OF, SYSTEMS } from './lib/systems.js';
+import { textTable } from './lib/table.js';
+
+const options = parseArgs(process.argv.slice(2));
+if (options.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+try {
+  await import('async-invoker');
+} catch (error) {
+  console.error(`cannot import async-invoker (${error.message}): run \`npm run build\` first`);
+  process.exit(1);
+}
+
+const runId = `aibench${Date.now().toString(36)}`;
+const out = options.out ?? fileURLToPath(new URL('./results/latest.json', import.meta.url));
+const caseTimeoutMs = options.quick ? 90_000 : 300_000;
+const startedAt = Date.now();
+const log = (message) => process.stderr.write(`[bench ${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+
+// Which servers are there: a store or peer whose server is not reachable is skipped, with why.
+const skipped = [];
+const needsRedis = options.stores.includes('redis') || (options.peers && options.stores.some((s) => s === 'sqlite' || s === 'redis'));
+const needsPostgres = options.stores.includes('postgres');
+const down = {
+  redis: needsRedis ? await probeRedis() : undefined,
+  postgres: needsPostgres ? await probePostgres() : undefined,
+};
+const available = (system) => {
+  const reason = SYSTEMS[system].needs && down[SYSTEMS[system].needs];
+  if (reason && !skipped.some((s) => s.system === system)) skipped.push({ system, reason });
+  return !reason;
+};
+
+const stores = options.stores.filter(available);
+const peers = options.peers ? [...new Set(options.stores.flatMap((s) => PEERS_OF[s]))].filter(available) : [];
+const cases = [];
+for (const workload of options.only) {
+  if (workload === 'e2e' || workload === 'enqueue') for (const system of [...stores, ...peers]) cases.push({ workload, system });
+  else if (workload === 'delayed' || workload === 'retries') {
+    if (stores.includes('memory')) cases.push({ workload, system: 'memory' });
+    else skipped.push({ system: 'memory', reason: `${workload} runs on the memory store only, not selected` });
+  } else if (workload === 'http') {
+    if (stores.includes('sqlite')) cases.push({ workload, system: 'sqlite' });
+    else skipped.push({ system: 'sqlite', reason: 'http runs on the SQLite store, not selected' });
+  }
+}
+for (const { system, reason } of skipped) log(`skipped ${system}: ${reason}`);
+
+const rows = [];
+const failures = [];
+try {
+  for (const c of cases) {
+    const t = Date.now();
+    log(`${c.workload} ${c.system} ...`);
+    try {
+      const got = await runCase({ ...c, quick: options.quick, n: options.n, ns: `${runId}_${c.system.replace(/-/g, '')}_${c.workload}` });
+      rows.push(...got);
+      log(`${c.workload} ${c.system}: ${got.map((r) => `${r.system}@${r.concurrency} ${Math.round(r.opsPerSec)}/s`).join(', ')} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
+    } catch (error) {
+      failures.push({ ...c, error: String(error.message ?? error).split('\n').slice(0, 6).join('\n') });
+      log(`${c.workload} ${c.system} FAILED: ${error.message}`);
+    }
+  }
+} finally {
+  // Sweep anything a killed or failed case left behind.
+  if (!down.postgres && needsPostgres) await dropSchemas(runId).catch((e) => log(`PostgreSQL sweep failed: ${e.message}`));
+  if (!down.redis && needsRedis) await deleteKeys(runId).catch((e) => log(`Redis sweep failed: ${e.message}`));
+}
+
+const order = ['e2e', 'enqueue-serial', 'enqueue-bulk', 'delayed', 'retries', 'http'];
+// Stable sort: within a workload, stores before peers as they ran; e2e grouped by concurrency.
+rows.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload) || (a.workload === 'e2e' ? a.concurrency - b.concurrency : 0));
+addRatios(rows);
+const targets = judgeTargets(rows);
+const result = {
+  machine: machine(),
+  node: process.version,
+  date: new Date().toISOString(),
+  quick: options.quick,
+  rows: rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'number' && !Number.isInteger(v) ? Number(v.toFixed(2)) : v]))),
+  targets,
+  skipped,
+  failures,
+  durationSeconds: Math.round((Date.now() - startedAt) / 1000),
+};
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+
+const m = result.machine;
+console.log(`\nasync-invoker bench${options.quick ? ' (quick)' : ''}: ${m.cores} cores, ${m.memoryGb} GB, ${m.cpuModel}, Node ${process.version}, ${result.date}`);
+console.log('ratio = ours / best peer at the same concurrency (memory: p-queue; SQLite, Redis: BullMQ; PostgreSQL: best of graphile-worker, pg-boss;');
+console.log('        HTTP: async 202 ack / plain sync route; retries: ideal time / actual time). Median of 3 rounds after a warm-up.\n');
+console.log(textTable(rows));
+console.log('\nTargets (issue 8):');
+for (const t of targets) console.log(`  ${t.status.padEnd(6)} ${t.target}: ${t.measured}`);
+for (const s of skipped) console.log(`  skipped ${s.system}: ${s.reason}`);
+for (const f of failures) console.log(`  FAILED ${f.workload} ${f.system}: ${f.error}`);
+console.log(`\nwritten to ${out} in ${result.durationSeconds} s`);
+process.exit(failures.length ? 1 : 0);
+
+function runCase(spec) {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(new URL('./lib/case.js', import.meta.url)), [JSON.stringify(spec)], {
+      execArgv: ['--expose-gc', '--max-old-space-size=4096'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let answer;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`timed out after ${caseTimeoutMs / 1000} s`));
+    }, caseTimeoutMs);
+    child.on('message', (message) => (answer = message));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (answer?.rows) resolve(answer.rows);
+      else reject(new Error(answer?.error ?? `case process exited with ${signal ?? code}`));
+    });
+  });
+}

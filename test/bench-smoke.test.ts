@@ -1,0 +1,37 @@
+/**
+ * Keeps `npm run bench` from rotting: runs the quick end-to-end workload on the memory store
+ * (no peers, no servers, small n) as a child process, from dist/ (`npm test` builds first),
+ * and checks that it exits 0 and writes its JSON. No timing is asserted: CI machines vary.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+const built = existsSync(join(root, 'dist/index.js'));
+const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.skipIf(!built)('bench smoke (skipped without dist/: run npm run build)', () => {
+  it('runs the quick e2e workload on the memory store and writes rows', async () => {
+    const out = join(dir, 'bench.json');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['bench/run.js', '--quick', '--stores=memory', '--no-peers', '--only=e2e', '--n=2000', `--out=${out}`],
+      { cwd: root, timeout: 90_000 },
+    );
+    expect(stdout).toContain('Targets (issue 8)');
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(result.quick).toBe(true);
+    expect(result.machine.cores).toBeGreaterThan(0);
+    expect(result.failures).toEqual([]);
+    expect(result.rows.map((r: { concurrency: number }) => r.concurrency)).toEqual([1, 16, 64]);
+    for (const row of result.rows) {
+      expect(row).toMatchObject({ workload: 'e2e', system: 'memory', n: 2000 });
+      expect(row.opsPerSec).toBeGreaterThan(0);
+    }
+  }, 120_000);
+});

@@ -31,6 +31,7 @@ interface Job {
   readonly item: Claimed;
   readonly fn: RegisteredFunction;
   readonly batch: Batch;
+  readonly inFlight: { n: number };
   cancelDeadline: (() => void) | undefined;
 }
 
@@ -74,11 +75,11 @@ export class Worker implements AttemptListener {
   readonly #deliveries: Deliveries;
   /** Leases this worker holds, by requestId: renewed by the heartbeat. */
   readonly #held = new Map<string, Held>();
-  readonly #fnInFlight = new Map<string, number>();
+  /** Attempts in flight per function, as a mutable box so the hot path looks it up once. */
+  readonly #fnInFlight = new Map<string, { n: number }>();
   /** Settlements and deliveries started and not finished (close waits for them). */
   #writes = 0;
   #writesDrained: (() => void) | undefined;
-  readonly #attempts = new Set<Attempt>();
   #inFlight = 0;
   #claiming = false;
   /** A wake-up came while claiming: claim again when this one returns. */
@@ -126,14 +127,21 @@ export class Worker implements AttemptListener {
     this.#closing = true;
     this.#scheduler.stop();
     this.#unsubscribe?.();
-    let grace: TimerHandle | undefined;
-    if (graceMs !== undefined) {
-      grace = this.#o.clock.setTimeout(() => {
-        for (const attempt of this.#attempts) attempt.interrupt('shutdown', new Error('invoker closed'));
-      }, graceMs);
+    const handlersDone = this.#queue.onIdle();
+    if (graceMs === undefined) {
+      await handlersDone;
+    } else {
+      let grace: TimerHandle | undefined;
+      const graceOver = new Promise<void>((resolve) => (grace = this.#o.clock.setTimeout(resolve, graceMs)));
+      await Promise.race([handlersDone, graceOver]);
+      this.#o.clock.clearTimeout(grace!);
+      // Past the grace: abort what still runs. Each interrupted attempt is written back for
+      // another worker (WorkerShutdown); a handler that ignores its signal is no longer waited for.
+      for (const held of [...this.#held.values()]) {
+        if (held instanceof HeldAttempt) held.attempt.interrupt('shutdown', new Error('invoker closed'));
+      }
+      this.#deliveries.abort();
     }
-    await this.#queue.onIdle();
-    if (grace !== undefined) this.#o.clock.clearTimeout(grace);
     if (this.#writes > 0) await new Promise<void>((resolve) => (this.#writesDrained = resolve));
     this.#deliveries.abort();
     this.#deadlines.stop();
@@ -160,7 +168,7 @@ export class Worker implements AttemptListener {
     const slots: ClaimSlot[] = [];
     if (free <= 0) return { slots, limit: 0 };
     for (const fn of this.#o.functions.values()) {
-      const fnFree = fn.concurrency === undefined ? free : Math.min(free, fn.concurrency - (this.#fnInFlight.get(fn.name) ?? 0));
+      const fnFree = fn.concurrency === undefined ? free : Math.min(free, fn.concurrency - (this.#fnInFlight.get(fn.name)?.n ?? 0));
       if (fnFree > 0) slots.push({ functionName: fn.name, limit: fnFree, maxEventAgeMs: fn.maxEventAgeMs });
     }
     // Rotate so one busy function cannot starve the others of a partly free worker.
@@ -223,8 +231,10 @@ export class Worker implements AttemptListener {
 
   #process(item: Claimed, batch: Batch): void {
     const fn = this.#o.functions.get(item.record.functionName)!;
-    this.#fnInFlight.set(fn.name, (this.#fnInFlight.get(fn.name) ?? 0) + 1);
-    const job: Job = { item, fn, batch, cancelDeadline: undefined };
+    let inFlight = this.#fnInFlight.get(fn.name);
+    if (!inFlight) this.#fnInFlight.set(fn.name, (inFlight = { n: 0 }));
+    inFlight.n++;
+    const job: Job = { item, fn, batch, inFlight, cancelDeadline: undefined };
     const now = this.#o.clock.now();
     switch (item.kind) {
       case 'run':
@@ -250,7 +260,7 @@ export class Worker implements AttemptListener {
   /** Frees the job's slot; the batch's p-queue task ends with its last job. */
   #release(job: Job): void {
     this.#inFlight--;
-    this.#fnInFlight.set(job.fn.name, this.#fnInFlight.get(job.fn.name)! - 1);
+    job.inFlight.n--;
     if (--job.batch.left === 0) job.batch.done();
     if (this.#backlog && !this.#closing) this.#scheduler.wakeNow();
   }
@@ -259,7 +269,6 @@ export class Worker implements AttemptListener {
     const { record, leaseToken } = job.item;
     this.#o.lifecycle.started(record, now);
     const attempt = new Attempt(record.requestId, job.fn.name, record.attempts, this, job);
-    this.#attempts.add(attempt);
     this.#held.set(record.requestId, new HeldAttempt(attempt, leaseToken));
     this.#armHeartbeat();
     if (job.fn.timeoutMs !== undefined) {
@@ -280,7 +289,6 @@ export class Worker implements AttemptListener {
 
   /** AttemptListener: the handler returned; its slot is free. */
   handlerReturned(attempt: Attempt): void {
-    this.#attempts.delete(attempt);
     this.#release(attempt.tag as Job);
   }
 

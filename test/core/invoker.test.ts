@@ -488,6 +488,31 @@ describe('stop, rerun, list, invoke, metrics, close', () => {
     open = open.filter((i) => i !== invoker);
   });
 
+  it('close({ timeoutSeconds }) aborts handlers still running and hands their attempt back', async () => {
+    const clock = fakeClock();
+    const store = memoryStore();
+    const first = createInvoker({ store, clock });
+    let sawAbort = false;
+    first.register('stubborn', (_p, ctx) => new Promise<void>(() => {
+      ctx.signal.addEventListener('abort', () => (sawAbort = true)); // notices, but never returns
+    }));
+    const { requestId } = await first.invokeAsync('stubborn', {});
+    await clock.advance(0);
+    const closing = first.close({ timeoutSeconds: 5 });
+    await clock.advance(5000);
+    await closing;
+    expect(sawAbort).toBe(true);
+    const record = await store.get(requestId);
+    expect(record).toMatchObject({ status: 'Retrying', attempts: 1 });
+    expect(record!.events.at(-1)!.detail).toMatch(/^WorkerShutdown: /);
+    const next = createInvoker({ store, clock });
+    open.push(next);
+    next.register('stubborn', () => 'finished elsewhere', { retryBackoff: noJitter });
+    await clock.advance(60_000);
+    await next.idle();
+    expect(await next.getInvocation(requestId)).toMatchObject({ status: 'Succeeded', attempts: 2 });
+  });
+
   it('renews the lease of a long-running handler, so no other worker takes it over', async () => {
     const clock = fakeClock();
     const store = memoryStore();

@@ -15,7 +15,7 @@ import { machine } from './lib/machine.js';
 import { addRatios, judgeTargets } from './lib/ratios.js';
 import { deleteKeys, dropSchemas, probePostgres, probeRedis } from './lib/services.js';
 import { PEERS_OF, SYSTEMS } from './lib/systems.js';
-import { textTable } from './lib/table.js';
+import { markdownTable, textTable } from './lib/table.js';
 
 const options = parseArgs(process.argv.slice(2));
 if (options.help) {
@@ -101,11 +101,15 @@ const result = {
   failures,
   durationSeconds: Math.round((Date.now() - startedAt) / 1000),
 };
+const m = result.machine;
+const title = `async-invoker bench${options.quick ? ' (quick)' : ''}: ${m.cores} cores, ${m.memoryGb} GB, ${m.cpuModel}, Node ${process.version}, ${result.date}`;
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+// The same rows as markdown, beside the JSON, for the README.
+const targetLines = targets.map((t) => `- **${t.status}** ${t.target}: ${t.measured}`);
+writeFileSync(out.replace(/\.json$/, '') + '.md', `${title}\n\n${markdownTable(rows)}\n\n${targetLines.join('\n')}\n`);
 
-const m = result.machine;
-console.log(`\nasync-invoker bench${options.quick ? ' (quick)' : ''}: ${m.cores} cores, ${m.memoryGb} GB, ${m.cpuModel}, Node ${process.version}, ${result.date}`);
+console.log(`\n${title}`);
 console.log('ratio = ours / best peer at the same concurrency (memory: p-queue; SQLite, Redis: BullMQ; PostgreSQL: best of graphile-worker, pg-boss;');
 console.log('        HTTP: async 202 ack / plain sync route; retries: ideal time / actual time). Median of 3 rounds after a warm-up.\n');
 console.log(textTable(rows));

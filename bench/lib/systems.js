@@ -29,18 +29,18 @@ export function e2eSize(system, concurrency, quick) {
   if (inProcess(system)) return quick ? 20_000 : 100_000;
   // pg-boss runs at most `concurrency` jobs per poll interval: size a round to a few polls.
   if (system === 'pg-boss') return Math.max(2, Math.round((concurrency / POLL_SECONDS) * (quick ? 1 : 3)));
-  if (concurrency === 1) return quick ? 200 : 1000;
-  return quick ? 500 : 5000;
+  if (concurrency === 1) return quick ? 200 : 2000;
+  return quick ? 500 : 10_000;
 }
 
 export function serialSize(system, quick) {
   if (inProcess(system)) return quick ? 5000 : 20_000;
-  return quick ? 200 : 1000;
+  return quick ? 200 : 3000;
 }
 
 export function bulkSize(system, quick) {
   if (inProcess(system)) return quick ? 5000 : 20_000;
-  return quick ? 1000 : 5000;
+  return quick ? 1000 : 10_000;
 }
 
 /** Loads a system's adapter: `open({ concurrency, ns })`. */

@@ -6,8 +6,8 @@
 // creates on Redis and PostgreSQL carries the run id and is removed at the end.
 //
 //   npm run build && npm run bench [-- --quick] [-- --only=e2e,http] [-- --stores=memory,redis] [-- --no-peers]
-import { fork } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, fork } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE } from './lib/args.js';
@@ -21,6 +21,11 @@ const options = parseArgs(process.argv.slice(2));
 if (options.help) {
   console.log(USAGE);
   process.exit(0);
+}
+// A fresh clone has no dist/: build it, since the bench measures what users import.
+if (!existsSync(fileURLToPath(new URL('../dist/index.js', import.meta.url)))) {
+  console.error('dist/ is missing: running npm run build first');
+  execFileSync('npm', ['run', 'build'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
 }
 try {
   await import('async-invoker');

@@ -22,7 +22,7 @@ export const PEERS_OF = {
   postgres: ['graphile-worker', 'pg-boss'],
 };
 
-const inProcess = (system) => system === 'memory' || system === 'p-queue';
+export const inProcess = (system) => system === 'memory' || system === 'p-queue';
 
 /** Invocations per round of the end-to-end workload. */
 export function e2eSize(system, concurrency, quick) {

@@ -13,13 +13,15 @@ const PROBE_MS = 2000;
 /** Resolves to undefined when the server answers, or to a one-line reason when it does not. */
 export async function probeRedis(url = REDIS_URL) {
   const client = new Redis(url, { lazyConnect: true, connectTimeout: PROBE_MS, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => {});
+  // The socket's own error (ECONNREFUSED ...) says more than the "Connection is closed" that follows.
+  let cause;
+  client.on('error', (error) => (cause ??= error));
   try {
     await client.connect();
     await client.ping();
     return undefined;
   } catch (error) {
-    return `Redis at ${url} not reachable: ${error.message}`;
+    return `Redis at ${url} not reachable: ${(cause ?? error).message}`;
   } finally {
     client.disconnect();
   }

@@ -1,6 +1,6 @@
 /** createInvoker: wires the store, the registry, the worker, events and metrics together. */
 import { EventEmitter } from 'eventemitter3';
-import { nanoid } from 'nanoid';
+import { newRequestId } from './ids.js';
 import { Attempt } from './attempt.js';
 import { systemClock, type Clock } from './clock.js';
 import {
@@ -178,7 +178,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   ): Promise<{ requestId: string }> {
     const now = this.clock.now();
     const item: NewInvocation = {
-      requestId: nanoid(),
+      requestId: newRequestId(),
       functionName,
       payload,
       createdAt: now,
@@ -215,7 +215,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
     counters.FunctionInvocationCount++;
     const result = await new Promise<JsonValue>((resolve, reject) => {
       let cancel: (() => void) | undefined;
-      const attempt = new Attempt(nanoid(), fn.name, 1, {
+      const attempt = new Attempt(newRequestId(), fn.name, 1, {
         attemptDecided: (_a, outcome) => {
           cancel?.();
           if (outcome.type === 'result') resolve(outcome.value);

@@ -14,7 +14,7 @@ import { decide } from './policy.js';
 import type { RegisteredFunction } from './registry.js';
 import { Scheduler } from './scheduler.js';
 import * as settle from './settlements.js';
-import type { Claimed, ClaimSlot, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from './stores/contract.js';
+import type { Claimed, ClaimResult, ClaimSlot, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from './stores/contract.js';
 
 export interface WorkerOptions {
   readonly store: Store;
@@ -95,7 +95,7 @@ export class Worker implements AttemptListener {
 
   constructor(options: WorkerOptions) {
     this.#o = options;
-    this.#scheduler = new Scheduler(options.clock, () => void this.#pump());
+    this.#scheduler = new Scheduler(options.clock, () => this.#pump());
     this.#deadlines = new Deadlines(options.clock);
     this.#queue = new PQueue({ concurrency: Math.max(1, options.concurrency) });
     this.#settler = new Batcher((items) => options.store.settle(items));
@@ -179,7 +179,7 @@ export class Worker implements AttemptListener {
     return { slots, limit: free };
   }
 
-  async #pump(): Promise<void> {
+  #pump(): void {
     if (this.#closing) return;
     if (this.#claiming) {
       // A wake-up (timer or signal) during a claim may be for work that claim did not see.
@@ -193,29 +193,44 @@ export class Worker implements AttemptListener {
       this.#backlog = true;
       return;
     }
-    this.#claiming = true;
+    const request = { now: this.#o.clock.now(), leaseMs: this.#o.leaseMs, limit, slots };
     const signalsBefore = this.#signals;
-    const now = this.#o.clock.now();
-    let claimed;
-    try {
-      claimed = await this.#o.store.claim({ now, leaseMs: this.#o.leaseMs, limit, slots });
-    } catch (error) {
-      this.#claiming = false;
-      this.#o.lifecycle.reportError(error, 'claim');
-      this.#scheduler.wakeAt(this.#o.clock.now() + 1000);
+    const immediate = this.#o.store.immediate;
+    if (immediate) {
+      this.#claimed(immediate.claim(request), limit, slots, signalsBefore);
       return;
     }
-    this.#claiming = false;
+    this.#claiming = true;
+    this.#o.store.claim(request).then(
+      (claimed) => {
+        this.#claiming = false;
+        this.#claimed(claimed, limit, slots, signalsBefore);
+      },
+      (error: unknown) => {
+        this.#claiming = false;
+        this.#o.lifecycle.reportError(error, 'claim');
+        this.#scheduler.wakeAt(this.#o.clock.now() + 1000);
+      },
+    );
+  }
+
+  #claimed(claimed: ClaimResult, limit: number, slots: ClaimSlot[], signalsBefore: number): void {
     if (this.#closing) return; // leases lapse and another worker takes them: nothing is lost
     const { items } = claimed;
     if (items.length) this.#startBatch(items);
     const full = items.length >= limit || items.length >= slots.reduce((n, s) => n + s.limit, 0);
     this.#backlog = full || this.#signals !== signalsBefore || this.#rewake;
     if (this.#backlog) {
-      if (this.#o.concurrency - this.#inFlight > 0) this.#scheduler.wakeNow();
+      if (this.#o.concurrency - this.#inFlight > 0) this.#wake();
     } else if (claimed.nextDueAt !== undefined) {
       this.#scheduler.wakeAt(claimed.nextDueAt);
     }
+  }
+
+  /** Claim again soon: within this turn for an in-process store, on the next turn otherwise. */
+  #wake(): void {
+    if (this.#o.store.immediate) this.#scheduler.wakeSoon();
+    else this.#scheduler.wakeNow();
   }
 
   #startBatch(items: Claimed[]): void {
@@ -262,7 +277,7 @@ export class Worker implements AttemptListener {
     this.#inFlight--;
     job.inFlight.n--;
     if (--job.batch.left === 0) job.batch.done();
-    if (this.#backlog && !this.#closing) this.#scheduler.wakeNow();
+    if (this.#backlog && !this.#closing) this.#wake();
   }
 
   #run(job: Job, now: number): void {

@@ -231,6 +231,7 @@ export type StoreSignal =
  */
 export interface ImmediateStoreOps {
   enqueue(items: readonly NewInvocation[]): EnqueueResult[];
+  claim(request: ClaimRequest): ClaimResult;
   settle(items: readonly Settlement[]): SettleOutcome[];
 }
 

@@ -101,6 +101,7 @@ class MemoryStore implements Store {
 
   readonly immediate: ImmediateStoreOps = {
     enqueue: (items) => this.#enqueue(items),
+    claim: (request) => this.#claim(request),
     settle: (items) => this.#settle(items),
   };
 
@@ -142,6 +143,10 @@ class MemoryStore implements Store {
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
+    return Promise.resolve(this.#claim(request));
+  }
+
+  #claim(request: ClaimRequest): ClaimResult {
     const { now, leaseMs } = request;
     const items: Claimed[] = [];
     let nextDueAt: number | undefined;
@@ -170,7 +175,7 @@ class MemoryStore implements Store {
       if (candidate !== Infinity && (nextDueAt === undefined || candidate < nextDueAt)) nextDueAt = candidate;
     }
     this.#pruneByAge(now);
-    return Promise.resolve({ items, nextDueAt });
+    return { items, nextDueAt };
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {

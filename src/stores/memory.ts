@@ -150,13 +150,13 @@ class MemoryStore implements Store {
     const { now, leaseMs } = request;
     const items: Claimed[] = [];
     let nextDueAt: number | undefined;
-    for (const requested of request.slots) {
-      const fn = this.#functions.get(requested.functionName);
+    for (const slot of request.slots) {
+      const fn = this.#functions.get(slot.functionName);
       if (!fn) continue;
-      const slot = { ...requested, limit: Math.min(requested.limit, request.limit - items.length) };
+      const limit = Math.min(slot.limit, request.limit - items.length);
       let taken = 0;
-      if (now >= fn.minLeaseAt) taken += this.#reclaimExpired(fn, slot, now, leaseMs, items);
-      while (taken < slot.limit) {
+      if (now >= fn.minLeaseAt) taken += this.#reclaimExpired(fn, slot, limit, now, leaseMs, items);
+      while (taken < limit) {
         const top = this.#peekValid(fn);
         if (top === undefined || top.at > now) break;
         this.#popFront(fn, top);
@@ -312,7 +312,7 @@ class MemoryStore implements Store {
     }
   }
 
-  #reclaimExpired(fn: FunctionIndex, slot: ClaimRequest['slots'][number], now: number, leaseMs: number, out: Claimed[]): number {
+  #reclaimExpired(fn: FunctionIndex, slot: ClaimRequest['slots'][number], limit: number, now: number, leaseMs: number, out: Claimed[]): number {
     let taken = 0;
     let min = Infinity;
     const expired: Entry[] = [];
@@ -322,7 +322,7 @@ class MemoryStore implements Store {
     }
     expired.sort((a, b) => a.dueAt! - b.dueAt!);
     for (const entry of expired) {
-      if (taken >= slot.limit) {
+      if (taken >= limit) {
         min = Math.min(min, entry.dueAt!);
         continue;
       }

@@ -5,6 +5,7 @@
  * workers finish, and checks every accepted invocation against the store and the handlers'
  * ledger: none lost, none stuck, and duplicate runs only where an attempt was lost (WorkerLost).
  */
+import { expect } from 'vitest';
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -218,4 +219,21 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
     unexpectedExits: slots.flatMap((s) => s.unexpectedExits),
     wallMs: Date.now() - started,
   };
+}
+
+/** Prints the run's figures and asserts the crash-safety guarantee: nothing lost, stuck or run twice unexplained. */
+export function expectNothingLost(kind: string, report: CrashReport): void {
+  console.log(
+    `${kind} crash test: ${report.accepted} accepted, ${report.succeeded} succeeded, ${report.kills} kills, ` +
+      `${report.duplicateRuns} duplicate runs (all after WorkerLost: ${report.unexplained.length === 0}), ` +
+      `${report.lost.length} lost, ${report.stuck.length} stuck, ${(report.wallMs / 1000).toFixed(1)} s`,
+  );
+  expect(report.accepted).toBe(2000);
+  expect(report.kills).toBeGreaterThanOrEqual(5);
+  expect(report.lost).toEqual([]);
+  expect(report.stuck).toEqual([]);
+  expect(report.notSucceeded).toEqual([]);
+  expect(report.unexplained).toEqual([]);
+  expect(report.sameAttemptTwice).toEqual([]);
+  expect(report.unexpectedExits).toEqual([]);
 }

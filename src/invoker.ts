@@ -88,6 +88,9 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   readonly #syncDeadlines: Deadlines;
   readonly #leaseMs: number;
   #closed = false;
+  /** The latest queue reading of a store that answers asynchronously, for metrics(). */
+  #lastQueue: QueueMetricsSnapshot | undefined;
+  #readingQueue = false;
   /** A referenced handle that keeps a worker process alive until close(). */
   #keepAlive: NodeJS.Timeout | undefined;
 
@@ -288,12 +291,29 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   }
 
   metrics(): MetricsSnapshot {
-    return this.#metrics.snapshot();
+    const immediate = this.store.immediate;
+    if (immediate) {
+      return { ...this.#metrics.snapshot(), queue: queueSnapshot(immediate.stats(), this.#functions.keys(), this.clock.now()) };
+    }
+    const last = this.#lastQueue;
+    if (!this.#closed && !this.#readingQueue && (!last || this.clock.now() - last.at >= 1000)) {
+      this.#readingQueue = true;
+      this.queueMetrics().then(
+        () => (this.#readingQueue = false),
+        (error: unknown) => {
+          this.#readingQueue = false;
+          this.#reporter.reportError(error, 'stats');
+        },
+      );
+    }
+    return { ...this.#metrics.snapshot(), queue: last };
   }
 
   async queueMetrics(): Promise<QueueMetricsSnapshot> {
     const stats = await this.store.stats();
-    return queueSnapshot(stats, this.#functions.keys(), this.clock.now());
+    const snapshot = queueSnapshot(stats, this.#functions.keys(), this.clock.now());
+    this.#lastQueue = snapshot;
+    return snapshot;
   }
 
   async idle(): Promise<void> {

@@ -25,6 +25,12 @@ export interface QueueMetrics {
 export interface MetricsSnapshot {
   readonly total: Counters;
   readonly functions: Record<string, Counters>;
+  /**
+   * Queue depth, running count and age of the oldest pending invocation, from the store: exact
+   * for the memory store; for the others the latest reading, refreshed in the background when
+   * older than a second (undefined before the first one). `await queueMetrics()` reads it now.
+   */
+  readonly queue: QueueMetricsSnapshot | undefined;
 }
 
 export interface QueueMetricsSnapshot {
@@ -53,7 +59,7 @@ export class MetricsRegistry {
     return counters;
   }
 
-  snapshot(): MetricsSnapshot {
+  snapshot(): Omit<MetricsSnapshot, 'queue'> {
     const total = zeroCounters();
     const functions: Record<string, Counters> = {};
     for (const [name, counters] of this.#byFunction) {

@@ -232,6 +232,7 @@ export type StoreSignal =
 export interface ImmediateStoreOps {
   enqueue(items: readonly NewInvocation[]): EnqueueResult[];
   claim(request: ClaimRequest): ClaimResult;
+  stats(functionNames?: readonly string[]): QueueStats;
   settle(items: readonly Settlement[]): SettleOutcome[];
 }
 

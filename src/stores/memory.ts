@@ -102,6 +102,7 @@ class MemoryStore implements Store {
   readonly immediate: ImmediateStoreOps = {
     enqueue: (items) => this.#enqueue(items),
     claim: (request) => this.#claim(request),
+    stats: (functionNames) => this.#stats(functionNames),
     settle: (items) => this.#settle(items),
   };
 
@@ -253,6 +254,10 @@ class MemoryStore implements Store {
   }
 
   stats(functionNames?: readonly string[]): Promise<QueueStats> {
+    return Promise.resolve(this.#stats(functionNames));
+  }
+
+  #stats(functionNames?: readonly string[]): QueueStats {
     const wanted = functionNames ? new Set(functionNames) : undefined;
     const pending: Record<string, number> = {};
     const running: Record<string, number> = {};
@@ -269,7 +274,7 @@ class MemoryStore implements Store {
         running[name] = (running[name] ?? 0) + 1;
       }
     }
-    return Promise.resolve({ pending, running, oldestPendingAt });
+    return { pending, running, oldestPendingAt };
   }
 
   prune(now: number): Promise<number> {

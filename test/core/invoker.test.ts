@@ -1,4 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sqliteStore } from '../../src/stores/sqlite/index.js';
+import { waitFor } from '../helpers.js';
 import {
   createInvoker,
   fakeClock,
@@ -418,6 +423,21 @@ describe('stop, rerun, list, invoke, metrics, close', () => {
     const queue = await invoker.queueMetrics();
     expect(queue.functions.m).toEqual({ depth: 2, running: 0, oldestPendingAgeMs: 5000 });
     expect(queue.total.depth).toBe(2);
+    // The memory store answers in process: metrics() carries the exact queue too.
+    expect(invoker.metrics().queue!.functions.m).toEqual({ depth: 2, running: 0, oldestPendingAgeMs: 5000 });
+  });
+
+  it('metrics() carries the latest queue reading of a store that answers asynchronously', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'metrics-'));
+    const invoker = createInvoker({ store: sqliteStore({ path: join(dir, 'm.db') }), concurrency: 0 });
+    open.push(invoker);
+    invoker.register('m', () => {});
+    await invoker.invokeAsync('m', 1);
+    await invoker.invokeAsync('m', 2);
+    expect(invoker.metrics().queue).toBeUndefined(); // the first call starts a reading
+    await waitFor(() => invoker.metrics().queue !== undefined, { what: 'a background queue reading' });
+    expect(invoker.metrics().queue!.total).toMatchObject({ depth: 2, running: 0 });
+    expect(invoker.metrics().total.FunctionEnqueueCount).toBe(2);
   });
 
   it('a producer-only invoker (concurrency 0) never runs handlers; a worker on the same store does', async () => {

@@ -42,6 +42,11 @@ const PRUNE_EVERY_MS = 60_000;
 const PRUNE_EVERY_SETTLES = 5_000;
 /** Rounds a claim makes when other claimers took its candidates first. */
 const MAX_CLAIM_ROUNDS = 4;
+/** Candidates a claim returns for the next one: twice what it was asked for, within these. */
+const PEEK_MIN = 16;
+const PEEK_MAX = 1000;
+/** Ids enqueued here are added to a function's candidates up to this many. */
+const CANDIDATES_MAX = 2000;
 
 export interface RedisStoreParts {
   readonly keys: Keys;
@@ -84,6 +89,11 @@ export class RedisStore implements Store {
   #settledSincePrune = 0;
   #background: Promise<unknown> | undefined;
   #closed = false;
+  /**
+   * Per function this store claims: the ids due first as the last claim saw them, plus those
+   * enqueued here since. The next claim passes their record keys, so it needs no read first.
+   */
+  readonly #candidates = new Map<string, string[]>();
 
   constructor(parts: RedisStoreParts) {
     this.#p = parts;
@@ -130,7 +140,11 @@ export class RedisStore implements Store {
         const outcome = reply[2 * j] as EnqueueOutcome;
         results[i] = { requestId: reply[2 * j + 1]!, outcome };
         const item = items[i]!;
-        if (outcome === 'created') addDue(due, item.functionName, item.scheduledAt);
+        if (outcome === 'created') {
+          addDue(due, item.functionName, item.scheduledAt);
+          const candidates = item.scheduledAt <= item.createdAt ? this.#candidates.get(item.functionName) : undefined;
+          if (candidates && candidates.length < CANDIDATES_MAX) candidates.push(item.requestId);
+        }
         else unused.push(item.requestId);
       });
     });
@@ -152,75 +166,71 @@ export class RedisStore implements Store {
     if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
     const items: Claimed[] = [];
     const quotas = slots.map((slot) => slot.limit);
+    // Earliest dueAt per slot, from the latest script call that covered it.
+    const nextDue: (number | undefined)[] = new Array<number | undefined>(slots.length);
+    let pending = slots.map((_slot, s) => s);
     const tokenBase = nanoid(12);
-    let nextDueAt: number | undefined;
-    // Concurrent claimers read the same candidates and only one gets each: a claimer that
-    // lost some reads again, so it still takes its share of what is due.
-    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-      const r = await this.#claimRound(client, request, quotas, request.limit - items.length, `${tokenBase}${round}:`);
-      for (const item of r.items) items.push(item);
-      nextDueAt = r.nextDueAt;
-      if (!r.contended || items.length >= request.limit) break;
+    // Usually one round: the candidates guessed from the previous claim were the due ones.
+    // When they were not (other processes enqueued or claimed), the script stopped early and
+    // returned the right ones, so the next round takes them.
+    for (let round = 0; round < MAX_CLAIM_ROUNDS && pending.length; round++) {
+      pending = await this.#claimRound(client, request, pending, quotas, nextDue, request.limit - items.length, items, `${tokenBase}${round}:`);
+      if (items.length >= request.limit) break;
     }
+    let nextDueAt: number | undefined;
+    for (const at of nextDue) if (at !== undefined && (nextDueAt === undefined || at < nextDueAt)) nextDueAt = at;
     return { items, nextDueAt };
   }
 
-  /** One read of candidates, then one claim script per slot with any; updates `quotas`. */
-  async #claimRound(client: Redis, request: ClaimRequest, quotas: number[], limit: number, tokenBase: string) {
+  /**
+   * One claim script per slot in `pending`, in one pipeline; updates `quotas`, `nextDue`, the
+   * candidate cache and `items`. Returns the slots that should claim again.
+   */
+  async #claimRound(
+    client: Redis, request: ClaimRequest, pending: readonly number[], quotas: number[],
+    nextDue: (number | undefined)[], limit: number, items: Claimed[], tokenBase: string,
+  ): Promise<number[]> {
     const { keys } = this.#p;
     const { now, slots } = request;
-    // Phase 1: candidate ids (a script may only touch the keys it is given, so the record
-    // keys must be known before the claim script runs). The earliest dueAt comes along, so an
-    // idle poll costs one round trip.
-    const peek: Step[] = [];
+    const steps: Step[] = [];
+    const wanted: number[] = [];
     let remaining = limit;
-    const wanted = slots.map((slot, s) => {
+    for (const s of pending) {
+      const slot = slots[s]!;
       const n = Math.min(quotas[s]!, remaining);
       remaining -= n;
-      const [due] = keys.index(slot.functionName);
-      peek.push({ command: 'zrangebyscore', args: [due!, '-inf', now, 'LIMIT', 0, Math.max(n, 1)] });
-      peek.push({ command: 'zrange', args: [due!, 0, 0, 'WITHSCORES'] });
-      return n;
-    });
-    const peeked = await runSteps(client, peek);
-    let nextDueAt: number | undefined;
-    const steps: Step[] = [];
-    const stepSlot: number[] = [];
-    slots.forEach((slot, s) => {
-      const candidates = (peeked[2 * s] as string[]).slice(0, wanted[s]);
-      if (candidates.length === 0) {
-        const first = peeked[2 * s + 1] as string[];
-        if (first.length) nextDueAt = Math.min(nextDueAt ?? Infinity, Number(first[1]));
-        return;
-      }
+      wanted.push(n);
       const fn = slot.functionName;
-      stepSlot.push(s);
+      const cached = this.#candidates.get(fn);
+      const candidates = n > 0 && cached ? cached.slice(0, 2 * n + 8) : [];
+      const scriptKeys = keys.index(fn);
+      for (const rid of candidates) scriptKeys.push(keys.record(fn, rid));
       steps.push({
         script: 'claim',
-        keys: [...keys.index(fn), ...candidates.map((rid) => keys.record(fn, rid))],
-        args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}`, candidates.length, ...candidates],
+        keys: scriptKeys,
+        args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}`, n,
+          Math.min(Math.max(2 * n, PEEK_MIN), PEEK_MAX), ...candidates],
       });
-    });
-    const items: Claimed[] = [];
-    let contended = false;
-    if (steps.length === 0) return { items, nextDueAt, contended };
+    }
     const replies = await runSteps(client, steps);
-    steps.forEach((step, i) => {
-      const s = stepSlot[i]!;
+    const again: number[] = [];
+    pending.forEach((s, i) => {
       const fn = slots[s]!.functionName;
-      const reply = replies[i] as [string, ...(string | FlatFields)[]];
-      if (reply[0] !== '') nextDueAt = Math.min(nextDueAt ?? Infinity, Number(reply[0]));
+      const reply = replies[i] as [string, string[], ...(string | FlatFields)[]];
+      nextDue[s] = reply[0] === '' ? undefined : Number(reply[0]);
+      const candidates = reply[1];
+      this.#candidates.set(fn, candidates);
       let taken = 0;
-      for (let j = 1; j + 2 < reply.length; j += 3) {
+      for (let j = 2; j + 2 < reply.length; j += 3) {
         const record = decodeRecord(fn, toFields(reply[j + 2] as FlatFields));
         if (record) items.push({ kind: reply[j] as ClaimKind, leaseToken: reply[j + 1] as string, record });
         taken++;
       }
       quotas[s] = quotas[s]! - taken;
-      // Fewer than the candidates: some were taken by another claimer (or were strays).
-      if (taken < step.args.length - 5) contended = true;
+      // Fewer than asked while some are still due: the guess missed them (or hit strays).
+      if (taken < wanted[i]! && candidates.length > 0) again.push(s);
     });
-    return { items, nextDueAt, contended };
+    return again;
   }
 
   async settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {

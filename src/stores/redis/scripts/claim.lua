@@ -1,27 +1,37 @@
--- claim: leases due work of one function, oldest dueAt first.
+-- claim: leases due work of one function, oldest dueAt first, in one round trip.
 --
--- The caller first reads candidate ids (ZRANGEBYSCORE due), then passes their record keys here,
--- because a script may only touch keys it is given. Each candidate is re-checked: another
--- claim may have taken it in between.
+-- A script may only touch the keys it is given, so the caller passes the record keys of the
+-- ids it expects to be due first: the candidates the previous claim returned (and the ids it
+-- enqueued since). The script walks the due index in order and claims while each due id is
+-- one of those; at the first due id it was not given, it stops, and the caller (seeing fewer
+-- taken than asked while candidates remain) claims again with the fresh candidates returned
+-- here. So the order is exact, and a wrong guess only costs a round trip.
 --
 -- KEYS[1..5]  the function's index keys (see lib.lua)
 -- KEYS[6..]   record hash of each candidate, in ARGV order
 -- ARGV[1] now (epoch ms)      ARGV[2] leaseMs       ARGV[3] maxEventAgeMs
 -- ARGV[4] token base: lease token i is <base><i>, unique per call
--- ARGV[5] limit               ARGV[6..] candidate requestIds
+-- ARGV[5] limit               ARGV[6] peek: how many next candidates to return
+-- ARGV[7..] candidate requestIds
 --
--- Returns { nextDueAt ('' = none), then 3 entries per claimed item: kind, leaseToken, fields }
+-- Returns { nextDueAt ('' = none), candidates (up to `peek` ids due now after this claim, in due order),
+--   then 3 entries per claimed item: kind, leaseToken, fields }
 -- where kind is 'run' | 'expire' | 'recover' | 'deliver' (see record-rules.ts claimKindOf) and
 -- fields is the record hash after the claim as a flat HGETALL array.
 local now, lease_ms, max_age = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local base, limit = ARGV[4], tonumber(ARGV[5])
-local out = { '' }
+local base, limit, peek = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local given = {}
+for i = 7, #ARGV do given[ARGV[i]] = KEYS[INDEX_KEYS + i - 6] end
+local out = { '', false }
 local taken = 0
-for i = 6, #ARGV do
-  if taken >= limit then break end
-  local rid, rec = ARGV[i], KEYS[INDEX_KEYS + i - 5]
-  local due = redis.call('ZSCORE', K_DUE, rid)
-  if due and tonumber(due) <= now then
+local lease_until = int(now + lease_ms)
+if limit > 0 then
+  local due_ids = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', ARGV[1], 'LIMIT', 0, limit)
+  for i = 1, #due_ids do
+    if taken >= limit then break end
+    local rid = due_ids[i]
+    local rec = given[rid]
+    if not rec then break end
     local f = redis.call('HMGET', rec, 'status', 'createdAt', 'dpending', 'attempts', 'startedAt', 'events')
     local status = f[1]
     local kind = false
@@ -40,7 +50,6 @@ for i = 6, #ARGV do
     end
     if kind then
       local token = base .. i
-      local lease_until = int(now + lease_ms)
       if kind == 'run' then
         local attempts = tonumber(f[4]) + 1
         local events = event_json(ARGV[1], 'Running', attempts)
@@ -62,6 +71,7 @@ for i = 6, #ARGV do
     end
   end
 end
+out[2] = (peek > 0) and redis.call('ZRANGEBYSCORE', K_DUE, '-inf', ARGV[1], 'LIMIT', 0, peek) or {}
 local first = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
 if first[2] then out[1] = first[2] end
 return out

@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../../src/errors.js';
 import { redisStore } from '../../src/stores/redis/index.js';
 import type { StoreSignal } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
-import { claimReq, newInvocation, succeed, T0, testStore } from './conformance.js';
+import { claimReq, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
 
 const URL = 'redis://127.0.0.1:6379';
 
@@ -86,6 +86,22 @@ describe.skipIf(!available)('redis store', () => {
           expect(await b.get(inv.requestId)).toMatchObject({ status: 'Succeeded' });
           const again = await b.enqueue([newInvocation({ invocationId: 'shared_1', payloadKey: '{"n":1}' })]);
           expect(again[0]).toEqual({ requestId: inv.requestId, outcome: 'duplicate' });
+        });
+
+        it('claims in due order when its guessed candidates are wrong (work from another instance)', async () => {
+          const a = await open();
+          const b = await open();
+          const own = Array.from({ length: 6 }, (_, i) => newInvocation({ createdAt: T0 + 10 + i }));
+          await a.enqueue(own);
+          // The first claim leaves `a` guessing own[2..] next; `b` adds earlier work and takes one.
+          expect((await a.claim(claimReq(T0 + 100, [slot()], 2))).items.map((c) => c.record.requestId))
+            .toEqual([own[0]!.requestId, own[1]!.requestId]);
+          expect((await b.claim(claimReq(T0 + 100, [slot()], 1))).items[0]?.record.requestId).toBe(own[2]!.requestId);
+          const early = [newInvocation({ createdAt: T0 }), newInvocation({ createdAt: T0 + 1 })];
+          await b.enqueue(early);
+          const { items } = await a.claim(claimReq(T0 + 100, [slot()], 3));
+          expect(items.map((c) => c.record.requestId)).toEqual([early[0]!.requestId, early[1]!.requestId, own[3]!.requestId]);
+          expect(items.every((c) => c.kind === 'run' && c.record.status === 'Running')).toBe(true);
         });
 
         it('keeps numbers in payloads exact (Lua never parses them)', async () => {

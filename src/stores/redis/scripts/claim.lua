@@ -57,13 +57,13 @@ if limit > 0 then
         redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until, 'status', 'Running',
           'attempts', attempts, 'events', events, 'startedAt', f[5] or ARGV[1])
         -- Enqueued/Retrying -> Running: from the pending index to the running one.
-        redis.call('ZREM', K_PENDING, rid)
-        redis.call('SADD', K_RUNNING, rid)
+        IX_PENDING[rid] = false
+        IX_RUNNING[rid] = true
       else
         -- Status unchanged; leased now, so not prunable (it never was: not final or owed).
         redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until)
       end
-      redis.call('ZADD', K_DUE, lease_until, rid)
+      IX_DUE[rid] = lease_until
       taken = taken + 1
       out[#out + 1] = kind
       out[#out + 1] = token
@@ -71,6 +71,7 @@ if limit > 0 then
     end
   end
 end
+flush_index()
 out[2] = (peek > 0) and redis.call('ZRANGEBYSCORE', K_DUE, '-inf', ARGV[1], 'LIMIT', 0, peek) or {}
 local first = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
 if first[2] then out[1] = first[2] end

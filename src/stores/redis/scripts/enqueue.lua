@@ -36,10 +36,12 @@ for i = 0, n - 1 do
       'attempts', '0', 'createdAt', created, 'scheduledAt', scheduled, 'events', event,
       'dueAt', scheduled, 'throttles', '0', 'hops', hops)
     if iid ~= '' then redis.call('HSET', rec, 'invocationId', iid) end
-    redis.call('ZADD', K_CREATED, created, rid)
+    IX_CREATED[#IX_CREATED + 1] = created
+    IX_CREATED[#IX_CREATED + 1] = rid
     index_change(rid, false, false, 'Enqueued', scheduled, false, false, created, false)
     out[#out + 1] = 'created'
     out[#out + 1] = rid
   end
 end
+flush_index()
 return out

@@ -35,25 +35,56 @@ local function event_json(at, status, attempt, detail)
   return json .. '}'
 end
 
+-- Index changes are collected over a script call and written at its end by flush_index, one
+-- command per index and kind rather than a few commands per record. Each table maps
+-- rid -> score to add (true for the running set) or false to remove; a later change of the
+-- same rid replaces an earlier one, so the end state is that of the last change.
+local IX_DUE, IX_PENDING, IX_RUNNING, IX_DONE = {}, {}, {}, {}
+local IX_CREATED = {} -- enqueue only: score, rid, score, rid, ...
+
+local function write_chunked(command, key, list, step)
+  for i = 1, #list, step do
+    redis.call(command, key, unpack(list, i, math.min(i + step - 1, #list)))
+  end
+end
+
+local function flush_sorted(key, changes)
+  local add, rem = {}, {}
+  for rid, score in pairs(changes) do
+    if score then
+      add[#add + 1] = score
+      add[#add + 1] = rid
+    else
+      rem[#rem + 1] = rid
+    end
+  end
+  write_chunked('ZADD', key, add, 2000)
+  write_chunked('ZREM', key, rem, 1000)
+end
+
+-- Writes the collected index changes; every script that changes indexes calls it before it
+-- reads an index again and before it returns.
+local function flush_index()
+  flush_sorted(K_DUE, IX_DUE)
+  flush_sorted(K_PENDING, IX_PENDING)
+  flush_sorted(K_DONE, IX_DONE)
+  local add, rem = {}, {}
+  for rid, member in pairs(IX_RUNNING) do
+    if member then add[#add + 1] = rid else rem[#rem + 1] = rid end
+  end
+  write_chunked('SADD', K_RUNNING, add, 1000)
+  write_chunked('SREM', K_RUNNING, rem, 1000)
+  write_chunked('ZADD', K_CREATED, IX_CREATED, 2000)
+  IX_DUE, IX_PENDING, IX_RUNNING, IX_DONE, IX_CREATED = {}, {}, {}, {}, {}
+end
+
 -- Puts rid into exactly the indexes a record in this state belongs to. Called after every
 -- change, so no op script has to know which indexes the previous state used.
 local function index_state(rid, status, due, lease, dpending, created_at, ended_at)
-  if due then redis.call('ZADD', K_DUE, due, rid) else redis.call('ZREM', K_DUE, rid) end
-  if status == 'Enqueued' or status == 'Retrying' then
-    redis.call('ZADD', K_PENDING, created_at, rid)
-  else
-    redis.call('ZREM', K_PENDING, rid)
-  end
-  if status == 'Running' or status == 'Stopping' then
-    redis.call('SADD', K_RUNNING, rid)
-  else
-    redis.call('SREM', K_RUNNING, rid)
-  end
-  if FINAL[status] and not lease and dpending ~= '1' then
-    redis.call('ZADD', K_DONE, ended_at or '0', rid)
-  else
-    redis.call('ZREM', K_DONE, rid)
-  end
+  IX_DUE[rid] = due or false
+  IX_PENDING[rid] = (status == 'Enqueued' or status == 'Retrying') and created_at or false
+  IX_RUNNING[rid] = status == 'Running' or status == 'Stopping'
+  IX_DONE[rid] = (FINAL[status] and not lease and dpending ~= '1') and (ended_at or '0') or false
 end
 
 local function status_group(status)
@@ -67,24 +98,24 @@ end
 -- that differ (most changes move a record between two of them). `was_done`: the record was
 -- in the done index before (finished, unleased, nothing owed).
 local function index_change(rid, old_status, was_done, status, due, lease, dpending, created_at, ended_at)
-  if due then redis.call('ZADD', K_DUE, due, rid) else redis.call('ZREM', K_DUE, rid) end
+  IX_DUE[rid] = due or false
   local old, new = status_group(old_status), status_group(status)
   if old ~= new then
     if old == 'pending' then
-      redis.call('ZREM', K_PENDING, rid)
+      IX_PENDING[rid] = false
     elseif old == 'running' then
-      redis.call('SREM', K_RUNNING, rid)
+      IX_RUNNING[rid] = false
     end
     if new == 'pending' then
-      redis.call('ZADD', K_PENDING, created_at, rid)
+      IX_PENDING[rid] = created_at
     elseif new == 'running' then
-      redis.call('SADD', K_RUNNING, rid)
+      IX_RUNNING[rid] = true
     end
   end
   if new == 'final' and not lease and dpending ~= '1' then
-    redis.call('ZADD', K_DONE, ended_at or '0', rid)
+    IX_DONE[rid] = ended_at or '0'
   elseif was_done then
-    redis.call('ZREM', K_DONE, rid)
+    IX_DONE[rid] = false
   end
 end
 

@@ -74,4 +74,5 @@ for i = 0, n - 1 do
   out[#out + 1] = outcome
   out[#out + 1] = signal_at
 end
+flush_index()
 return out

@@ -38,4 +38,5 @@ elseif status == 'Stopping' then
 else
   outcome = 'final'
 end
+flush_index()
 return { outcome, redis.call('HGETALL', rec) }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { CLAIM_FIELDS } from '../../src/stores/redis/codec.js';
 import { redisStore } from '../../src/stores/redis/index.js';
 import type { StoreSignal } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
@@ -102,6 +104,12 @@ describe.skipIf(!available)('redis store', () => {
           const { items } = await a.claim(claimReq(T0 + 100, [slot()], 3));
           expect(items.map((c) => c.record.requestId)).toEqual([early[0]!.requestId, early[1]!.requestId, own[3]!.requestId]);
           expect(items.every((c) => c.kind === 'run' && c.record.status === 'Running')).toBe(true);
+        });
+
+        it('decodes claims with the field order claim.lua returns', () => {
+          const lua = readFileSync(new globalThis.URL('../../src/stores/redis/scripts/claim.lua', import.meta.url), 'utf8');
+          const list = /local RECORD_FIELDS = \{([^}]*)\}/.exec(lua)![1]!;
+          expect(list.split(',').map((f) => f.trim().replace(/'/g, ''))).toEqual([...CLAIM_FIELDS]);
         });
 
         it('keeps numbers in payloads exact (Lua never parses them)', async () => {

@@ -54,6 +54,42 @@ export function decodeRecord(functionName: string, fields: Map<string, string>):
   return record;
 }
 
+/** The fields scripts/claim.lua returns, in its RECORD_FIELDS order (keep the two in step). */
+export const CLAIM_FIELDS = [
+  'requestId', 'status', 'payload', 'attempts', 'createdAt', 'scheduledAt', 'events', 'throttles', 'hops',
+  'startedAt', 'endedAt', 'result', 'error', 'condition', 'invocationId', 'dueAt', 'lease', 'delivery', 'dpending',
+] as const;
+
+/** The record claim.lua returned as field values in CLAIM_FIELDS order (null = absent). */
+export function decodeClaimed(functionName: string, f: readonly (string | null)[]): StoredInvocation | undefined {
+  const status = f[1];
+  if (status == null) return undefined;
+  const record: {
+    -readonly [K in keyof StoredInvocation]: StoredInvocation[K];
+  } = {
+    requestId: f[0]!,
+    functionName,
+    status: status as InvocationStatus,
+    payload: JSON.parse(f[2]!) as JsonValue,
+    attempts: Number(f[3]),
+    createdAt: Number(f[4]),
+    scheduledAt: Number(f[5]),
+    events: JSON.parse(`[${f[6] ?? ''}]`) as StoredInvocation['events'],
+    throttles: Number(f[7] ?? 0),
+    hops: Number(f[8] ?? 0),
+  };
+  if (f[9] != null) record.startedAt = Number(f[9]);
+  if (f[10] != null) record.endedAt = Number(f[10]);
+  if (f[11] != null) record.result = JSON.parse(f[11]) as JsonValue;
+  if (f[12] != null) record.error = JSON.parse(f[12]) as StoredInvocation['error'];
+  if (f[13] != null) record.condition = f[13] as StoredInvocation['condition'];
+  if (f[14] != null) record.invocationId = f[14];
+  if (f[15] != null) record.dueAt = Number(f[15]);
+  if (f[16] != null) record.leaseToken = f[16];
+  if (f[17] != null) record.delivery = JSON.parse(f[17]) as DeliveryState;
+  return record;
+}
+
 // Tags of optional settlement fields (scripts/settle.lua): unchanged, clear, set.
 const UNCHANGED = 'u';
 const CLEAR = 'n';

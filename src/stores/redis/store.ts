@@ -5,7 +5,7 @@
  */
 import { nanoid } from 'nanoid';
 import type { Redis } from 'ioredis';
-import { decodeRecord, settlementArgs, toFields, type FlatFields } from './codec.js';
+import { decodeClaimed, decodeRecord, settlementArgs, toFields, type FlatFields } from './codec.js';
 import type { Keys } from './keys.js';
 import { listInvocations, pruneFinished, queueStats, type Retention } from './queries.js';
 import { runSteps, type Step } from './scripts.js';
@@ -216,13 +216,13 @@ export class RedisStore implements Store {
     const again: number[] = [];
     pending.forEach((s, i) => {
       const fn = slots[s]!.functionName;
-      const reply = replies[i] as [string, string[], ...(string | FlatFields)[]];
+      const reply = replies[i] as [string, string[], ...(string | (string | null)[])[]];
       nextDue[s] = reply[0] === '' ? undefined : Number(reply[0]);
       const candidates = reply[1];
       this.#candidates.set(fn, candidates);
       let taken = 0;
       for (let j = 2; j + 2 < reply.length; j += 3) {
-        const record = decodeRecord(fn, toFields(reply[j + 2] as FlatFields));
+        const record = decodeClaimed(fn, reply[j + 2] as (string | null)[]);
         if (record) items.push({ kind: reply[j] as ClaimKind, leaseToken: reply[j + 1] as string, record });
         taken++;
       }

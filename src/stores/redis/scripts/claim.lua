@@ -17,7 +17,13 @@
 -- Returns { nextDueAt ('' = none), candidates (up to `peek` ids due now after this claim, in due order),
 --   then 3 entries per claimed item: kind, leaseToken, fields }
 -- where kind is 'run' | 'expire' | 'recover' | 'deliver' (see record-rules.ts claimKindOf) and
--- fields is the record hash after the claim as a flat HGETALL array.
+-- fields is the record after the claim: the values of RECORD_FIELDS in order, false (nil) for
+-- a field the record does not have (codec.ts CLAIM_FIELDS is the same list).
+local RECORD_FIELDS = { 'requestId', 'status', 'payload', 'attempts', 'createdAt', 'scheduledAt',
+  'events', 'throttles', 'hops', 'startedAt', 'endedAt', 'result', 'error', 'condition',
+  'invocationId', 'dueAt', 'lease', 'delivery', 'dpending' }
+local F_STATUS, F_ATTEMPTS, F_CREATED, F_EVENTS, F_STARTED = 2, 4, 5, 7, 10
+local F_DUE, F_LEASE, F_DPENDING = 16, 17, 19
 local now, lease_ms, max_age = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local base, limit, peek = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local given = {}
@@ -32,16 +38,16 @@ if limit > 0 then
     local rid = due_ids[i]
     local rec = given[rid]
     if not rec then break end
-    local f = redis.call('HMGET', rec, 'status', 'createdAt', 'dpending', 'attempts', 'startedAt', 'events')
-    local status = f[1]
+    local f = redis.call('HMGET', rec, unpack(RECORD_FIELDS))
+    local status = f[F_STATUS]
     local kind = false
     if not status then
       redis.call('ZREM', K_DUE, rid) -- the record is gone (pruned): drop its stray index entry
     elseif status == 'Enqueued' or status == 'Retrying' then
-      kind = (now - tonumber(f[2]) > max_age) and 'expire' or 'run'
+      kind = (now - tonumber(f[F_CREATED]) > max_age) and 'expire' or 'run'
     elseif status == 'Running' or status == 'Stopping' then
       kind = 'recover'
-    elseif f[3] == '1' then
+    elseif f[F_DPENDING] == '1' then
       kind = 'deliver'
     else
       -- final with nothing owed: it should not be due at all
@@ -51,11 +57,13 @@ if limit > 0 then
     if kind then
       local token = base .. i
       if kind == 'run' then
-        local attempts = tonumber(f[4]) + 1
+        local attempts = tostring(tonumber(f[F_ATTEMPTS]) + 1)
         local events = event_json(ARGV[1], 'Running', attempts)
-        if f[6] and f[6] ~= '' then events = f[6] .. ',' .. events end
+        if f[F_EVENTS] and f[F_EVENTS] ~= '' then events = f[F_EVENTS] .. ',' .. events end
+        local started = f[F_STARTED] or ARGV[1]
         redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until, 'status', 'Running',
-          'attempts', attempts, 'events', events, 'startedAt', f[5] or ARGV[1])
+          'attempts', attempts, 'events', events, 'startedAt', started)
+        f[F_STATUS], f[F_ATTEMPTS], f[F_EVENTS], f[F_STARTED] = 'Running', attempts, events, started
         -- Enqueued/Retrying -> Running: from the pending index to the running one.
         IX_PENDING[rid] = false
         IX_RUNNING[rid] = true
@@ -63,11 +71,12 @@ if limit > 0 then
         -- Status unchanged; leased now, so not prunable (it never was: not final or owed).
         redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until)
       end
+      f[F_DUE], f[F_LEASE] = lease_until, token
       IX_DUE[rid] = lease_until
       taken = taken + 1
       out[#out + 1] = kind
       out[#out + 1] = token
-      out[#out + 1] = redis.call('HGETALL', rec)
+      out[#out + 1] = f
     end
   end
 end

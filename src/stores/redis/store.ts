@@ -45,6 +45,8 @@ const MAX_CLAIM_ROUNDS = 4;
 /** Candidates a claim returns for the next one: twice what it was asked for, within these. */
 const PEEK_MIN = 16;
 const PEEK_MAX = 1000;
+/** Candidates passed beyond a claim's quota, for ids another process claimed meanwhile. */
+const CANDIDATES_SLACK = 4;
 /** Ids enqueued here are added to a function's candidates up to this many. */
 const CANDIDATES_MAX = 2000;
 
@@ -116,16 +118,20 @@ export class RedisStore implements Store {
       for (let start = 0; start < indexes.length; start += ENQUEUE_CHUNK) {
         const chunk = indexes.slice(start, start + ENQUEUE_CHUNK);
         const scriptKeys = keys.index(fn);
+        const idemKeys: string[] = [];
         const args: string[] = [];
         for (const i of chunk) {
           const item = items[i]!;
-          scriptKeys.push(keys.record(fn, item.requestId), keys.idempotency(fn, item.invocationId));
+          scriptKeys.push(keys.record(fn, item.requestId));
+          if (item.invocationId) idemKeys.push(keys.idempotency(fn, item.invocationId));
+          // No detail: the script writes the plain Enqueued event itself.
           const event = item.detail === undefined
-            ? { at: item.createdAt, status: 'Enqueued', attempt: 0 }
-            : { at: item.createdAt, status: 'Enqueued', attempt: 0, detail: item.detail };
+            ? ''
+            : JSON.stringify({ at: item.createdAt, status: 'Enqueued', attempt: 0, detail: item.detail });
           args.push(item.requestId, String(item.createdAt), String(item.scheduledAt), String(item.hops),
-            JSON.stringify(item.payload), JSON.stringify(event), item.invocationId ?? '', item.payloadKey ?? '');
+            JSON.stringify(item.payload), event, item.invocationId ?? '', item.payloadKey ?? '');
         }
+        for (const key of idemKeys) scriptKeys.push(key);
         steps.push({ script: 'enqueue', keys: scriptKeys, args });
         calls.push(chunk);
       }
@@ -202,7 +208,7 @@ export class RedisStore implements Store {
       wanted.push(n);
       const fn = slot.functionName;
       const cached = this.#candidates.get(fn);
-      const candidates = n > 0 && cached ? cached.slice(0, 2 * n + 8) : [];
+      const candidates = n > 0 && cached ? cached.slice(0, n + CANDIDATES_SLACK) : [];
       const scriptKeys = keys.index(fn);
       for (const rid of candidates) scriptKeys.push(keys.record(fn, rid));
       steps.push({

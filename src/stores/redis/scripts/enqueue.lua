@@ -1,13 +1,13 @@
 -- enqueue: records new invocations of one function, idempotent on invocationId.
 --
 -- KEYS[1..5]  the function's index keys (see lib.lua)
--- then per item i (0-based), two keys:
---   KEYS[6+2i]  record hash   {prefix:fn}:inv:<requestId>
---   KEYS[7+2i]  idempotency   {prefix:fn}:idem:<invocationId> (a never-written placeholder when
---               the item has no invocationId)
+-- KEYS[6..5+n]  record hash of each of the n items   {prefix:fn}:inv:<requestId>
+-- then the idempotency hash of each item that has an invocationId, in item order
+--               {prefix:fn}:idem:<invocationId>
 -- ARGV, 8 per item:
---   requestId, createdAt, scheduledAt, hops, payload (JSON text), first event (JSON text),
---   invocationId ('' = none), payloadKey (canonical payload JSON, '' = none)
+--   requestId, createdAt, scheduledAt, hops, payload (JSON text), first event (JSON text; '' =
+--   the plain Enqueued event, built here), invocationId ('' = none), payloadKey (canonical
+--   payload JSON, '' = none)
 --
 -- Returns a flat array, 2 entries per item: outcome, requestId where outcome is
 --   'created'   (requestId = the new one)
@@ -15,13 +15,16 @@
 --   'conflict'  (an earlier call had this invocationId and another payload; its requestId)
 local out = {}
 local n = #ARGV / 8
+local next_idem = INDEX_KEYS + n + 1
 for i = 0, n - 1 do
   local a = i * 8
   local rid, created, scheduled, hops = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local payload, event, iid, pkey = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
-  local rec, idem = KEYS[INDEX_KEYS + 1 + 2 * i], KEYS[INDEX_KEYS + 2 + 2 * i]
+  local rec, idem = KEYS[INDEX_KEYS + 1 + i], false
   local existing = false
   if iid ~= '' then
+    idem = KEYS[next_idem]
+    next_idem = next_idem + 1
     existing = redis.call('HMGET', idem, 'rid', 'pkey')
     if not existing[1] then existing = false end
   end
@@ -32,6 +35,7 @@ for i = 0, n - 1 do
     if iid ~= '' then
       redis.call('HSET', idem, 'rid', rid, 'pkey', pkey)
     end
+    if event == '' then event = event_json(created, 'Enqueued', 0) end
     redis.call('HSET', rec, 'requestId', rid, 'status', 'Enqueued', 'payload', payload,
       'attempts', '0', 'createdAt', created, 'scheduledAt', scheduled, 'events', event,
       'dueAt', scheduled, 'throttles', '0', 'hops', hops)

@@ -242,6 +242,10 @@ export class RedisStore implements Store {
   async settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
     if (items.length === 0) return [];
     const client = await this.#p.client();
+    // Written one turn later: the claim a worker makes as its slots free up (on that turn) goes
+    // first, so Redis answers it before running these, and the worker starts the next batch
+    // while Redis settles the last one.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const fns = await this.#functionsOf(client, items);
     const outcomes: SettleOutcome[] = new Array<SettleOutcome>(items.length).fill('stale');
     const groups = this.#groupKnown(items, fns);

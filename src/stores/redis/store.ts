@@ -42,7 +42,7 @@ const PRUNE_EVERY_MS = 60_000;
 const PRUNE_EVERY_SETTLES = 5_000;
 /** Rounds a claim makes when other claimers took its candidates first. */
 const MAX_CLAIM_ROUNDS = 4;
-/** Candidates a claim returns for the next one: twice what it was asked for, within these. */
+/** Due entries a claim reads beyond its quota (as many again, within these): the next one's candidates. */
 const PEEK_MIN = 16;
 const PEEK_MAX = 1000;
 /** Candidates passed beyond a claim's quota, for ids another process claimed meanwhile. */
@@ -215,7 +215,7 @@ export class RedisStore implements Store {
         script: 'claim',
         keys: scriptKeys,
         args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}`, n,
-          Math.min(Math.max(2 * n, PEEK_MIN), PEEK_MAX), ...candidates],
+          Math.min(Math.max(n, PEEK_MIN), PEEK_MAX), ...candidates],
       });
     }
     const replies = await runSteps(client, steps);

@@ -11,10 +11,11 @@
 -- KEYS[6..]   record hash of each candidate, in ARGV order
 -- ARGV[1] now (epoch ms)      ARGV[2] leaseMs       ARGV[3] maxEventAgeMs
 -- ARGV[4] token base: lease token i is <base><i>, unique per call
--- ARGV[5] limit               ARGV[6] peek: how many next candidates to return
+-- ARGV[5] limit               ARGV[6] peek: how many due entries to read beyond `limit`, to
+--                             return as the next claim's candidates
 -- ARGV[7..] candidate requestIds
 --
--- Returns { nextDueAt ('' = none), candidates (up to `peek` ids due now after this claim, in due order),
+-- Returns { nextDueAt ('' = none), candidates (the due ids it read but did not reach, in order),
 --   then 3 entries per claimed item: kind, leaseToken, fields }
 -- where kind is 'run' | 'expire' | 'recover' | 'deliver' (see record-rules.ts claimKindOf) and
 -- fields is the record after the claim: the values of RECORD_FIELDS in order, false (nil) for
@@ -31,57 +32,67 @@ for i = 7, #ARGV do given[ARGV[i]] = KEYS[INDEX_KEYS + i - 6] end
 local out = { '', false }
 local taken = 0
 local lease_until = int(now + lease_ms)
-if limit > 0 then
-  local due_ids = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', ARGV[1], 'LIMIT', 0, limit)
-  for i = 1, #due_ids do
-    if taken >= limit then break end
-    local rid = due_ids[i]
-    local rec = given[rid]
-    if not rec then break end
-    local f = redis.call('HMGET', rec, unpack(RECORD_FIELDS))
-    local status = f[F_STATUS]
-    local kind = false
-    if not status then
-      redis.call('ZREM', K_DUE, rid) -- the record is gone (pruned): drop its stray index entry
-    elseif status == 'Enqueued' or status == 'Retrying' then
-      kind = (now - tonumber(f[F_CREATED]) > max_age) and 'expire' or 'run'
-    elseif status == 'Running' or status == 'Stopping' then
-      kind = 'recover'
-    elseif f[F_DPENDING] == '1' then
-      kind = 'deliver'
-    else
-      -- final with nothing owed: it should not be due at all
-      redis.call('HDEL', rec, 'dueAt')
-      reindex(rec, rid)
-    end
-    if kind then
-      local token = base .. i
-      if kind == 'run' then
-        local attempts = tostring(tonumber(f[F_ATTEMPTS]) + 1)
-        local events = event_json(ARGV[1], 'Running', attempts)
-        if f[F_EVENTS] and f[F_EVENTS] ~= '' then events = f[F_EVENTS] .. ',' .. events end
-        local started = f[F_STARTED] or ARGV[1]
-        redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until, 'status', 'Running',
-          'attempts', attempts, 'events', events, 'startedAt', started)
-        f[F_STATUS], f[F_ATTEMPTS], f[F_EVENTS], f[F_STARTED] = 'Running', attempts, events, started
-        -- Enqueued/Retrying -> Running: from the pending index to the running one.
-        IX_PENDING[rid] = false
-        IX_RUNNING[rid] = true
-      else
-        -- Status unchanged; leased now, so not prunable (it never was: not final or owed).
-        redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until)
-      end
-      f[F_DUE], f[F_LEASE] = lease_until, token
-      IX_DUE[rid] = lease_until
-      taken = taken + 1
-      out[#out + 1] = kind
-      out[#out + 1] = token
-      out[#out + 1] = f
-    end
+-- One read serves the claim, the candidates for the next one and the earliest dueAt left.
+local window = redis.call('ZRANGEBYSCORE', K_DUE, '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, limit + peek)
+local entries = #window / 2
+local j = 1 -- the next entry of the window to look at
+while j <= entries and taken < limit do
+  local rid = window[2 * j - 1]
+  local rec = given[rid]
+  if not rec then break end
+  local f = redis.call('HMGET', rec, unpack(RECORD_FIELDS))
+  local status = f[F_STATUS]
+  local kind = false
+  if not status then
+    redis.call('ZREM', K_DUE, rid) -- the record is gone (pruned): drop its stray index entry
+  elseif status == 'Enqueued' or status == 'Retrying' then
+    kind = (now - tonumber(f[F_CREATED]) > max_age) and 'expire' or 'run'
+  elseif status == 'Running' or status == 'Stopping' then
+    kind = 'recover'
+  elseif f[F_DPENDING] == '1' then
+    kind = 'deliver'
+  else
+    -- final with nothing owed: it should not be due at all
+    redis.call('HDEL', rec, 'dueAt')
+    reindex(rec, rid)
   end
+  if kind then
+    local token = base .. j
+    if kind == 'run' then
+      local attempts = tostring(tonumber(f[F_ATTEMPTS]) + 1)
+      local events = event_json(ARGV[1], 'Running', attempts)
+      if f[F_EVENTS] and f[F_EVENTS] ~= '' then events = f[F_EVENTS] .. ',' .. events end
+      local started = f[F_STARTED] or ARGV[1]
+      redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until, 'status', 'Running',
+        'attempts', attempts, 'events', events, 'startedAt', started)
+      f[F_STATUS], f[F_ATTEMPTS], f[F_EVENTS], f[F_STARTED] = 'Running', attempts, events, started
+      -- Enqueued/Retrying -> Running: from the pending index to the running one.
+      IX_PENDING[rid] = false
+      IX_RUNNING[rid] = true
+    else
+      -- Status unchanged; leased now, so not prunable (it never was: not final or owed).
+      redis.call('HSET', rec, 'lease', token, 'dueAt', lease_until)
+    end
+    f[F_DUE], f[F_LEASE] = lease_until, token
+    IX_DUE[rid] = lease_until
+    taken = taken + 1
+    out[#out + 1] = kind
+    out[#out + 1] = token
+    out[#out + 1] = f
+  end
+  j = j + 1
 end
 flush_index()
-out[2] = (peek > 0) and redis.call('ZRANGEBYSCORE', K_DUE, '-inf', ARGV[1], 'LIMIT', 0, peek) or {}
-local first = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
-if first[2] then out[1] = first[2] end
+-- The entries not looked at are still due, in due order: the next claim's candidates, and the
+-- first of them is the earliest dueAt left (all before it were leased into the future or
+-- dropped). With none left, the index itself says.
+local candidates = {}
+for k = j, entries do candidates[#candidates + 1] = window[2 * k - 1] end
+out[2] = candidates
+if j <= entries then
+  out[1] = window[2 * j]
+else
+  local first = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
+  if first[2] then out[1] = first[2] end
+end
 return out

@@ -53,6 +53,7 @@ function isNoScript(error: unknown): boolean {
 /** Runs `steps` in one round trip (one pipeline) and returns their replies in order. */
 export async function runSteps(client: Redis, steps: readonly Step[]): Promise<unknown[]> {
   if (steps.length === 0) return [];
+  if (steps.length === 1) return [await runOne(client, steps[0]!)];
   const replies = await execPipeline(client, steps);
   const missing: number[] = [];
   replies.forEach((reply, i) => {
@@ -67,6 +68,27 @@ export async function runSteps(client: Redis, steps: readonly Step[]): Promise<u
     if (reply instanceof Error) throw new StoreError(`redis store: ${reply.message}`, { cause: reply });
   }
   return replies;
+}
+
+/** One step as a plain command: a pipeline of one costs the client more than the command. */
+async function runOne(client: Redis, step: Step): Promise<unknown> {
+  const [command, args] = argsOf(step);
+  try {
+    return await client.call(command, args);
+  } catch (error) {
+    if (!isNoScript(error)) throw asStoreError(error);
+  }
+  await loadScripts(client);
+  try {
+    return await client.call(command, args);
+  } catch (error) {
+    throw asStoreError(error);
+  }
+}
+
+function asStoreError(error: unknown): StoreError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new StoreError(`redis store: ${message}`, { cause: error });
 }
 
 async function execPipeline(client: Redis, steps: readonly Step[]): Promise<unknown[]> {

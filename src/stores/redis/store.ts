@@ -43,7 +43,7 @@ const PRUNE_EVERY_SETTLES = 5_000;
 /** Rounds a claim makes when other claimers took its candidates first. */
 const MAX_CLAIM_ROUNDS = 4;
 /** Due entries a claim reads beyond its quota (as many again, within these): the next one's candidates. */
-const PEEK_MIN = 16;
+const PEEK_MIN = 4;
 const PEEK_MAX = 1000;
 /** Candidates passed beyond a claim's quota, for ids another process claimed meanwhile. */
 const CANDIDATES_SLACK = 4;

@@ -47,36 +47,52 @@ export function httpDestination(url: string, options: HttpDestinationOptions = {
         'x-fc-request-id': record.requestContext.requestId,
       };
       if (opts.secret) headers['x-async-invoker-signature'] = signBody(body, opts.secret);
-      const signal = AbortSignal.any([context.signal, AbortSignal.timeout(opts.timeoutMs)]);
-      let location = target;
-      for (let hop = 0; ; hop++) {
-        let response: Response;
-        try {
-          response = await fetch(location, { method: 'POST', headers, body, redirect: 'manual', signal });
-        } catch (cause) {
-          throw new DestinationDeliveryError(`POST ${location.origin}${location.pathname} failed: ${(cause as Error).message}`, true, { cause });
-        }
-        await response.body?.cancel().catch(() => {});
-        const status = response.status;
-        if (status >= 300 && status < 400) {
-          const next = response.headers.get('location');
-          const nextUrl = next ? new URL(next, location) : undefined;
-          if (!nextUrl || nextUrl.host !== target.host || hop >= MAX_SAME_HOST_REDIRECTS) {
-            throw new DestinationDeliveryError(
-              `POST ${location.origin}${location.pathname} answered ${status} redirecting to ${nextUrl?.origin ?? 'nowhere'}; only redirects to the same host are followed`,
-              false,
-              { statusCode: status },
-            );
-          }
-          location = nextUrl;
-          continue;
-        }
-        if (status >= 200 && status < 300) return;
-        const retryable = status >= 500 || status === 429 || status === 408;
-        throw new DestinationDeliveryError(`POST ${location.origin}${location.pathname} answered ${status}`, retryable, { statusCode: status });
+      // One controller and one timer per request: AbortSignal.any/timeout are slow on Node 20.
+      const controller = new AbortController();
+      const onAbort = () => controller.abort(context.signal.reason);
+      if (context.signal.aborted) onAbort();
+      else context.signal.addEventListener('abort', onAbort, { once: true });
+      const timer = setTimeout(() => controller.abort(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
+      timer.unref();
+      try {
+        await post(target, headers, body, controller.signal);
+      } finally {
+        clearTimeout(timer);
+        context.signal.removeEventListener('abort', onAbort);
       }
     },
   };
   if (opts.maxRecordBytes !== undefined) return { ...destination, maxRecordBytes: opts.maxRecordBytes };
   return destination;
+}
+
+/** POSTs, following redirects to the same host only; throws DestinationDeliveryError on failure. */
+async function post(target: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<void> {
+  let location = target;
+  for (let hop = 0; ; hop++) {
+    let response: Response;
+    try {
+      response = await fetch(location, { method: 'POST', headers, body, redirect: 'manual', signal });
+    } catch (cause) {
+      throw new DestinationDeliveryError(`POST ${location.origin}${location.pathname} failed: ${(cause as Error).message}`, true, { cause });
+    }
+    await response.body?.cancel().catch(() => {});
+    const status = response.status;
+    if (status >= 300 && status < 400) {
+      const next = response.headers.get('location');
+      const nextUrl = next ? new URL(next, location) : undefined;
+      if (!nextUrl || nextUrl.host !== target.host || hop >= MAX_SAME_HOST_REDIRECTS) {
+        throw new DestinationDeliveryError(
+          `POST ${location.origin}${location.pathname} answered ${status} redirecting to ${nextUrl?.origin ?? 'nowhere'}; only redirects to the same host are followed`,
+          false,
+          { statusCode: status },
+        );
+      }
+      location = nextUrl;
+      continue;
+    }
+    if (status >= 200 && status < 300) return;
+    const retryable = status >= 500 || status === 429 || status === 408;
+    throw new DestinationDeliveryError(`POST ${location.origin}${location.pathname} answered ${status}`, retryable, { statusCode: status });
+  }
 }

@@ -257,6 +257,22 @@ describe('httpDestination against a real server', () => {
     expect(failed[0]).toMatch(/only redirects to the same host are followed/);
   });
 
+  it('gives up on a webhook that does not answer within timeoutMs, and retries it', async () => {
+    const silent = createServer(() => {}); // accepts, never answers
+    servers.push(silent);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as AddressInfo;
+    const { invoker, clock } = setup();
+    const failures: string[] = [];
+    invoker.on('destination:failed', (e) => failures.push(`${e.willRetry}:${e.error.errorMessage}`));
+    invoker.register('t', () => 1, { destinations: { onSuccess: httpDestination(`http://127.0.0.1:${port}/`, { timeoutMs: 50 }) } });
+    await invoker.invokeAsync('t', {});
+    await clock.advance(0);
+    await waitFor(() => failures.length === 1, { what: 'the timed-out delivery' });
+    expect(failures[0]).toMatch(/^true:POST http:\/\/127\.0\.0\.1:\d+\/ failed: no answer within 50 ms$/);
+    silent.closeAllConnections();
+  });
+
   it('validates its url and options', () => {
     expect(() => httpDestination('ftp://x')).toThrow(/url must be an http:\/\/ or https:\/\/ URL; received "ftp:\/\/x"/);
     expect(() => httpDestination('http://x', { timeoutMs: 0 })).toThrow(/options\.timeoutMs must be an integer from 1 to 600000; received 0/);

@@ -3,6 +3,7 @@
  * writes the delivery's progress: done, retry later (5xx, network, thrown callback), or failed
  * for good (4xx, too large, hop limit, 30 minutes spent).
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock } from './clock.js';
 import { dispatch, type DeliveryOutcome } from './destinations/dispatcher.js';
 import type { Lifecycle } from './lifecycle.js';
@@ -23,6 +24,8 @@ export class Deliveries {
 
   constructor(options: DeliveriesOptions) {
     this.#o = options;
+    // Every delivery in flight listens on this one signal: many at once is expected, not a leak.
+    setMaxListeners(0, this.#controller.signal);
   }
 
   /** The lease of a delivery in progress went to another worker: do not write its result. */

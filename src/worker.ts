@@ -82,6 +82,8 @@ export class Worker implements AttemptListener {
   #writesDrained: (() => void) | undefined;
   #inFlight = 0;
   #claiming = false;
+  /** The claim being made, if any (close waits for it). */
+  #claimInFlight: Promise<void> | undefined;
   /** A wake-up came while claiming: claim again when this one returns. */
   #rewake = false;
   /** The last claim was full: more is probably due. */
@@ -127,6 +129,7 @@ export class Worker implements AttemptListener {
     this.#closing = true;
     this.#scheduler.stop();
     this.#unsubscribe?.();
+    await this.#claimInFlight; // its items join the queue before we wait for it to drain
     const handlersDone = this.#queue.onIdle();
     if (graceMs === undefined) {
       await handlersDone;
@@ -201,7 +204,7 @@ export class Worker implements AttemptListener {
       return;
     }
     this.#claiming = true;
-    this.#o.store.claim(request).then(
+    this.#claimInFlight = this.#o.store.claim(request).then(
       (claimed) => {
         this.#claiming = false;
         this.#claimed(claimed, limit, slots, signalsBefore);
@@ -215,9 +218,11 @@ export class Worker implements AttemptListener {
   }
 
   #claimed(claimed: ClaimResult, limit: number, slots: ClaimSlot[], signalsBefore: number): void {
-    if (this.#closing) return; // leases lapse and another worker takes them: nothing is lost
     const { items } = claimed;
+    // Run what was claimed even while closing (close waits for it): leaving it would cost each
+    // invocation an attempt and a lease timeout.
     if (items.length) this.#startBatch(items);
+    if (this.#closing) return;
     const full = items.length >= limit || items.length >= slots.reduce((n, s) => n + s.limit, 0);
     this.#backlog = full || this.#signals !== signalsBefore || this.#rewake;
     if (this.#backlog) {

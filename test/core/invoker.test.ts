@@ -533,6 +533,43 @@ describe('stop, rerun, list, invoke, metrics, close', () => {
     expect(await next.getInvocation(requestId)).toMatchObject({ status: 'Succeeded', attempts: 2 });
   });
 
+  it('close() runs what a claim in flight brings back: nothing is left Running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'close-'));
+    const store = sqliteStore({ path: join(dir, 'c.db') });
+    const producer = createInvoker({ store, concurrency: 0 });
+    open.push(producer);
+    producer.register('job', () => {});
+    for (let i = 0; i < 5; i++) await producer.invokeAsync('job', i);
+    // The real store, with its claims held at a gate so close() can start while one is in flight.
+    let claims = 0;
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const gated = new Proxy(store, {
+      get(target, key) {
+        if (key === 'claim') {
+          return async (request: Parameters<typeof store.claim>[0]) => {
+            claims++;
+            await gate;
+            return target.claim(request);
+          };
+        }
+        if (key === 'close') return async () => {}; // the producer closes the real store
+        const value = Reflect.get(target, key, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const worker = createInvoker({ store: gated, concurrency: 8 });
+    let ran = 0;
+    worker.register('job', () => void ran++);
+    await waitFor(() => claims === 1, { what: 'a claim in flight' });
+    const closing = worker.close();
+    openGate();
+    await closing;
+    expect(ran).toBe(5);
+    expect((await producer.listInvocations({ status: ['Running', 'Stopping'] })).items).toEqual([]);
+    expect((await producer.listInvocations({ status: 'Succeeded' })).items).toHaveLength(5);
+  });
+
   it('renews the lease of a long-running handler, so no other worker takes it over', async () => {
     const clock = fakeClock();
     const store = memoryStore();

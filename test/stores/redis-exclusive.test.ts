@@ -8,27 +8,16 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { dropPrefix, REDIS_URL, redisAvailable } from './redis-server.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createInvoker } from '../../src/invoker.js';
 import { redisStore } from '../../src/stores/redis/index.js';
 import { waitFor } from '../helpers.js';
 
-const URL = 'redis://127.0.0.1:6379';
+const URL = REDIS_URL;
 const WORKERS = 4;
 const N = 2000;
-
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-const available = process.env.CI ? true : await redisAnswers();
+const available = redisAvailable;
 if (!available) console.warn('redis exclusive test skipped: no Redis answers at 127.0.0.1:6379');
 
 const prefix = `excl${randomBytes(4).toString('hex')}`;
@@ -38,14 +27,7 @@ const children: ChildProcess[] = [];
 describe.skipIf(!available)('redis store: 4 worker processes', () => {
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-    const admin = new Redis(URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await admin.del(...keys);
-    } while (cursor !== '0');
-    admin.disconnect();
+    await dropPrefix(prefix);
   });
 
   it(`runs each of ${N} invocations exactly once`, async () => {

@@ -7,37 +7,12 @@ import { CLAIM_FIELDS } from '../../src/stores/redis/codec.js';
 import { redisStore } from '../../src/stores/redis/index.js';
 import type { StoreSignal } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
+import { dropPrefix, REDIS_URL, redisAvailable } from './redis-server.js';
 import { claimReq, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
 
-const URL = 'redis://127.0.0.1:6379';
-
-/** True when Redis answers; in CI its absence fails the suite instead of skipping it. */
-async function redisAnswers(): Promise<boolean> {
-  const probe = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
-  }
-}
-
-const available = process.env.CI ? true : await redisAnswers();
+const URL = REDIS_URL;
+const available = redisAvailable;
 if (!available) console.warn('redis store tests skipped: no Redis answers at 127.0.0.1:6379 (set CI to fail instead)');
-
-/** Deletes every key of `prefix` (its `{prefix:...}` hash-tagged keys and `{prefix}:` globals). */
-async function dropPrefix(admin: Redis, prefix: string): Promise<void> {
-  for (const pattern of [`{${prefix}:*`, `{${prefix}}:*`]) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await admin.del(...keys);
-    } while (cursor !== '0');
-  }
-}
 
 const runId = randomBytes(4).toString('hex');
 let n = 0;
@@ -50,7 +25,7 @@ describe.skipIf(!available)('redis store', () => {
     admin = new Redis(URL);
   });
   afterAll(async () => {
-    for (const p of used) await dropPrefix(admin, p);
+    for (const p of used) await dropPrefix(p, admin);
     admin.disconnect();
   });
 
@@ -58,7 +33,7 @@ describe.skipIf(!available)('redis store', () => {
     name: 'redis',
     create: (options) => redisStore({ url: URL, prefix, ...options }),
     cleanup: async () => {
-      await dropPrefix(admin, prefix);
+      await dropPrefix(prefix, admin);
       prefix = `t${runId}-${++n}`;
       used.push(prefix);
     },

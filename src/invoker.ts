@@ -86,7 +86,6 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   readonly #enqueuer: Batcher<NewInvocation, EnqueueResult>;
   readonly #worker: Worker | undefined;
   readonly #syncDeadlines: Deadlines;
-  readonly #leaseMs: number;
   #closed = false;
   /** The latest queue reading of a store that answers asynchronously, for metrics(). */
   #lastQueue: QueueMetricsSnapshot | undefined;
@@ -104,13 +103,12 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
     // What the worker reports to: counters and events, plus invoking destination functions.
     const lifecycle: Lifecycle = {
       maxHops: o.maxDestinationHops,
-      started: (record, now) => reporter.started(record, now),
-      settled: (record, s, throttled) => reporter.settled(record, s, throttled),
-      delivered: (record, target, attempt, at, failure) => reporter.delivered(record, target, attempt, at, failure),
-      reportError: (error, during) => reporter.reportError(error, during),
+      started: reporter.started.bind(reporter),
+      settled: reporter.settled.bind(reporter),
+      delivered: reporter.delivered.bind(reporter),
+      reportError: reporter.reportError.bind(reporter),
       enqueueForDestination: (name, payload, source) => this.#enqueueForDestination(name, payload, source),
     };
-    this.#leaseMs = Math.round(o.leaseSeconds * 1000);
     this.#enqueuer = new Batcher((items) => this.store.enqueue(items));
     this.#syncDeadlines = new Deadlines(this.clock);
     storeUsers.set(this.store, (storeUsers.get(this.store) ?? 0) + 1);
@@ -120,7 +118,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
         clock: this.clock,
         functions: this.#functions,
         concurrency: o.concurrency,
-        leaseMs: this.#leaseMs,
+        leaseMs: Math.round(o.leaseSeconds * 1000),
         claimBatchSize: o.claimBatchSize ?? o.concurrency,
         lifecycle,
       });
@@ -157,8 +155,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   #invokeAsync(name: string, payload: JsonValue, options: InvokeAsyncOptions | undefined): Promise<{ requestId: string }> {
     this.#assertOpen('invokeAsync');
     const fn = this.#function(name);
-    const value = payload === undefined ? null : payload;
-    assertJsonValue(value, 'payload');
+    const value = checkedPayload(payload);
     const opts = options === undefined ? NO_OPTIONS : parseOptions(invokeAsyncOptionsSchema, options, 'options');
     const delayMs = (opts.delaySeconds ?? 0) * 1000;
     if (delayMs > fn.maxEventAgeMs) {
@@ -212,8 +209,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   async invoke<R extends JsonValue | void = JsonValue | void>(name: string, payload: JsonValue): Promise<R> {
     this.#assertOpen('invoke');
     const fn = this.#function(name);
-    const value = payload === undefined ? null : payload;
-    assertJsonValue(value, 'payload');
+    const value = checkedPayload(payload);
     const counters = this.#metrics.for(name);
     counters.FunctionInvocationCount++;
     const result = await new Promise<JsonValue>((resolve, reject) => {
@@ -366,9 +362,16 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   }
 }
 
+/** A payload as stored: `undefined` becomes `null`; anything that is not JSON is refused. */
+function checkedPayload(payload: JsonValue | undefined): JsonValue {
+  const value = payload === undefined ? null : payload;
+  assertJsonValue(value, 'payload');
+  return value;
+}
+
+/** The task record without the fields only the runtime needs. */
 function toPublicRecord(stored: StoredInvocation): InvocationRecord {
-  const { dueAt: _d, leaseToken: _l, throttles: _t, hops: _h, delivery: _dl, ...record } = stored as StoredInvocation & { payloadKey?: string };
-  delete (record as { payloadKey?: string }).payloadKey;
+  const { dueAt: _d, leaseToken: _l, throttles: _t, hops: _h, delivery: _dl, ...record } = stored;
   return record;
 }
 

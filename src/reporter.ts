@@ -28,6 +28,7 @@ export class Reporter {
     }
   }
 
+  /** `s` was written over `record` (the record as claimed; for the memory store, as it now is). */
   settled(record: StoredInvocation, s: Settlement, throttled: boolean): void {
     const counters = this.#metrics.for(record.functionName);
     if (throttled) counters.FunctionThrottledCount++;

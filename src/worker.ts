@@ -81,7 +81,6 @@ export class Worker implements AttemptListener {
   #writes = 0;
   #writesDrained: (() => void) | undefined;
   #inFlight = 0;
-  #claiming = false;
   /** The claim being made, if any (close waits for it). */
   #claimInFlight: Promise<void> | undefined;
   /** A wake-up came while claiming: claim again when this one returns. */
@@ -121,7 +120,7 @@ export class Worker implements AttemptListener {
   }
 
   get idle(): boolean {
-    return !this.#claiming && this.#inFlight === 0 && this.#writes === 0 && this.#settler.pending === 0 && !this.#backlog;
+    return this.#claimInFlight === undefined && this.#inFlight === 0 && this.#writes === 0 && this.#settler.pending === 0 && !this.#backlog;
   }
 
   /** Stops claiming, waits for running handlers (interrupting them after `graceMs`), then for writes. */
@@ -184,7 +183,7 @@ export class Worker implements AttemptListener {
 
   #pump(): void {
     if (this.#closing) return;
-    if (this.#claiming) {
+    if (this.#claimInFlight) {
       // A wake-up (timer or signal) during a claim may be for work that claim did not see.
       this.#rewake = true;
       return;
@@ -203,14 +202,13 @@ export class Worker implements AttemptListener {
       this.#claimed(immediate.claim(request), limit, slots, signalsBefore);
       return;
     }
-    this.#claiming = true;
     this.#claimInFlight = this.#o.store.claim(request).then(
       (claimed) => {
-        this.#claiming = false;
+        this.#claimInFlight = undefined;
         this.#claimed(claimed, limit, slots, signalsBefore);
       },
       (error: unknown) => {
-        this.#claiming = false;
+        this.#claimInFlight = undefined;
         this.#o.lifecycle.reportError(error, 'claim');
         this.#scheduler.wakeAt(this.#o.clock.now() + 1000);
       },
@@ -372,7 +370,6 @@ export class Worker implements AttemptListener {
     return this.#settleThen(item, s, fn, throttled);
   }
 
-  /** Writes `s`; on success tells the lifecycle and, if a delivery is owed, delivers it. */
   /**
    * Writes `s`, then tells the lifecycle and, if a delivery is owed, delivers it. Synchronous
    * with a store that settles in process (no promise, no batch), otherwise through the batcher.

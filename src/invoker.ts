@@ -1,7 +1,7 @@
 /** createInvoker: wires the store, the registry, the worker, events and metrics together. */
 import { EventEmitter } from 'eventemitter3';
 import { newRequestId } from './ids.js';
-import { Attempt } from './attempt.js';
+import { Attempt } from './engine/attempt.js';
 import { systemClock, type Clock } from './clock.js';
 import {
   functionNameSchema,
@@ -11,7 +11,7 @@ import {
   parseOptions,
   requestIdSchema,
 } from './config.js';
-import { Deadlines } from './deadlines.js';
+import { Deadlines } from './engine/deadlines.js';
 import {
   FunctionTimeoutError,
   IdempotencyConflictError,
@@ -22,15 +22,15 @@ import {
 } from './errors.js';
 import type { InvokerEvents } from './events.js';
 import { assertJsonValue, canonicalJson } from './json.js';
-import type { Lifecycle } from './lifecycle.js';
+import type { Lifecycle } from './engine/lifecycle.js';
 import { MetricsRegistry, queueSnapshot, type MetricsSnapshot, type QueueMetricsSnapshot } from './metrics.js';
 import { Reporter } from './reporter.js';
 import type { FunctionOptions, Handler, InvokeAsyncOptions, InvokerOptions, ListInvocationsOptions } from './options.js';
 import { assertNoDestinationCycle, compileFunction, type RegisteredFunction } from './registry.js';
-import { Batcher } from './batcher.js';
+import { Batcher } from './engine/batcher.js';
 import type { EnqueueResult, NewInvocation, Store, StoredInvocation } from './stores/contract.js';
 import type { InvocationRecord, InvocationStatus, JsonValue } from './types.js';
-import { Worker } from './worker.js';
+import { Worker } from './engine/worker.js';
 
 export interface InvocationPage {
   readonly items: InvocationRecord[];

@@ -2,7 +2,7 @@
  * When the worker should look for work: one timer per invoker, armed for the earliest known
  * due time, plus an immediate wake-up for new due work. No timer per invocation, no polling.
  */
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 
 export class Scheduler {
   readonly #clock: Clock;

@@ -4,12 +4,12 @@
  * for good (4xx, too large, hop limit, 30 minutes spent).
  */
 import { setMaxListeners } from 'node:events';
-import type { Clock } from './clock.js';
-import { dispatch, type DeliveryOutcome } from './destinations/dispatcher.js';
+import type { Clock } from '../clock.js';
+import { dispatch, type DeliveryOutcome } from '../destinations/dispatcher.js';
 import type { Lifecycle } from './lifecycle.js';
-import { deliveryRetryAt } from './policy.js';
-import type { RegisteredFunction } from './registry.js';
-import type { SettleOutcome, Settlement, StoredInvocation } from './stores/contract.js';
+import { deliveryRetryAt } from '../policy.js';
+import type { RegisteredFunction } from '../registry.js';
+import type { SettleOutcome, Settlement, StoredInvocation } from '../stores/contract.js';
 
 export interface DeliveriesOptions {
   readonly lifecycle: Lifecycle;

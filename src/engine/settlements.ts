@@ -8,11 +8,11 @@ import {
   NonRetryableError,
   ThrottledError,
   toInvocationError,
-} from './errors.js';
-import type { AttemptOutcome as PolicyOutcome, Decision } from './policy.js';
-import type { RegisteredFunction } from './registry.js';
-import type { DeliveryState, Settlement, StoredInvocation } from './stores/contract.js';
-import type { Condition, InvocationError, InvocationStatus, JsonValue } from './types.js';
+} from '../errors.js';
+import type { AttemptOutcome as PolicyOutcome, Decision } from '../policy.js';
+import type { RegisteredFunction } from '../registry.js';
+import type { DeliveryState, Settlement, StoredInvocation } from '../stores/contract.js';
+import type { Condition, InvocationError, InvocationStatus, JsonValue } from '../types.js';
 
 export interface ClassifiedError {
   readonly error: InvocationError;

@@ -3,9 +3,9 @@
  * lost lease, shutdown) race; whichever comes first decides the outcome, once. The attempt
  * is also the context object the handler receives.
  */
-import type { InvocationContext } from './options.js';
-import type { RegisteredFunction } from './registry.js';
-import type { JsonValue } from './types.js';
+import type { InvocationContext } from '../options.js';
+import type { RegisteredFunction } from '../registry.js';
+import type { JsonValue } from '../types.js';
 
 export type Interruption = 'timeout' | 'stop' | 'lost' | 'shutdown';
 

@@ -5,16 +5,16 @@
 import PQueue from 'p-queue';
 import { Attempt, type AttemptListener, type AttemptOutcome } from './attempt.js';
 import { Batcher } from './batcher.js';
-import type { Clock, TimerHandle } from './clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { Deadlines } from './deadlines.js';
-import { Deliveries } from './delivery.js';
-import { FunctionTimeoutError } from './errors.js';
+import { Deliveries } from './deliveries.js';
+import { FunctionTimeoutError } from '../errors.js';
 import type { Lifecycle } from './lifecycle.js';
-import { decide } from './policy.js';
-import type { RegisteredFunction } from './registry.js';
+import { decide } from '../policy.js';
+import type { RegisteredFunction } from '../registry.js';
 import { Scheduler } from './scheduler.js';
 import * as settle from './settlements.js';
-import type { Claimed, ClaimResult, ClaimSlot, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from './stores/contract.js';
+import type { Claimed, ClaimResult, ClaimSlot, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from '../stores/contract.js';
 
 export interface WorkerOptions {
   readonly store: Store;

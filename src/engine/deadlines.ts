@@ -1,6 +1,6 @@
 /** One timer for the deadlines of all running attempts (not one per attempt). */
-import type { Clock, TimerHandle } from './clock.js';
-import { MinHeap } from './stores/min-heap.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { MinHeap } from '../stores/min-heap.js';
 
 interface Deadline {
   at: number;

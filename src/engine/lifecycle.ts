@@ -1,7 +1,7 @@
 /** What the worker tells the invoker: transitions to emit and count, and errors to report. */
-import type { Reporter } from './reporter.js';
-import type { StoredInvocation } from './stores/contract.js';
-import type { JsonValue } from './types.js';
+import type { Reporter } from '../reporter.js';
+import type { StoredInvocation } from '../stores/contract.js';
+import type { JsonValue } from '../types.js';
 
 export type Lifecycle = Pick<Reporter, 'started' | 'settled' | 'delivered' | 'reportError'> & {
   /** Invokes `functionName` asynchronously for a `{ function }` destination of `source`. */

@@ -8,28 +8,34 @@ import { InvalidArgumentError } from './errors.js';
 import { INVOCATION_STATUSES } from './types.js';
 import type { Destination, DestinationTarget } from './destinations/types.js';
 
-/** Limits, as Function Compute documents them where it has one. */
+/**
+ * Every numeric option's bounds and default, in one table: the schemas below are built from it,
+ * so what is validated, what the messages say and what `LIMITS` exports cannot disagree.
+ * Function Compute's values where it has one.
+ */
 export const LIMITS = {
   maxAsyncRetryAttempts: { min: 0, max: 8, default: 3 },
   maxAsyncEventAgeInSeconds: { min: 1, max: 604_800, default: 86_400 },
-  timeoutSeconds: { min: 1, max: 86_400 },
+  /** Fractions of a second are allowed (tests with short deadlines). */
+  timeoutSeconds: { min: 0.001, max: 86_400 },
+  maxLostAttempts: { min: 0, max: 100, default: 3 },
   delaySeconds: { min: 0, max: 3600, default: 0 },
   concurrency: { min: 0, max: 10_000, default: 32 },
   functionConcurrency: { min: 1, max: 10_000 },
-  leaseSeconds: { min: 1, max: 3600, default: 30 },
+  /** Fractions of a second are allowed (tests that let leases lapse quickly). */
+  leaseSeconds: { min: 0.05, max: 3600, default: 30 },
+  claimBatchSize: { min: 1, max: 10_000 },
   listLimit: { min: 1, max: 1000, default: 100 },
   maxDestinationHops: { min: 1, max: 1000, default: 16 },
+  retentionMaxAgeSeconds: { min: 1, max: 315_360_000 },
+  retentionMaxCount: { min: 0, max: 1_000_000_000 },
   invocationIdLength: 128,
 } as const;
 
-export const RETRY_BACKOFF_DEFAULTS = {
-  initialDelayMs: 1000,
-  multiplier: 2,
-  maxDelayMs: 300_000,
-  jitter: 'full',
-} as const;
+type Bounds = { readonly min: number; readonly max: number };
 
-const intIn = (min: number, max: number) => {
+/** An integer within `bounds`; every failure says the same thing (the field, the value, the range). */
+export const intIn = ({ min, max }: Bounds) => {
   const allowed = `an integer from ${min} to ${max}`;
   return z
     .number({ error: allowed })
@@ -37,7 +43,9 @@ const intIn = (min: number, max: number) => {
     .min(min, { error: allowed })
     .max(max, { error: allowed });
 };
-const numberIn = (min: number, max: number) => {
+
+/** A finite number within `bounds`. */
+export const numberIn = ({ min, max }: Bounds) => {
   const allowed = `a number from ${min} to ${max}`;
   return z
     .number({ error: allowed })
@@ -45,6 +53,22 @@ const numberIn = (min: number, max: number) => {
     .max(max, { error: allowed })
     .refine(Number.isFinite, { error: allowed });
 };
+
+/** `retention` of every store: how long and how many finished invocations are kept. */
+export const retentionSchema = z.strictObject(
+  {
+    maxAgeSeconds: intIn(LIMITS.retentionMaxAgeSeconds).optional(),
+    maxCount: intIn(LIMITS.retentionMaxCount).optional(),
+  },
+  { error: 'an object { maxAgeSeconds?, maxCount? }' },
+);
+
+export const RETRY_BACKOFF_DEFAULTS = {
+  initialDelayMs: 1000,
+  multiplier: 2,
+  maxDelayMs: 300_000,
+  jitter: 'full',
+} as const;
 
 /** Function Compute's rule for stateful invocation ids. */
 export const INVOCATION_ID_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
@@ -64,9 +88,9 @@ export const functionNameSchema = z
 export const retryBackoffSchema = z
   .strictObject(
     {
-      initialDelayMs: intIn(0, 3_600_000).default(RETRY_BACKOFF_DEFAULTS.initialDelayMs),
-      multiplier: numberIn(1, 10).default(RETRY_BACKOFF_DEFAULTS.multiplier),
-      maxDelayMs: intIn(0, 86_400_000).default(RETRY_BACKOFF_DEFAULTS.maxDelayMs),
+      initialDelayMs: intIn({ min: 0, max: 3_600_000 }).default(RETRY_BACKOFF_DEFAULTS.initialDelayMs),
+      multiplier: numberIn({ min: 1, max: 10 }).default(RETRY_BACKOFF_DEFAULTS.multiplier),
+      maxDelayMs: intIn({ min: 0, max: 86_400_000 }).default(RETRY_BACKOFF_DEFAULTS.maxDelayMs),
       jitter: z
         .enum(['full', 'none'], { error: "'full' or 'none'" })
         .default(RETRY_BACKOFF_DEFAULTS.jitter),
@@ -102,16 +126,11 @@ export const destinationsSchema = z.strictObject(
 
 export const functionConfigSchema = z.strictObject(
   {
-    maxAsyncRetryAttempts: intIn(
-      LIMITS.maxAsyncRetryAttempts.min,
-      LIMITS.maxAsyncRetryAttempts.max,
-    ).default(LIMITS.maxAsyncRetryAttempts.default),
-    maxAsyncEventAgeInSeconds: intIn(
-      LIMITS.maxAsyncEventAgeInSeconds.min,
-      LIMITS.maxAsyncEventAgeInSeconds.max,
-    ).default(LIMITS.maxAsyncEventAgeInSeconds.default),
-    timeoutSeconds: numberIn(0.001, LIMITS.timeoutSeconds.max).optional(),
-    concurrency: intIn(LIMITS.functionConcurrency.min, LIMITS.functionConcurrency.max).optional(),
+    maxAsyncRetryAttempts: intIn(LIMITS.maxAsyncRetryAttempts).default(LIMITS.maxAsyncRetryAttempts.default),
+    maxAsyncEventAgeInSeconds: intIn(LIMITS.maxAsyncEventAgeInSeconds).default(LIMITS.maxAsyncEventAgeInSeconds.default),
+    timeoutSeconds: numberIn(LIMITS.timeoutSeconds).optional(),
+    maxLostAttempts: intIn(LIMITS.maxLostAttempts).default(LIMITS.maxLostAttempts.default),
+    concurrency: intIn(LIMITS.functionConcurrency).optional(),
     retryBackoff: retryBackoffSchema.default(() => ({ ...RETRY_BACKOFF_DEFAULTS })),
     destinations: destinationsSchema.optional(),
   },
@@ -124,18 +143,16 @@ export const invokerOptionsSchema = z.strictObject(
       (v) => typeof v === 'object' && v !== null && typeof (v as { claim?: unknown }).claim === 'function',
       { error: 'a store, e.g. memoryStore() or sqliteStore({ path })' },
     ),
-    concurrency: intIn(LIMITS.concurrency.min, LIMITS.concurrency.max).default(LIMITS.concurrency.default),
-    leaseSeconds: numberIn(0.05, LIMITS.leaseSeconds.max).default(LIMITS.leaseSeconds.default),
+    concurrency: intIn(LIMITS.concurrency).default(LIMITS.concurrency.default),
+    leaseSeconds: numberIn(LIMITS.leaseSeconds).default(LIMITS.leaseSeconds.default),
     clock: z
       .custom<object>(
         (v) => typeof v === 'object' && v !== null && typeof (v as { now?: unknown }).now === 'function',
         { error: 'a Clock { now(), setTimeout(), clearTimeout() }' },
       )
       .optional(),
-    maxDestinationHops: intIn(LIMITS.maxDestinationHops.min, LIMITS.maxDestinationHops.max).default(
-      LIMITS.maxDestinationHops.default,
-    ),
-    claimBatchSize: intIn(1, 10_000).optional(),
+    maxDestinationHops: intIn(LIMITS.maxDestinationHops).default(LIMITS.maxDestinationHops.default),
+    claimBatchSize: intIn(LIMITS.claimBatchSize).optional(),
     keepAlive: z.boolean({ error: 'true or false' }).optional(),
   },
   { error: 'an object of invoker options' },
@@ -143,13 +160,13 @@ export const invokerOptionsSchema = z.strictObject(
 
 export const invokeAsyncOptionsSchema = z.strictObject(
   {
-    delaySeconds: intIn(LIMITS.delaySeconds.min, LIMITS.delaySeconds.max).optional(),
+    delaySeconds: intIn(LIMITS.delaySeconds).optional(),
     invocationId: invocationIdSchema.optional(),
   },
   { error: 'an object { delaySeconds?, invocationId? }' },
 );
 
-const epochMs = intIn(0, 8_640_000_000_000_000);
+const epochMs = intIn({ min: 0, max: 8_640_000_000_000_000 });
 export const listOptionsSchema = z.strictObject(
   {
     functionName: functionNameSchema.optional(),
@@ -161,7 +178,7 @@ export const listOptionsSchema = z.strictObject(
       .optional(),
     since: epochMs.optional(),
     until: epochMs.optional(),
-    limit: intIn(LIMITS.listLimit.min, LIMITS.listLimit.max).default(LIMITS.listLimit.default),
+    limit: intIn(LIMITS.listLimit).default(LIMITS.listLimit.default),
     cursor: z.string({ error: 'a cursor returned as nextCursor' }).max(512).optional(),
   },
   { error: 'an object { functionName?, status?, since?, until?, limit?, cursor? }' },

@@ -9,8 +9,16 @@
  * The work index: each invocation has at most one `dueAt`, the time the store should next
  * hand it to a worker. It means "run" for `Enqueued`/`Retrying`, "lease expires" for
  * `Running`/`Stopping`, and "deliver to a destination" for a final status with a pending
- * delivery. `claim` takes whatever is due, ordered by `dueAt`, and leases it.
+ * delivery. `claim` takes whatever is due, ordered by `dueAt`, and leases it. A final record
+ * with nothing owed has no `dueAt`: if one is ever found due, the claim clears it rather than
+ * returning to it (or reporting it as the next due time) again and again.
+ *
+ * Failures: every operation rejects with a `StoreError` whose `cause` is the driver's error and
+ * whose message names the store and what to check; it never hangs past the store's documented
+ * bound while its server is down. After `close()`, every operation rejects with `StoreError`.
+ * Failures of background work (retention, wake-ups, a throwing listener) go to `onError`.
  */
+import type { StoreError } from '../errors.js';
 import type {
   Condition,
   InvocationError,
@@ -38,6 +46,13 @@ export interface StoredInvocation extends InvocationRecord {
   readonly leaseToken?: string;
   /** Throttled attempts (they do not consume retry attempts). */
   readonly throttles: number;
+  /**
+   * Attempts lost to a worker that died mid-attempt (its lease expired: `WorkerLost`). They do
+   * not consume retry attempts; the function's `maxLostAttempts` bounds them instead.
+   */
+  readonly lostAttempts: number;
+  /** Attempts interrupted by a worker shutting down (`WorkerShutdown`): they consume nothing. */
+  readonly interruptedAttempts: number;
   /** Destination hops that led to this invocation (0 for a direct call). */
   readonly hops: number;
   readonly delivery?: DeliveryState;
@@ -124,6 +139,8 @@ export interface Settlement {
   readonly error?: InvocationError | null;
   readonly condition?: Condition;
   readonly throttles?: number;
+  readonly lostAttempts?: number;
+  readonly interruptedAttempts?: number;
   /** `null` clears it. */
   readonly delivery?: DeliveryState | null;
 }
@@ -218,6 +235,27 @@ export interface RetentionOptions {
 
 export const RETENTION_DEFAULTS = { maxAgeSeconds: 604_800, maxCount: 100_000 } as const;
 
+/**
+ * A worker invoker's presence: which functions it runs, until when. Workers announce it
+ * periodically and withdraw it on close; any process sharing the store can then tell work that
+ * no live worker can run (a function nobody registered) from work that is merely waiting.
+ */
+export interface WorkerPresence {
+  /** Unique per invoker. */
+  readonly workerId: string;
+  /** Registered function names. */
+  readonly functions: readonly string[];
+  readonly host: string;
+  readonly pid: number;
+  readonly concurrency: number;
+  readonly startedAt: number;
+  /** When the presence lapses unless announced again (epoch ms). */
+  readonly expiresAt: number;
+}
+
+/** Work a store does on its own whose failure is reported through `onError`. */
+export type StoreBackgroundTask = 'prune' | 'publish' | 'subscriber' | 'listener';
+
 /** What a store tells the invokers sharing it, in this process and (where it can) in others. */
 export type StoreSignal =
   /** Work of `functionName` became due at `at` (new, retried, or delivery owed). */
@@ -281,9 +319,33 @@ export interface Store {
    */
   prune(now: number): Promise<number>;
 
-  /** Listens for signals; returns the unsubscribe function. */
+  /**
+   * Records (or renews) a worker's presence. Lapsed presences are dropped as the store goes.
+   */
+  announce(presence: WorkerPresence): Promise<void>;
+
+  /** Removes a worker's presence (its invoker closed). */
+  withdraw(workerId: string): Promise<void>;
+
+  /** Presences that have not lapsed at `now`. */
+  workers(now: number): Promise<WorkerPresence[]>;
+
+  /**
+   * Listens for signals; returns the unsubscribe function. A listener that throws never fails
+   * the write that caused the signal: the error goes to the `onError` handlers (as `listener`).
+   */
   subscribe(listener: (signal: StoreSignal) => void): () => void;
 
-  /** Releases what the store opened. Idempotent. A client passed in by the user stays open. */
+  /**
+   * Failures of work the store does on its own (retention passes, publishing or receiving
+   * wake-ups, a throwing signal listener) go to every handler as a `StoreError` (the driver's
+   * error as `cause`). Nothing is printed. Returns the remover.
+   */
+  onError(handler: (error: StoreError, during: StoreBackgroundTask) => void): () => void;
+
+  /**
+   * Releases what the store opened. Idempotent. A client passed in by the user stays open.
+   * Every later call fails with `StoreError`.
+   */
   close(): Promise<void>;
 }

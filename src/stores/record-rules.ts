@@ -49,6 +49,8 @@ export function createRecord(item: NewInvocation): MutableInvocation {
     dueAt: item.scheduledAt,
     leaseToken: undefined,
     throttles: 0,
+    lostAttempts: 0,
+    interruptedAttempts: 0,
     hops: item.hops,
     delivery: undefined,
   };
@@ -96,6 +98,8 @@ export function applySettlement(record: MutableInvocation | undefined, s: Settle
   else if (s.error !== undefined) record.error = s.error;
   if (s.condition !== undefined) record.condition = s.condition;
   if (s.throttles !== undefined) record.throttles = s.throttles;
+  if (s.lostAttempts !== undefined) record.lostAttempts = s.lostAttempts;
+  if (s.interruptedAttempts !== undefined) record.interruptedAttempts = s.interruptedAttempts;
   if (s.delivery === null) record.delivery = undefined;
   else if (s.delivery !== undefined) record.delivery = s.delivery;
   return 'ok';

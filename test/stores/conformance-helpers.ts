@@ -10,6 +10,14 @@ export interface SuiteContext {
   open(options?: StoreFactoryOptions): Promise<Store>;
   /** Two instances on the same state when the store supports it; one instance otherwise. */
   pair(): Promise<[Store, Store]>;
+  /** Closes the stores this test opened and empties the data: a clean start within one test. */
+  reset(): Promise<void>;
+  /**
+   * A store whose server cannot be reached (nothing listens at its address, or a file in a
+   * directory that does not exist), with its fault bound set low; undefined where nothing is
+   * reached (the memory store).
+   */
+  readonly unreachable?: () => Store;
 }
 
 export const T0 = Date.UTC(2026, 0, 1);

@@ -17,6 +17,8 @@ import type { Store } from '../../src/stores/contract.js';
 import type { StoreFactoryOptions, SuiteContext } from './conformance-helpers.js';
 import { leaseCases } from './conformance-leases.js';
 import { queryCases } from './conformance-queries.js';
+import { behaviourCases } from './conformance-behaviour.js';
+import { modelCases } from './conformance-model.js';
 
 export * from './conformance-helpers.js';
 
@@ -29,6 +31,8 @@ export interface StoreSuite {
   readonly shared?: boolean;
   /** The store's own cases, defined inside the suite's `describe`. */
   readonly extra?: (ctx: SuiteContext) => void;
+  /** See SuiteContext.unreachable. */
+  readonly unreachable?: () => Store;
 }
 
 export function testStore(suite: StoreSuite): void {
@@ -39,22 +43,27 @@ export function testStore(suite: StoreSuite): void {
       opened.push(store);
       return store;
     };
+    const reset = async (): Promise<void> => {
+      const stores = opened.splice(0);
+      for (const store of stores) await store.close();
+      await suite.cleanup?.();
+    };
     const ctx: SuiteContext = {
       open,
       async pair() {
         const a = await open();
         return [a, suite.shared ? await open() : a];
       },
+      reset,
+      ...(suite.unreachable ? { unreachable: suite.unreachable } : {}),
     };
 
-    afterEach(async () => {
-      const stores = opened.splice(0);
-      for (const store of stores) await store.close();
-      await suite.cleanup?.();
-    });
+    afterEach(reset);
 
     leaseCases(ctx);
     queryCases(ctx);
+    behaviourCases(ctx);
+    modelCases(ctx);
     suite.extra?.(ctx);
   });
 }

@@ -132,17 +132,6 @@ testStore({
         }
       });
 
-      it('drops due work that owes nothing from the work index instead of returning to it', async () => {
-        const store = await open();
-        const inv = newInvocation();
-        await store.enqueue([inv]);
-        const [c] = (await store.claim(claimReq(T0))).items;
-        // Final, due, but no delivery pending: nothing a claim can do with it.
-        await store.settle([{ ...succeed(inv.requestId, c!.leaseToken, T0 + 1), dueAt: T0 + 2 }]);
-        expect(await store.claim(claimReq(T0 + 5))).toEqual({ items: [], nextDueAt: undefined });
-        expect((await store.get(inv.requestId))!.dueAt).toBeUndefined();
-      });
-
       it('fails only the write that throws when writes share a transaction', async () => {
         const store = await open();
         const good = newInvocation();

@@ -3,6 +3,8 @@
  * on exit. Values are kept by reference (payloads are not copied), so do not mutate a payload
  * after passing it to invokeAsync.
  */
+import { z } from 'zod';
+import { parseOptions, retentionSchema } from '../config.js';
 import { Fifo } from './fifo.js';
 import { MinHeap } from './min-heap.js';
 import { decodeCursor, encodeCursor, listsBefore } from './cursor.js';
@@ -35,9 +37,13 @@ import {
   type StopRequest,
   type StopResult,
   type Store,
+  type StoreBackgroundTask,
   type StoreSignal,
   type StoredInvocation,
+  type WorkerPresence,
 } from './contract.js';
+import type { StoreError } from '../errors.js';
+import { SignalHub, storeClosedError } from './signal-hub.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -76,8 +82,10 @@ interface FunctionIndex {
   minLeaseAt: number;
 }
 
+const optionsSchema = z.strictObject({ retention: retentionSchema.optional() }, { error: 'an object { retention? }' });
+
 export function memoryStore(options: MemoryStoreOptions = {}): Store {
-  return new MemoryStore(options);
+  return new MemoryStore(parseOptions(optionsSchema, options, 'memoryStore options'));
 }
 
 class MemoryStore implements Store {
@@ -85,14 +93,17 @@ class MemoryStore implements Store {
   readonly #records = new Map<string, Entry>();
   readonly #idempotency = new Map<string, string>();
   readonly #functions = new Map<string, FunctionIndex>();
-  readonly #listeners = new Set<(signal: StoreSignal) => void>();
+  readonly #hub = new SignalHub('memory');
+  readonly #workers = new Map<string, WorkerPresence>();
   /** Finished invocations in the order they finished: retention pops from the front. */
   readonly #finished = new Fifo<{ requestId: string; endedAt: number }>();
   #seq = 0;
   /** Lease tokens only need to be unique within this process: a counter is enough and cheap. */
   #tokens = 0;
   readonly #maxAgeMs: number;
+  /** Retention here is exact: by count as records finish, by age on every claim (O(1) when nothing is due to go). */
   readonly #maxCount: number;
+  #closed = false;
 
   constructor(options: MemoryStoreOptions) {
     this.#maxAgeMs = (options.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000;
@@ -106,11 +117,26 @@ class MemoryStore implements Store {
     settle: (items) => this.#settle(items),
   };
 
+  /** Runs `op` unless the store is closed; its throw becomes the returned promise's rejection. */
+  #async<T>(operation: string, op: () => T): Promise<T> {
+    try {
+      this.#assertOpen(operation);
+      return Promise.resolve(op());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) throw storeClosedError('memory', operation);
+  }
+
   enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
-    return Promise.resolve(this.#enqueue(items));
+    return this.#async('enqueue', () => this.#enqueue(items));
   }
 
   #enqueue(items: readonly NewInvocation[]): EnqueueResult[] {
+    this.#assertOpen('enqueue');
     if (items.length === 1) return [this.#enqueueOne(items[0]!, true)];
     const results: EnqueueResult[] = [];
     // One signal per function per call, for its earliest new due time.
@@ -122,7 +148,7 @@ class MemoryStore implements Store {
       const at = earliest.get(item.functionName);
       if (at === undefined || item.scheduledAt < at) earliest.set(item.functionName, item.scheduledAt);
     }
-    if (this.#listeners.size) for (const [functionName, at] of earliest) this.#emit({ type: 'due', functionName, at });
+    if (this.#hub.size) for (const [functionName, at] of earliest) this.#hub.emit({ type: 'due', functionName, at });
     return results;
   }
 
@@ -139,15 +165,16 @@ class MemoryStore implements Store {
     const entry = newEntry(item);
     this.#records.set(entry.requestId, entry);
     this.#index(entry);
-    if (signal && this.#listeners.size) this.#emit({ type: 'due', functionName: item.functionName, at: item.scheduledAt });
+    if (signal && this.#hub.size) this.#hub.emit({ type: 'due', functionName: item.functionName, at: item.scheduledAt });
     return { requestId: entry.requestId, outcome: 'created' };
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
-    return Promise.resolve(this.#claim(request));
+    return this.#async('claim', () => this.#claim(request));
   }
 
   #claim(request: ClaimRequest): ClaimResult {
+    this.#assertOpen('claim');
     const { now, leaseMs } = request;
     const items: Claimed[] = [];
     let nextDueAt: number | undefined;
@@ -164,7 +191,10 @@ class MemoryStore implements Store {
         const entry = top.entry;
         if (top.version !== entry.version || entry.leaseToken !== undefined) continue;
         const kind = claimKindOf(entry, now, slot);
-        if (!kind) continue;
+        if (!kind) {
+          this.#dropFromWorkIndex(entry);
+          continue;
+        }
         const token = `L${++this.#tokens}`;
         applyClaim(entry, kind, now, leaseMs, token);
         this.#index(entry);
@@ -180,10 +210,11 @@ class MemoryStore implements Store {
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
-    return Promise.resolve(this.#settle(items));
+    return this.#async('settle', () => this.#settle(items));
   }
 
   #settle(items: readonly Settlement[]): SettleOutcome[] {
+    this.#assertOpen('settle');
     const outcomes: SettleOutcome[] = [];
     for (const s of items) {
       const entry = this.#records.get(s.requestId);
@@ -199,6 +230,10 @@ class MemoryStore implements Store {
   }
 
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
+    return this.#async('heartbeat', () => this.#heartbeat(request));
+  }
+
+  #heartbeat(request: HeartbeatRequest): HeartbeatResult {
     const lost: string[] = [];
     const stopping: string[] = [];
     for (const lease of request.leases) {
@@ -211,28 +246,38 @@ class MemoryStore implements Store {
       entry.version++;
       if (entry.status === 'Stopping') stopping.push(lease.requestId);
     }
-    return Promise.resolve({ lost, stopping });
+    return { lost, stopping };
   }
 
   requestStop(request: StopRequest): Promise<StopResult> {
+    return this.#async('requestStop', () => this.#requestStop(request));
+  }
+
+  #requestStop(request: StopRequest): StopResult {
     const entry = this.#records.get(request.requestId);
     const outcome = applyStop(entry, request);
     if (entry && (outcome === 'stopped' || outcome === 'stopping')) {
       entry.version++;
       this.#index(entry);
-      if (outcome === 'stopping') this.#emit({ type: 'stop', requestId: entry.requestId });
+      if (outcome === 'stopping') this.#hub.emit({ type: 'stop', requestId: entry.requestId });
       else if (entry.dueAt !== undefined) this.#emitDue(entry);
       if (isPrunable(entry)) this.#finish(entry);
     }
-    return Promise.resolve(entry ? { outcome, record: copyRecord(entry) } : { outcome });
+    return entry ? { outcome, record: copyRecord(entry) } : { outcome };
   }
 
   get(requestId: string): Promise<StoredInvocation | undefined> {
-    const entry = this.#records.get(requestId);
-    return Promise.resolve(entry ? publicCopy(entry) : undefined);
+    return this.#async('get', () => {
+      const entry = this.#records.get(requestId);
+      return entry ? publicCopy(entry) : undefined;
+    });
   }
 
   list(query: ListQuery): Promise<ListPage> {
+    return this.#async('list', () => this.#list(query));
+  }
+
+  #list(query: ListQuery): ListPage {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const statuses = query.statuses ? new Set(query.statuses) : undefined;
     const matches: Entry[] = [];
@@ -247,17 +292,18 @@ class MemoryStore implements Store {
     matches.sort((a, b) => (listsBefore(a, b) ? -1 : listsBefore(b, a) ? 1 : 0));
     const page = matches.slice(0, query.limit);
     const last = page[page.length - 1];
-    return Promise.resolve({
+    return {
       items: page.map(publicCopy),
       ...(matches.length > query.limit && last ? { nextCursor: encodeCursor(last) } : {}),
-    });
+    };
   }
 
   stats(functionNames?: readonly string[]): Promise<QueueStats> {
-    return Promise.resolve(this.#stats(functionNames));
+    return this.#async('stats', () => this.#stats(functionNames));
   }
 
   #stats(functionNames?: readonly string[]): QueueStats {
+    this.#assertOpen('stats');
     const wanted = functionNames ? new Set(functionNames) : undefined;
     const pending: Record<string, number> = {};
     const running: Record<string, number> = {};
@@ -278,16 +324,45 @@ class MemoryStore implements Store {
   }
 
   prune(now: number): Promise<number> {
-    return Promise.resolve(this.#pruneByAge(now) + this.#pruneByCount());
+    return this.#async('prune', () => this.#pruneByAge(now) + this.#pruneByCount());
+  }
+
+  announce(presence: WorkerPresence): Promise<void> {
+    return this.#async('announce', () => {
+      this.#workers.set(presence.workerId, { ...presence, functions: [...presence.functions] });
+    });
+  }
+
+  withdraw(workerId: string): Promise<void> {
+    return this.#async('withdraw', () => {
+      this.#workers.delete(workerId);
+    });
+  }
+
+  workers(now: number): Promise<WorkerPresence[]> {
+    return this.#async('workers', () => {
+      const live: WorkerPresence[] = [];
+      for (const [id, presence] of this.#workers) {
+        if (presence.expiresAt <= now) this.#workers.delete(id);
+        else live.push({ ...presence, functions: [...presence.functions] });
+      }
+      return live;
+    });
   }
 
   subscribe(listener: (signal: StoreSignal) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    this.#assertOpen('subscribe');
+    return this.#hub.subscribe(listener);
+  }
+
+  onError(handler: (error: StoreError, during: StoreBackgroundTask) => void): () => void {
+    this.#assertOpen('onError');
+    return this.#hub.onError(handler);
   }
 
   close(): Promise<void> {
-    this.#listeners.clear();
+    this.#closed = true;
+    this.#hub.clear();
     return Promise.resolve();
   }
 
@@ -332,7 +407,10 @@ class MemoryStore implements Store {
         continue;
       }
       const kind = claimKindOf(entry, now, slot);
-      if (!kind) continue;
+      if (!kind) {
+        this.#dropFromWorkIndex(entry);
+        continue;
+      }
       const token = `L${++this.#tokens}`;
       applyClaim(entry, kind, now, leaseMs, token);
       entry.version++;
@@ -342,6 +420,20 @@ class MemoryStore implements Store {
     }
     fn.minLeaseAt = min;
     return taken;
+  }
+
+  /**
+   * A due record with nothing to do (final, nothing owed): it owes no due time, and an expired
+   * lease on it is dropped, so no claim returns to it and it can be pruned.
+   */
+  #dropFromWorkIndex(entry: Entry): void {
+    // Unleased, it was counted as finished when it was settled; leased, it finishes now.
+    const counted = isPrunable(entry);
+    entry.dueAt = undefined;
+    entry.leaseToken = undefined;
+    entry.version++;
+    this.#functions.get(entry.functionName)?.leased.delete(entry.requestId);
+    if (!counted && isPrunable(entry)) this.#finish(entry);
   }
 
   /** The earliest still-valid due entry of the FIFO and the heap, dropping stale ones on the way. */
@@ -401,12 +493,8 @@ class MemoryStore implements Store {
   }
 
   #emitDue(entry: Entry): void {
-    if (this.#listeners.size === 0) return;
-    this.#emit({ type: 'due', functionName: entry.functionName, at: entry.dueAt! });
-  }
-
-  #emit(signal: StoreSignal): void {
-    for (const listener of this.#listeners) listener(signal);
+    if (this.#hub.size === 0) return;
+    this.#hub.emit({ type: 'due', functionName: entry.functionName, at: entry.dueAt! });
   }
 }
 

@@ -38,11 +38,32 @@ export interface DestinationFailedEvent extends DestinationEvent {
   /** True when the delivery will be tried again. */
   readonly willRetry: boolean;
 }
-/** Something went wrong outside a handler (a store call, a listener): reported, not thrown. */
+/**
+ * Something went wrong outside a handler (a store call in the background, a listener):
+ * reported here, never thrown and never printed. Also counted in `metrics().errors`.
+ */
 export interface ErrorEvent {
   readonly error: unknown;
-  /** What was being done, e.g. `claim`, `settle`, `listener:succeeded`. */
+  /**
+   * What was being done: `claim`, `settle`, `heartbeat`, `presence`, `stats`, `process`,
+   * `store:prune`, `store:publish`, `store:subscriber`, `store:listener`, or `listener:<event>`
+   * for a listener of this invoker that threw.
+   */
   readonly during: string;
+}
+
+/**
+ * Something the user should fix, found in the background. Emitted once per function per
+ * invoker; without a `warning` listener it goes to `process.emitWarning`.
+ */
+export interface WarningEvent {
+  /** `UnservedFunction`: invocations wait for a function that no live worker runs. */
+  readonly code: 'UnservedFunction';
+  readonly functionName: string;
+  readonly message: string;
+  /** Invocations of the function waiting now. */
+  readonly waiting: number;
+  readonly oldestPendingAgeMs: number;
 }
 
 export interface InvokerEvents {
@@ -56,4 +77,5 @@ export interface InvokerEvents {
   'destination:succeeded': (event: DestinationEvent) => void;
   'destination:failed': (event: DestinationFailedEvent) => void;
   error: (event: ErrorEvent) => void;
+  warning: (event: WarningEvent) => void;
 }

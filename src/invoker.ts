@@ -2,7 +2,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { newRequestId } from './ids.js';
 import { Attempt } from './engine/attempt.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import {
   functionNameSchema,
   invokeAsyncOptionsSchema,
@@ -31,6 +31,7 @@ import { Batcher } from './engine/batcher.js';
 import type { EnqueueResult, NewInvocation, Store, StoredInvocation } from './stores/contract.js';
 import type { InvocationRecord, InvocationStatus, JsonValue } from './types.js';
 import { Worker } from './engine/worker.js';
+import { PresenceAnnouncer, UnservedWatch } from './engine/presence.js';
 
 export interface InvocationPage {
   readonly items: InvocationRecord[];
@@ -76,6 +77,8 @@ export interface Invoker extends EventEmitter<InvokerEvents> {
 const storeUsers = new WeakMap<Store, number>();
 
 const NO_OPTIONS: { delaySeconds?: number; invocationId?: string } = Object.freeze({});
+/** How often every invoker reads its queue figures in the background. */
+const WATCHDOG_MS = 30_000;
 
 class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   readonly store: Store;
@@ -86,6 +89,11 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   readonly #enqueuer: Batcher<NewInvocation, EnqueueResult>;
   readonly #worker: Worker | undefined;
   readonly #syncDeadlines: Deadlines;
+  readonly #presence: PresenceAnnouncer | undefined;
+  readonly #unserved: UnservedWatch;
+  /** Reads the queue (and warns about unserved functions) now and then, also in producers. */
+  #watchdog: TimerHandle | undefined;
+  readonly #offStoreErrors: () => void;
   #closed = false;
   /** The latest queue reading of a store that answers asynchronously, for metrics(). */
   #lastQueue: QueueMetricsSnapshot | undefined;
@@ -111,8 +119,13 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
     };
     this.#enqueuer = new Batcher((items) => this.store.enqueue(items));
     this.#syncDeadlines = new Deadlines(this.clock);
+    this.#offStoreErrors = this.store.onError((error, during) => reporter.reportError(error, `store:${during}`));
+    this.#unserved = new UnservedWatch(this.store, (event) => reporter.warn(event));
     storeUsers.set(this.store, (storeUsers.get(this.store) ?? 0) + 1);
+    this.#armWatchdog();
     if (o.concurrency > 0) {
+      this.#presence = new PresenceAnnouncer(this.store, this.clock, () => [...this.#functions.keys()], o.concurrency, lifecycle.reportError);
+      this.#presence.announce();
       this.#worker = new Worker({
         store: this.store,
         clock: this.clock,
@@ -140,6 +153,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
     assertNoDestinationCycle(fn, this.#functions);
     this.#functions.set(name, fn);
     this.#metrics.for(name);
+    this.#presence?.announce();
     this.#worker?.poke();
   }
 
@@ -188,21 +202,23 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
       hops,
       detail,
     };
+    this.#reporter.enqueuing({ requestId: item.requestId, functionName, at: now, attempt: 0, scheduledAt: item.scheduledAt });
     const immediate = this.store.immediate;
     if (immediate) return Promise.resolve(this.#enqueued(item, immediate.enqueue([item])[0]!));
-    return this.#enqueuer.add(item).then((result) => this.#enqueued(item, result));
+    return this.#enqueuer.add(item).then(
+      (result) => this.#enqueued(item, result),
+      (error: unknown) => {
+        this.#reporter.enqueued(item.requestId, false);
+        throw error;
+      },
+    );
   }
 
   #enqueued(item: NewInvocation, result: EnqueueResult): { requestId: string } {
     const { functionName, invocationId } = item;
-    const now = item.createdAt;
+    if (result.outcome === 'created') this.#metrics.for(functionName).FunctionEnqueueCount++;
+    this.#reporter.enqueued(item.requestId, result.outcome === 'created');
     if (result.outcome === 'conflict') throw new IdempotencyConflictError(functionName, invocationId!, result.requestId);
-    if (result.outcome === 'created') {
-      this.#metrics.for(functionName).FunctionEnqueueCount++;
-      if (this.listenerCount('enqueued')) {
-        this.#reporter.emit('enqueued', { requestId: item.requestId, functionName, at: now, attempt: 0, scheduledAt: item.scheduledAt });
-      }
-    }
     return { requestId: result.requestId };
   }
 
@@ -288,8 +304,9 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
 
   metrics(): MetricsSnapshot {
     const immediate = this.store.immediate;
-    if (immediate) {
-      return { ...this.#metrics.snapshot(), queue: queueSnapshot(immediate.stats(), this.#functions.keys(), this.clock.now()) };
+    if (immediate && !this.#closed) {
+      const queue = queueSnapshot(immediate.stats(), this.#functions.keys(), this.clock.now(), (name) => this.#unserved.served(name));
+      return { ...this.#metrics.snapshot(), queue };
     }
     const last = this.#lastQueue;
     if (!this.#closed && !this.#readingQueue && (!last || this.clock.now() - last.at >= 1000)) {
@@ -306,10 +323,22 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   }
 
   async queueMetrics(): Promise<QueueMetricsSnapshot> {
-    const stats = await this.store.stats();
-    const snapshot = queueSnapshot(stats, this.#functions.keys(), this.clock.now());
+    const now = this.clock.now();
+    const [stats, workers] = await Promise.all([this.store.stats(), this.store.workers(now)]);
+    this.#unserved.update(workers);
+    const snapshot = queueSnapshot(stats, this.#functions.keys(), now, (name) => this.#unserved.served(name));
+    this.#unserved.check(snapshot);
     this.#lastQueue = snapshot;
     return snapshot;
+  }
+
+  /** A background queue reading every WATCHDOG_MS: keeps metrics() fresh and finds unserved functions. */
+  #armWatchdog(): void {
+    this.#watchdog = this.clock.setTimeout(() => {
+      if (this.#closed) return;
+      this.#armWatchdog();
+      this.queueMetrics().catch((error: unknown) => this.#reporter.reportError(error, 'stats'));
+    }, WATCHDOG_MS);
   }
 
   async idle(): Promise<void> {
@@ -325,10 +354,13 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#keepAlive);
+    if (this.#watchdog !== undefined) this.clock.clearTimeout(this.#watchdog);
     const graceMs = options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000;
     while (this.#enqueuer.pending) await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#worker?.close(graceMs);
+    await this.#presence?.withdraw();
     this.#syncDeadlines.stop();
+    this.#offStoreErrors();
     const users = (storeUsers.get(this.store) ?? 1) - 1;
     storeUsers.set(this.store, users);
     if (users <= 0) await this.store.close();

@@ -20,11 +20,18 @@ export interface QueueMetrics {
   readonly running: number;
   /** Age of the oldest waiting invocation, ms (0 when none). */
   readonly oldestPendingAgeMs: number;
+  /**
+   * Waiting invocations of a function that no live worker runs (no worker invoker sharing the
+   * store registered it): they will not run until one does.
+   */
+  readonly unserved: number;
 }
 
 export interface MetricsSnapshot {
   readonly total: Counters;
   readonly functions: Record<string, Counters>;
+  /** Background failures reported on the `error` event, by what was being done (`claim`, `store:prune`, ...). */
+  readonly errors: Readonly<Record<string, number>>;
   /**
    * Queue depth, running count and age of the oldest pending invocation, from the store: exact
    * for the memory store; for the others the latest reading, refreshed in the background when
@@ -49,6 +56,11 @@ export function zeroCounters(): Counters {
 /** Per-function counters, created when a function is first counted. */
 export class MetricsRegistry {
   readonly #byFunction = new Map<string, Counters>();
+  readonly #errors = new Map<string, number>();
+
+  error(during: string): void {
+    this.#errors.set(during, (this.#errors.get(during) ?? 0) + 1);
+  }
 
   for(functionName: string): Counters {
     let counters = this.#byFunction.get(functionName);
@@ -66,32 +78,41 @@ export class MetricsRegistry {
       functions[name] = { ...counters };
       for (const key of COUNTER_NAMES) total[key] += counters[key];
     }
-    return { total, functions };
+    return { total, functions, errors: Object.fromEntries(this.#errors) };
   }
 }
 
-/** Per-function and total queue figures from a store's stats, at `at`. */
+/**
+ * Per-function and total queue figures from a store's stats, at `at`. `served` says whether a
+ * live worker runs a function (from the store's presences; every function is served when the
+ * presences are not known yet).
+ */
 export function queueSnapshot(
   stats: { pending: Record<string, number>; running: Record<string, number>; oldestPendingAt: Record<string, number> },
   registered: Iterable<string>,
   at: number,
+  served: (functionName: string) => boolean = () => true,
 ): QueueMetricsSnapshot {
   const names = new Set([...Object.keys(stats.pending), ...Object.keys(stats.running), ...registered]);
   const functions: Record<string, QueueMetrics> = {};
   let depth = 0;
   let running = 0;
+  let unserved = 0;
   let oldest = Infinity;
   for (const name of names) {
     const oldestAt = stats.oldestPendingAt[name];
+    const waiting = stats.pending[name] ?? 0;
     const m: QueueMetrics = {
-      depth: stats.pending[name] ?? 0,
+      depth: waiting,
       running: stats.running[name] ?? 0,
       oldestPendingAgeMs: oldestAt === undefined ? 0 : Math.max(0, at - oldestAt),
+      unserved: waiting > 0 && !served(name) ? waiting : 0,
     };
     functions[name] = m;
     depth += m.depth;
     running += m.running;
+    unserved += m.unserved;
     if (oldestAt !== undefined) oldest = Math.min(oldest, oldestAt);
   }
-  return { at, functions, total: { depth, running, oldestPendingAgeMs: oldest === Infinity ? 0 : Math.max(0, at - oldest) } };
+  return { at, functions, total: { depth, running, unserved, oldestPendingAgeMs: oldest === Infinity ? 0 : Math.max(0, at - oldest) } };
 }

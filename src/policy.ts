@@ -16,16 +16,26 @@ export interface RetryPolicy {
   readonly maxAsyncRetryAttempts: number;
   readonly maxEventAgeMs: number;
   readonly backoff: BackoffPolicy;
+  /** Attempts that may be lost to a dead worker before the invocation fails (0..100). */
+  readonly maxLostAttempts: number;
 }
 
-/** What an attempt ended with, as far as the policy cares. */
+/**
+ * What an attempt ended with, as far as the policy cares. `lost` and `interrupted` are system
+ * errors (Function Compute retries those apart from function errors): the worker died
+ * (`WorkerLost`) or shut down (`WorkerShutdown`) mid-attempt; neither spends the user's retries.
+ */
 export type AttemptOutcome =
   | { readonly kind: 'error'; readonly condition: 'UnhandledInvocationError' | 'HandledInvocationError'; readonly retryable: boolean }
-  | { readonly kind: 'throttled' };
+  | { readonly kind: 'throttled' }
+  | { readonly kind: 'lost' }
+  | { readonly kind: 'interrupted' };
+
+export type FailReason = 'non-retryable' | 'attempts-exhausted' | 'event-age' | 'throttle-window' | 'lost-limit';
 
 export type Decision =
   | { readonly action: 'retry'; readonly retryAt: number; readonly consumesAttempt: boolean }
-  | { readonly action: 'fail'; readonly condition: Condition; readonly reason: 'non-retryable' | 'attempts-exhausted' | 'event-age' | 'throttle-window' };
+  | { readonly action: 'fail'; readonly condition: Condition; readonly reason: FailReason };
 
 /** Throttled retries: binary exponential from 0.5 s, each wait capped, for up to 5 hours. */
 export const THROTTLE_INITIAL_DELAY_MS = 500;
@@ -64,6 +74,8 @@ export interface DecideInput {
   readonly countedAttempts: number;
   /** Throttled attempts so far, including the one that just ended if it was throttled. */
   readonly throttles: number;
+  /** Attempts lost to a dead worker so far, including the one that just ended if it was lost. @default 0 */
+  readonly lostAttempts?: number;
   readonly createdAt: number;
   readonly now: number;
   readonly policy: RetryPolicy;
@@ -74,6 +86,20 @@ export interface DecideInput {
 export function decide(input: DecideInput): Decision {
   const { outcome, policy, createdAt, now } = input;
   const ageLimit = createdAt + policy.maxEventAgeMs;
+  if (outcome.kind === 'interrupted') {
+    // Another worker can take it at once; only the event age bounds it.
+    return now > ageLimit
+      ? { action: 'fail', condition: 'UnhandledInvocationError', reason: 'event-age' }
+      : { action: 'retry', retryAt: now, consumesAttempt: false };
+  }
+  if (outcome.kind === 'lost') {
+    // An invocation that kills its worker every time must not take the fleet down with it.
+    const lost = input.lostAttempts ?? 1;
+    if (lost > policy.maxLostAttempts) return { action: 'fail', condition: 'UnhandledInvocationError', reason: 'lost-limit' };
+    const retryAt = now + nextDelay(lost, policy.backoff, input.random);
+    if (retryAt > ageLimit) return { action: 'fail', condition: 'UnhandledInvocationError', reason: 'event-age' };
+    return { action: 'retry', retryAt, consumesAttempt: false };
+  }
   if (outcome.kind === 'throttled') {
     const retryAt = now + throttleDelay(input.throttles);
     if (retryAt > Math.min(ageLimit, createdAt + THROTTLE_WINDOW_MS)) {

@@ -28,6 +28,7 @@ export function compileFunction(name: string, handler: Handler, options: Functio
       maxAsyncRetryAttempts: config.maxAsyncRetryAttempts,
       maxEventAgeMs,
       backoff: Object.freeze({ ...config.retryBackoff }),
+      maxLostAttempts: config.maxLostAttempts,
     }),
     timeoutMs: config.timeoutSeconds === undefined ? undefined : Math.round(config.timeoutSeconds * 1000),
     concurrency: config.concurrency,

@@ -1,19 +1,31 @@
 /**
  * Turns lifecycle transitions into counters and typed events. Emission is safe: a listener
- * that throws is reported as an `error` event (or a process warning), never thrown into the
- * worker.
+ * that throws is reported as an `error` event, never thrown into the worker. Background
+ * failures are counted and emitted as `error` events; nothing is printed.
  */
 import type { EventEmitter } from 'eventemitter3';
 import type { Clock } from './clock.js';
-import type { InvokerEvents } from './events.js';
+import type { EnqueuedEvent, InvokerEvents, WarningEvent } from './events.js';
 import type { MetricsRegistry } from './metrics.js';
 import type { Settlement, StoredInvocation } from './stores/contract.js';
-import type { InvocationError } from './types.js';
+import type { Condition, InvocationError } from './types.js';
+
+/** How a failed attempt is reported: its condition, and whether it was throttled. */
+export interface FailureReport {
+  readonly throttled: boolean;
+  readonly condition: Condition;
+}
 
 export class Reporter {
   readonly #emitter: EventEmitter<InvokerEvents>;
   readonly #metrics: MetricsRegistry;
   readonly #clock: Clock;
+  /**
+   * `enqueued` events owed for invocations this invoker is enqueueing: a worker in the same
+   * process may start one before the store's answer reaches the enqueuing call, and `started`
+   * must never come first. Only filled while someone listens for `enqueued`.
+   */
+  readonly #owedEnqueued = new Map<string, EnqueuedEvent>();
 
   constructor(emitter: EventEmitter<InvokerEvents>, metrics: MetricsRegistry, clock: Clock) {
     this.#emitter = emitter;
@@ -21,17 +33,34 @@ export class Reporter {
     this.#clock = clock;
   }
 
+  /** An invocation is about to be written; its `enqueued` event is owed until `enqueued`. */
+  enqueuing(event: EnqueuedEvent): void {
+    if (this.#emitter.listenerCount('enqueued')) this.#owedEnqueued.set(event.requestId, event);
+  }
+
+  /** The store answered for `requestId`: emits its `enqueued` event if it was created and is still owed. */
+  enqueued(requestId: string, created: boolean): void {
+    const owed = this.#owedEnqueued.get(requestId);
+    if (owed === undefined) return;
+    this.#owedEnqueued.delete(requestId);
+    if (created) this.emit('enqueued', owed);
+  }
+
   started(record: StoredInvocation, now: number): void {
     this.#metrics.for(record.functionName).FunctionInvocationCount++;
+    if (this.#owedEnqueued.size) this.enqueued(record.requestId, true);
     if (this.#emitter.listenerCount('started')) {
       this.emit('started', { requestId: record.requestId, functionName: record.functionName, at: now, attempt: record.attempts });
     }
   }
 
-  /** `s` was written over `record` (the record as claimed; for the memory store, as it now is). */
-  settled(record: StoredInvocation, s: Settlement, throttled: boolean): void {
+  /**
+   * `s` was written over `record` (the record as claimed; for the memory store, as it now is).
+   * `failure` describes a failed attempt (its condition, also for a retry).
+   */
+  settled(record: StoredInvocation, s: Settlement, failure: FailureReport | undefined): void {
     const counters = this.#metrics.for(record.functionName);
-    if (throttled) counters.FunctionThrottledCount++;
+    if (failure?.throttled) counters.FunctionThrottledCount++;
     if (s.status === 'Succeeded') {
       counters.FunctionSucceededCount++;
       if (this.#emitter.listenerCount('succeeded') === 0) return; // the hot path: no payload object
@@ -46,7 +75,7 @@ export class Reporter {
       case 'Retrying':
         counters.FunctionRetryCount++;
         if (this.#emitter.listenerCount('retrying')) {
-          this.emit('retrying', { ...base, retryAt: s.dueAt!, error, condition: throttled ? 'FunctionResourceExhausted' : 'UnhandledInvocationError' });
+          this.emit('retrying', { ...base, retryAt: s.dueAt!, error, condition: failure?.condition ?? 'UnhandledInvocationError' });
         }
         return;
       case 'Failed':
@@ -90,9 +119,16 @@ export class Reporter {
     this.emit('destination:failed', { ...base, ...failure });
   }
 
+  /** A background failure: counted, and emitted to `error` listeners if there are any. */
   reportError(error: unknown, during: string): void {
+    this.#metrics.error(during);
     if (this.#emitter.listenerCount('error')) this.emit('error', { error, during });
-    else process.emitWarning(`async-invoker: ${during} failed: ${(error as Error)?.message ?? String(error)}`);
+  }
+
+  /** Something to fix: to `warning` listeners, or to process.emitWarning when there are none. */
+  warn(event: WarningEvent): void {
+    if (this.#emitter.listenerCount('warning')) this.emit('warning', event);
+    else process.emitWarning(event.message, { code: `ASYNC_INVOKER_${event.code.toUpperCase()}` });
   }
 
   /** Emits without letting a throwing listener break the lifecycle: it is reported instead. */
@@ -102,7 +138,8 @@ export class Reporter {
       try {
         listener(payload);
       } catch (error) {
-        if (name === 'error') process.emitWarning(`async-invoker: an 'error' listener threw: ${(error as Error)?.message}`);
+        // An 'error' listener that throws has nowhere further to report to; it is still counted.
+        if (name === 'error') this.#metrics.error('listener:error');
         else this.reportError(error, `listener:${String(name)}`);
       }
     }

@@ -1,7 +1,7 @@
 /**
  * One execution of a handler. The handler's own promise and an interruption (timeout, stop,
- * lost lease, shutdown) race; whichever comes first decides the outcome, once. The attempt
- * is also the context object the handler receives.
+ * lost lease, shutdown) race; whichever comes first decides the outcome, once. The handler
+ * receives a small context object, never the attempt and its bookkeeping.
  */
 import type { InvocationContext } from '../options.js';
 import type { RegisteredFunction } from '../registry.js';
@@ -20,7 +20,26 @@ export interface AttemptListener {
   handlerReturned(attempt: Attempt): void;
 }
 
-export class Attempt implements InvocationContext {
+/** What a handler sees as `ctx`. */
+class HandlerContext implements InvocationContext {
+  readonly requestId: string;
+  readonly functionName: string;
+  readonly attempt: number;
+  readonly #owner: Attempt;
+
+  constructor(owner: Attempt) {
+    this.requestId = owner.requestId;
+    this.functionName = owner.functionName;
+    this.attempt = owner.attempt;
+    this.#owner = owner;
+  }
+
+  get signal(): AbortSignal {
+    return this.#owner.signal;
+  }
+}
+
+export class Attempt {
   readonly requestId: string;
   readonly functionName: string;
   readonly attempt: number;
@@ -56,7 +75,7 @@ export class Attempt implements InvocationContext {
   run(fn: RegisteredFunction, payload: JsonValue): void {
     let returned: unknown;
     try {
-      returned = fn.handler(payload, this);
+      returned = fn.handler(payload, new HandlerContext(this));
     } catch (error) {
       this.#decide({ type: 'error', error });
       this.#listener.handlerReturned(this);

@@ -37,18 +37,27 @@ export function classifyError(thrown: unknown): ClassifiedError {
 
 const unhandled: PolicyOutcome = { kind: 'error', condition: 'UnhandledInvocationError', retryable: true };
 
-/** An attempt whose worker vanished (its lease expired) or was shut down. */
+/**
+ * An attempt whose worker vanished (its lease expired: `WorkerLost`) or was shut down
+ * (`WorkerShutdown`): system errors, retried without spending the user's retries.
+ */
 export function lostAttemptError(errorType: 'WorkerLost' | 'WorkerShutdown', attempt: number): ClassifiedError {
-  return {
-    error: {
-      errorType,
-      errorMessage:
-        errorType === 'WorkerLost'
-          ? `attempt ${attempt} lost: its worker stopped renewing the lease`
-          : `attempt ${attempt} interrupted: the invoker was closed`,
-    },
-    outcome: unhandled,
-  };
+  return errorType === 'WorkerLost'
+    ? {
+        error: { errorType, errorMessage: `attempt ${attempt} lost: its worker stopped renewing the lease` },
+        outcome: { kind: 'lost' },
+      }
+    : {
+        error: { errorType, errorMessage: `attempt ${attempt} interrupted: the invoker was closed` },
+        outcome: { kind: 'interrupted' },
+      };
+}
+
+/** The condition a failed attempt is reported (and, if final, recorded) with. */
+export function conditionOf(classified: ClassifiedError): Condition {
+  const { outcome } = classified;
+  if (outcome.kind === 'error') return outcome.condition;
+  return outcome.kind === 'throttled' ? 'FunctionResourceExhausted' : 'UnhandledInvocationError';
 }
 
 function pendingDelivery(target: 'onSuccess' | 'onFailure', now: number): DeliveryState {
@@ -89,6 +98,8 @@ function finalSettlement(
     error,
     condition,
     throttles: undefined,
+    lostAttempts: undefined,
+    interruptedAttempts: undefined,
     delivery: owes ? pendingDelivery(target, now) : undefined,
   };
 }
@@ -97,18 +108,25 @@ export function succeeded(record: StoredInvocation, leaseToken: string, fn: Regi
   return finalSettlement(record, leaseToken, fn, now, leaseMs, 'Succeeded', '', undefined, value, null);
 }
 
+/** The attempt counters a failed attempt leaves the record with. */
+export interface AttemptCounters {
+  readonly throttles: number;
+  readonly lostAttempts: number;
+  readonly interruptedAttempts: number;
+}
+
 export function failed(
   record: StoredInvocation,
   leaseToken: string,
   fn: RegisteredFunction,
   classified: ClassifiedError,
   decision: Decision,
-  throttles: number,
+  counters: AttemptCounters,
   now: number,
   leaseMs: number,
 ): Settlement {
   const { error } = classified;
-  const detail = `${error.errorType}: ${error.errorMessage}`;
+  let detail = `${error.errorType}: ${error.errorMessage}`;
   if (decision.action === 'retry') {
     return {
       requestId: record.requestId,
@@ -122,12 +140,15 @@ export function failed(
       result: undefined,
       error,
       condition: undefined,
-      throttles,
+      ...counters,
       delivery: undefined,
     };
   }
+  if (decision.reason === 'lost-limit') {
+    detail += ` (${counters.lostAttempts} attempts lost to dead workers; maxLostAttempts is ${fn.policy.maxLostAttempts})`;
+  }
   const final = finalSettlement(record, leaseToken, fn, now, leaseMs, 'Failed', decision.condition, detail, undefined, error);
-  return { ...final, throttles };
+  return { ...final, ...counters };
 }
 
 export function expired(record: StoredInvocation, leaseToken: string, fn: RegisteredFunction, now: number, leaseMs: number): Settlement {

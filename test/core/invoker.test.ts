@@ -421,10 +421,11 @@ describe('stop, rerun, list, invoke, metrics, close', () => {
     await invoker.invokeAsync('m', 2);
     expect(invoker.metrics().total.FunctionEnqueueCount).toBe(2);
     const queue = await invoker.queueMetrics();
-    expect(queue.functions.m).toEqual({ depth: 2, running: 0, oldestPendingAgeMs: 5000 });
+    // A producer only, and no worker shares the store: nobody runs m.
+    expect(queue.functions.m).toEqual({ depth: 2, running: 0, oldestPendingAgeMs: 5000, unserved: 2 });
     expect(queue.total.depth).toBe(2);
     // The memory store answers in process: metrics() carries the exact queue too.
-    expect(invoker.metrics().queue!.functions.m).toEqual({ depth: 2, running: 0, oldestPendingAgeMs: 5000 });
+    expect(invoker.metrics().queue!.functions.m).toEqual({ depth: 2, running: 0, oldestPendingAgeMs: 5000, unserved: 2 });
   });
 
   it('metrics() carries the latest queue reading of a store that answers asynchronously', async () => {
@@ -498,6 +499,9 @@ describe('stop, rerun, list, invoke, metrics, close', () => {
     const { requestId } = await invoker.invokeAsync('busy', {});
     await clock.advance(0);
     const store = invoker.store;
+    // Keeps the store open (the last invoker to close closes it) so the record can be read after.
+    const observer = createInvoker({ store, clock, concurrency: 0 });
+    open.push(observer);
     const closing = invoker.close();
     await clock.advance(0);
     finish();
@@ -512,6 +516,9 @@ describe('stop, rerun, list, invoke, metrics, close', () => {
     const clock = fakeClock();
     const store = memoryStore();
     const first = createInvoker({ store, clock });
+    // Keeps the store open after `first` closes.
+    const observer = createInvoker({ store, clock, concurrency: 0 });
+    open.push(observer);
     let sawAbort = false;
     first.register('stubborn', (_p, ctx) => new Promise<void>(() => {
       ctx.signal.addEventListener('abort', () => (sawAbort = true)); // notices, but never returns

@@ -29,6 +29,7 @@ const policyArb: fc.Arbitrary<RetryPolicy> = fc.record({
   maxAsyncRetryAttempts: fc.integer({ min: 0, max: 8 }),
   maxEventAgeMs: fc.integer({ min: 1, max: 604_800 }).map((s) => s * 1000),
   backoff: backoffArb,
+  maxLostAttempts: fc.integer({ min: 0, max: 100 }),
 });
 
 const randomArb = fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true });

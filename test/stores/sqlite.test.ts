@@ -23,6 +23,8 @@ testStore({
     path = join(dir, `conformance-${++n}.db`);
   },
   shared: true,
+  // A file in a directory that does not exist: the SQLite form of a server that cannot be reached.
+  unreachable: () => sqliteStore({ path: join(dir, 'missing-dir', 'x.db') }),
   extra: ({ open }) => {
     describe('sqlite specifics', () => {
       it('keeps invocations across a reopen of the file', async () => {

@@ -10,7 +10,7 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import type BetterSqlite3 from 'better-sqlite3';
-import { parseOptions } from '../../config.js';
+import { intIn, parseOptions, retentionSchema } from '../../config.js';
 import { StoreError } from '../../errors.js';
 import { RETENTION_DEFAULTS, type RetentionOptions, type Store } from '../contract.js';
 import { prepareDatabase } from './schema.js';
@@ -43,11 +43,6 @@ export interface SqliteStoreOptions {
   readonly groupCommit?: boolean;
 }
 
-const intIn = (min: number, max: number) => {
-  const allowed = `an integer from ${min} to ${max}`;
-  return z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
-};
-
 const isDatabase = (value: unknown): value is BetterSqlite3.Database =>
   typeof value === 'object' && value !== null && typeof (value as { prepare?: unknown }).prepare === 'function' &&
   typeof (value as { pragma?: unknown }).pragma === 'function';
@@ -57,13 +52,8 @@ const optionsSchema = z
     {
       path: z.string({ error: 'a file path string' }).min(1, { error: 'a non-empty file path' }).optional(),
       database: z.custom<BetterSqlite3.Database>(isDatabase, { error: 'a better-sqlite3 Database (new Database(path))' }).optional(),
-      retention: z
-        .strictObject(
-          { maxAgeSeconds: intIn(1, 315_360_000).optional(), maxCount: intIn(0, 1_000_000_000).optional() },
-          { error: 'an object { maxAgeSeconds?, maxCount? }' },
-        )
-        .optional(),
-      busyTimeoutMs: intIn(0, 60_000).default(5000),
+      retention: retentionSchema.optional(),
+      busyTimeoutMs: intIn({ min: 0, max: 60_000 }).default(5000),
       groupCommit: z.boolean({ error: 'true or false' }).default(true),
     },
     { error: 'an object { path } or { database }, with optional retention, busyTimeoutMs, groupCommit' },
@@ -80,6 +70,8 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
     maxAgeMs: (o.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000,
     maxCount: o.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount,
     groupCommit: o.groupCommit,
+    busyTimeoutMs: o.busyTimeoutMs,
+    label: o.path ?? (o.database?.name || 'the database passed in'),
   };
   const open = async (): Promise<Connection> => {
     if (o.database) {
@@ -94,7 +86,7 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
       db = new Database(path, { timeout: o.busyTimeoutMs });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      throw new StoreError(`cannot open SQLite database ${path} (directory ${dirname(resolve(path))}): ${reason}`, { cause: error });
+      throw new StoreError(`sqlite store: cannot open SQLite database ${path} (directory ${dirname(resolve(path))}): ${reason}; check that the directory exists and is writable`, { cause: error });
     }
     try {
       prepareDatabase(db, path, o.busyTimeoutMs);

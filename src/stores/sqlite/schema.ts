@@ -10,7 +10,7 @@ import { StoreError } from '../../errors.js';
 export const APPLICATION_ID = 0x4173496e;
 
 /** Migration files, in order; `user_version` = how many have been applied. */
-const MIGRATIONS = ['001-initial.sql'] as const;
+const MIGRATIONS = ['001-initial.sql', '002-workers.sql'] as const;
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 function migrationSql(file: string): string {
@@ -28,7 +28,7 @@ export function prepareDatabase(db: BetterSqlite3.Database, label: string, busyT
     // WAL: readers never block the writer, and one fsync of the log per commit.
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (typeof mode === 'string' && mode.toLowerCase() !== 'wal' && label !== ':memory:') {
-      throw new StoreError(`SQLite database ${label} could not switch to WAL mode (got ${mode})`);
+      throw new StoreError(`sqlite store: SQLite database ${label} could not switch to WAL mode (got ${mode})`);
     }
     // FULL: a commit is on disk before it returns, so an acknowledged invokeAsync survives a power cut.
     db.pragma('synchronous = FULL');
@@ -36,7 +36,7 @@ export function prepareDatabase(db: BetterSqlite3.Database, label: string, busyT
   } catch (error) {
     if (error instanceof StoreError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new StoreError(`cannot use ${label} as an async-invoker SQLite database: ${message}`, { cause: error });
+    throw new StoreError(`sqlite store: cannot use ${label} as an async-invoker SQLite database: ${message}`, { cause: error });
   }
 }
 
@@ -47,13 +47,13 @@ function migrate(db: BetterSqlite3.Database, label: string): void {
     if (appId === 0) {
       const tables = Number(db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'").pluck().get());
       if (tables > 0) {
-        throw new StoreError(`${label} is a SQLite database of another application (it has tables but is not an async-invoker database)`);
+        throw new StoreError(`sqlite store: ${label} is a SQLite database of another application (it has tables but is not an async-invoker database)`);
       }
     } else if (appId !== APPLICATION_ID) {
-      throw new StoreError(`${label} is a SQLite database of another application (application_id ${appId})`);
+      throw new StoreError(`sqlite store: ${label} is a SQLite database of another application (application_id ${appId})`);
     }
     if (version > SCHEMA_VERSION) {
-      throw new StoreError(`${label} has async-invoker schema version ${version}; this version of the library knows up to ${SCHEMA_VERSION}`);
+      throw new StoreError(`sqlite store: ${label} has async-invoker schema version ${version}; this version of the library knows up to ${SCHEMA_VERSION}`);
     }
     return version;
   };

@@ -3,7 +3,7 @@
  * Prepared once per store; every runtime statement is here so store.ts holds no SQL strings.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { StoredInvocation } from '../contract.js';
+import type { StoredInvocation, WorkerPresence } from '../contract.js';
 import { isPrunable, type MutableInvocation } from '../record-rules.js';
 
 interface RecordRow {
@@ -23,6 +23,10 @@ export class Statements {
   readonly #earliestFree: BetterSqlite3.Statement<[], { function_name: string; at: number }>;
   readonly #stats: BetterSqlite3.Statement<[], { function_name: string; status: string; n: number; oldest: number }>;
   readonly #list = new Map<string, BetterSqlite3.Statement<unknown[], RecordRow>>();
+  readonly #announce: BetterSqlite3.Statement<[string, number, string]>;
+  readonly #withdraw: BetterSqlite3.Statement<[string]>;
+  readonly #lapse: BetterSqlite3.Statement<[number]>;
+  readonly #workers: BetterSqlite3.Statement<[number], { info: string }>;
 
   constructor(db: BetterSqlite3.Database) {
     this.#db = db;
@@ -66,6 +70,12 @@ export class Statements {
          FROM fns WHERE name IS NOT NULL
        ) WHERE at IS NOT NULL`,
     );
+    this.#announce = db.prepare(
+      'INSERT INTO workers (worker_id, expires_at, info) VALUES (?, ?, ?) ON CONFLICT (worker_id) DO UPDATE SET expires_at = excluded.expires_at, info = excluded.info',
+    );
+    this.#withdraw = db.prepare('DELETE FROM workers WHERE worker_id = ?');
+    this.#lapse = db.prepare('DELETE FROM workers WHERE expires_at <= ?');
+    this.#workers = db.prepare('SELECT info FROM workers WHERE expires_at > ? ORDER BY worker_id');
     this.#stats = db.prepare(
       `SELECT function_name, status, count(*) AS n, min(created_at) AS oldest FROM invocations
        WHERE status IN ('Enqueued', 'Retrying', 'Running', 'Stopping') GROUP BY function_name, status`,
@@ -79,7 +89,7 @@ export class Statements {
 
   get(requestId: string): MutableInvocation | undefined {
     const row = this.#get.get(requestId);
-    return row ? (JSON.parse(row.record) as MutableInvocation) : undefined;
+    return row ? parseRecord(row.record) : undefined;
   }
 
   findIdempotent(functionName: string, invocationId: string) {
@@ -103,7 +113,7 @@ export class Statements {
 
   /** Due records of a function, lowest dueAt first: leased ones (expired leases) or free ones. */
   due(functionName: string, leased: boolean, now: number, limit: number): MutableInvocation[] {
-    return this.#due.all(functionName, leased ? 1 : 0, now, limit).map((r) => JSON.parse(r.record) as MutableInvocation);
+    return this.#due.all(functionName, leased ? 1 : 0, now, limit).map((r) => parseRecord(r.record));
   }
 
   nextDue(functionName: string): number | undefined {
@@ -132,6 +142,31 @@ export class Statements {
       stmt = this.#db.prepare<unknown[], RecordRow>(sql);
       this.#list.set(sql, stmt);
     }
-    return stmt.all(...params).map((r) => JSON.parse(r.record) as StoredInvocation);
+    return stmt.all(...params).map((r) => parseRecord(r.record));
   }
+
+  announce(presence: WorkerPresence): void {
+    this.#announce.run(presence.workerId, presence.expiresAt, JSON.stringify(presence));
+  }
+
+  withdraw(workerId: string): void {
+    this.#withdraw.run(workerId);
+  }
+
+  /** Drops lapsed presences (a write). */
+  lapse(now: number): void {
+    this.#lapse.run(now);
+  }
+
+  workers(now: number): WorkerPresence[] {
+    return this.#workers.all(now).map((r) => JSON.parse(r.info) as WorkerPresence);
+  }
+}
+
+/** A stored record; rows written before a field existed read it as its default. */
+function parseRecord(text: string): MutableInvocation {
+  const record = JSON.parse(text) as MutableInvocation;
+  record.lostAttempts ??= 0;
+  record.interruptedAttempts ??= 0;
+  return record;
 }

@@ -7,7 +7,7 @@
 import { nanoid } from 'nanoid';
 import type BetterSqlite3 from 'better-sqlite3';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { applyClaim, applySettlement, applyStop, claimKindOf, createRecord } from '../record-rules.js';
+import { applyClaim, applySettlement, applyStop, claimKindOf, createRecord, isPrunable } from '../record-rules.js';
 import type {
   Claimed,
   ClaimRequest,
@@ -24,16 +24,17 @@ import type {
   StopRequest,
   StopResult,
   Store,
+  StoreBackgroundTask,
   StoreSignal,
   StoredInvocation,
+  WorkerPresence,
 } from '../contract.js';
-import { StoreError } from '../../errors.js';
+import { AsyncInvokerError, StoreError } from '../../errors.js';
+import { RetentionTrigger } from '../retention.js';
+import { messageOf, SignalHub, storeClosedError } from '../signal-hub.js';
 import { Statements } from './statements.js';
 import { WriteQueue, type Emit } from './write-queue.js';
 import { ChangeWatcher } from './watch.js';
-
-/** Opportunistic retention runs at most this often (by the `now` of claims). */
-const PRUNE_EVERY_MS = 1000;
 
 export interface Connection {
   readonly db: BetterSqlite3.Database;
@@ -47,6 +48,9 @@ export interface SqliteSettings {
   readonly maxAgeMs: number;
   readonly maxCount: number;
   readonly groupCommit: boolean;
+  readonly busyTimeoutMs: number;
+  /** The file, for messages. */
+  readonly label: string;
 }
 
 export class SqliteStore implements Store {
@@ -57,12 +61,16 @@ export class SqliteStore implements Store {
   #writes: WriteQueue | undefined;
   #watcher: ChangeWatcher | undefined;
   readonly #settings: SqliteSettings;
-  readonly #listeners = new Set<(signal: StoreSignal) => void>();
-  #lastPruneAt = -Infinity;
+  readonly #hub = new SignalHub('sqlite');
+  readonly #retention: RetentionTrigger;
+  /** The latest store time seen (claims and settlements carry it): the age cutoff of a pass. */
+  #lastNow = -Infinity;
+  #pruning = false;
   #closed = false;
 
   constructor(open: () => Promise<Connection>, settings: SqliteSettings) {
     this.#settings = settings;
+    this.#retention = new RetentionTrigger(settings.maxCount);
     this.#ready = open().then((conn) => {
       if (this.#closed) {
         if (conn.owned) conn.db.close();
@@ -71,18 +79,20 @@ export class SqliteStore implements Store {
       this.#conn = conn;
       this.#statements = new Statements(conn.db);
       this.#writes = new WriteQueue(conn.db, settings.groupCommit, (signals) => {
-        for (const signal of signals) this.#emit(signal);
+        for (const signal of signals) this.#hub.emit(signal);
       });
-      this.#watcher = new ChangeWatcher(conn.db, this.#statements, conn.walPath, (signal) => this.#emit(signal));
-      if (this.#listeners.size) this.#watcher.start();
+      this.#watcher = new ChangeWatcher(conn.db, this.#statements, conn.walPath, {
+        emit: (signal) => this.#hub.emit(signal),
+        report: (error) => this.#hub.report(this.#storeError('watching for other processes\' writes', error), 'subscriber'),
+      });
+      if (this.#hub.size) this.#watcher.start();
     });
     // Reported on each operation instead; never an unhandled rejection.
     this.#ready.catch(() => {});
   }
 
-  async enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
-    const { writes, sql } = await this.#open();
-    return writes.run((emit) => items.map((item) => this.#enqueueOne(sql, item, emit)));
+  enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
+    return this.#write('enqueue', (sql, emit) => items.map((item) => this.#enqueueOne(sql, item, emit)));
   }
 
   #enqueueOne(sql: Statements, item: NewInvocation, emit: Emit): EnqueueResult {
@@ -99,8 +109,7 @@ export class SqliteStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const { writes, sql } = await this.#open();
-    return writes.run(() => {
+    const result = await this.#write('claim', (sql) => {
       const { now, leaseMs } = request;
       const items: Claimed[] = [];
       let nextDueAt: number | undefined;
@@ -129,30 +138,35 @@ export class SqliteStore implements Store {
         const next = sql.nextDue(requested.functionName);
         if (next !== undefined && (nextDueAt === undefined || next < nextDueAt)) nextDueAt = next;
       }
-      if (now - this.#lastPruneAt >= PRUNE_EVERY_MS) this.#pruneIn(sql, now);
       return { items, nextDueAt };
     });
+    this.#sawTime(request.now);
+    return result;
   }
 
   async settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
-    const { writes, sql } = await this.#open();
-    return writes.run((emit) =>
+    let finished = 0;
+    const outcomes = await this.#write('settle', (sql, emit) =>
       items.map((s) => {
         const record = sql.get(s.requestId);
         const outcome = applySettlement(record, s);
         if (outcome !== 'ok' || !record) return outcome;
         sql.update(record);
+        if (isPrunable(record)) finished++;
         if (record.leaseToken === undefined && record.dueAt !== undefined) {
           emit({ type: 'due', functionName: record.functionName, at: record.dueAt });
         }
         return outcome;
       }),
     );
+    this.#retention.finished(finished);
+    for (const s of items) for (const e of s.events) this.#lastNow = Math.max(this.#lastNow, e.at);
+    this.#sawTime(this.#lastNow);
+    return outcomes;
   }
 
-  async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
-    const { writes, sql } = await this.#open();
-    return writes.run(() => {
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
+    return this.#write('heartbeat', (sql) => {
       const lost: string[] = [];
       const stopping: string[] = [];
       for (const lease of request.leases) {
@@ -169,9 +183,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  async requestStop(request: StopRequest): Promise<StopResult> {
-    const { writes, sql } = await this.#open();
-    return writes.run((emit) => {
+  requestStop(request: StopRequest): Promise<StopResult> {
+    return this.#write('requestStop', (sql, emit) => {
       const record = sql.get(request.requestId);
       const outcome = applyStop(record, request);
       if (!record) return { outcome };
@@ -184,13 +197,22 @@ export class SqliteStore implements Store {
     });
   }
 
-  async get(requestId: string): Promise<StoredInvocation | undefined> {
-    const { sql } = await this.#open();
-    return sql.get(requestId);
+  get(requestId: string): Promise<StoredInvocation | undefined> {
+    return this.#read('get', (sql) => sql.get(requestId));
   }
 
-  async list(query: ListQuery): Promise<ListPage> {
-    const { sql } = await this.#open();
+  list(query: ListQuery): Promise<ListPage> {
+    // Decoded outside the store's error mapping: a bad cursor is the caller's InvalidArgumentError.
+    let after: ReturnType<typeof decodeCursor> | undefined;
+    try {
+      after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#read('list', (sql) => this.#list(sql, query, after));
+  }
+
+  #list(sql: Statements, query: ListQuery, after: ReturnType<typeof decodeCursor> | undefined): ListPage {
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.functionName !== undefined) {
@@ -209,8 +231,7 @@ export class SqliteStore implements Store {
       where.push('created_at < ?');
       params.push(query.until);
     }
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor);
+    if (after !== undefined) {
       // A row-value comparison, so the index range starts at the cursor.
       where.push('(created_at, request_id) < (?, ?)');
       params.push(after.createdAt, after.requestId);
@@ -225,8 +246,11 @@ export class SqliteStore implements Store {
     return rows.length > query.limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
   }
 
-  async stats(functionNames?: readonly string[]): Promise<QueueStats> {
-    const { sql } = await this.#open();
+  stats(functionNames?: readonly string[]): Promise<QueueStats> {
+    return this.#read('stats', (sql) => this.#stats(sql, functionNames));
+  }
+
+  #stats(sql: Statements, functionNames?: readonly string[]): QueueStats {
     const wanted = functionNames ? new Set(functionNames) : undefined;
     const pending: Record<string, number> = {};
     const running: Record<string, number> = {};
@@ -244,29 +268,68 @@ export class SqliteStore implements Store {
     return { pending, running, oldestPendingAt };
   }
 
-  async prune(now: number): Promise<number> {
-    const { writes, sql } = await this.#open();
-    return writes.run(() => this.#pruneIn(sql, now));
+  prune(now: number): Promise<number> {
+    return this.#write('prune', (sql) => this.#pruneIn(sql, now));
   }
 
   #pruneIn(sql: Statements, now: number): number {
-    this.#lastPruneAt = now;
+    this.#retention.ran(now);
     return sql.pruneByAge(now - this.#settings.maxAgeMs) + sql.pruneByCount(this.#settings.maxCount);
   }
 
+  /**
+   * Notes store time; runs a retention pass in its own transaction when one is due (see
+   * RetentionTrigger), so a failed pass never undoes the write that triggered it.
+   */
+  #sawTime(now: number): void {
+    if (now > this.#lastNow) this.#lastNow = now;
+    if (this.#pruning || this.#closed || !this.#retention.due(this.#lastNow)) return;
+    this.#pruning = true;
+    const at = this.#lastNow;
+    this.prune(at).then(
+      () => (this.#pruning = false),
+      (error: unknown) => {
+        this.#pruning = false;
+        this.#retention.ran(at); // try again at the next batch or minute, not at every call
+        if (!this.#closed) this.#hub.report(error, 'prune');
+      },
+    );
+  }
+
+  announce(presence: WorkerPresence): Promise<void> {
+    return this.#write('announce', (sql) => sql.announce(presence));
+  }
+
+  withdraw(workerId: string): Promise<void> {
+    return this.#write('withdraw', (sql) => sql.withdraw(workerId));
+  }
+
+  workers(now: number): Promise<WorkerPresence[]> {
+    return this.#write('workers', (sql) => {
+      sql.lapse(now);
+      return sql.workers(now);
+    });
+  }
+
   subscribe(listener: (signal: StoreSignal) => void): () => void {
-    this.#listeners.add(listener);
+    if (this.#closed) throw storeClosedError('sqlite', 'subscribe');
+    const off = this.#hub.subscribe(listener);
     this.#watcher?.start();
     return () => {
-      this.#listeners.delete(listener);
-      if (this.#listeners.size === 0) this.#watcher?.stop();
+      off();
+      if (this.#hub.size === 0) this.#watcher?.stop();
     };
+  }
+
+  onError(handler: (error: StoreError, during: StoreBackgroundTask) => void): () => void {
+    if (this.#closed) throw storeClosedError('sqlite', 'onError');
+    return this.#hub.onError(handler);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#listeners.clear();
+    this.#hub.clear();
     this.#watcher?.stop();
     await this.#ready.catch(() => {});
     // Let writes already queued commit before the connection goes.
@@ -274,21 +337,44 @@ export class SqliteStore implements Store {
     if (this.#conn?.owned) this.#conn.db.close();
   }
 
-  async #open(): Promise<{ writes: WriteQueue; sql: Statements }> {
+  async #open(operation: string): Promise<{ writes: WriteQueue; sql: Statements }> {
+    if (this.#closed) throw storeClosedError('sqlite', operation);
     if (this.#writes === undefined) await this.#ready;
-    if (this.#closed || !this.#writes || !this.#statements) throw new StoreError('the sqlite store was closed');
+    if (this.#closed || !this.#writes || !this.#statements) throw storeClosedError('sqlite', operation);
     return { writes: this.#writes, sql: this.#statements };
   }
 
-  #emit(signal: StoreSignal): void {
-    for (const listener of this.#listeners) {
-      // Signals are emitted between a commit and resolving its callers: a throwing listener
-      // must not leave those callers hanging.
-      try {
-        listener(signal);
-      } catch (error) {
-        process.emitWarning(error instanceof Error ? error : String(error), 'AsyncInvokerStoreListener');
-      }
+  /** Runs `fn` in a (group-committed) write transaction; driver errors become StoreErrors. */
+  async #write<T>(operation: string, fn: (sql: Statements, emit: Emit) => T): Promise<T> {
+    const { writes, sql } = await this.#open(operation);
+    try {
+      return await writes.run((emit) => fn(sql, emit));
+    } catch (error) {
+      throw this.#storeError(operation, error);
     }
+  }
+
+  async #read<T>(operation: string, fn: (sql: Statements) => T): Promise<T> {
+    const { sql } = await this.#open(operation);
+    try {
+      return fn(sql);
+    } catch (error) {
+      throw this.#storeError(operation, error);
+    }
+  }
+
+  /** A driver error as a StoreError naming the file and what to check; the library's own errors pass through. */
+  #storeError(operation: string, error: unknown): AsyncInvokerError {
+    if (error instanceof AsyncInvokerError) return error;
+    const code = (error as { code?: unknown } | null)?.code;
+    const hint =
+      code === 'SQLITE_BUSY'
+        ? `another process held the database's write lock for longer than busyTimeoutMs (${this.#settings.busyTimeoutMs} ms)`
+        : code === 'SQLITE_FULL'
+          ? 'the disk is full'
+          : code === 'SQLITE_READONLY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM'
+            ? "check the file's and its directory's permissions"
+            : 'check the file and the disk';
+    return new StoreError(`sqlite store (${this.#settings.label}): ${operation} failed: ${messageOf(error)}; ${hint}`, { cause: error });
   }
 }

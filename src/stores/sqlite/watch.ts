@@ -20,17 +20,27 @@ export class ChangeWatcher {
   readonly #statements: Statements;
   readonly #walPath: string | undefined;
   readonly #emit: (signal: StoreSignal) => void;
+  readonly #report: (error: unknown) => void;
   #watcher: FSWatcher | undefined;
   #poll: NodeJS.Timeout | undefined;
   #debounce: NodeJS.Timeout | undefined;
   #dataVersion = -1;
 
-  /** `walPath` undefined (an in-memory database): nobody else can write, nothing to watch. */
-  constructor(db: BetterSqlite3.Database, statements: Statements, walPath: string | undefined, emit: (signal: StoreSignal) => void) {
+  /**
+   * `walPath` undefined (an in-memory database): nobody else can write, nothing to watch.
+   * `report` gets failures other than a momentarily busy database.
+   */
+  constructor(
+    db: BetterSqlite3.Database,
+    statements: Statements,
+    walPath: string | undefined,
+    out: { emit: (signal: StoreSignal) => void; report: (error: unknown) => void },
+  ) {
     this.#db = db;
     this.#statements = statements;
     this.#walPath = walPath;
-    this.#emit = emit;
+    this.#emit = out.emit;
+    this.#report = out.report;
   }
 
   start(): void {
@@ -38,7 +48,11 @@ export class ChangeWatcher {
     this.#dataVersion = this.#readVersion();
     try {
       this.#watcher = watch(this.#walPath, { persistent: false }, () => this.#schedule());
-      this.#watcher.on('error', () => this.#stopWatching());
+      this.#watcher.on('error', (error) => {
+        // The safety poll still finds other processes' work; say why wake-ups became slower.
+        this.#report(error);
+        this.#stopWatching();
+      });
     } catch {
       // No WAL file to watch (yet) or no watcher support: the safety poll still works.
     }
@@ -63,8 +77,10 @@ export class ChangeWatcher {
       if (version === this.#dataVersion) return;
       this.#dataVersion = version;
       rows = this.#statements.earliestFree();
-    } catch {
-      return; // busy or closing: the next change or poll tries again
+    } catch (error) {
+      // Busy: the next change or poll tries again. Anything else is worth telling.
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' && this.#db.open) this.#report(error);
+      return;
     }
     for (const row of rows) this.#emit({ type: 'due', functionName: row.function_name, at: row.at });
   }

@@ -1,9 +1,11 @@
 /**
  * A crash-safety harness, generic over the store: forks worker processes (test/crash/worker.mjs,
- * which runs dist/ — build first) on one shared store, SIGKILLs them again and again while a
- * producer-only invoker in this process enqueues work, then stops the killing, lets the last
- * workers finish, and checks every accepted invocation against the store and the handlers'
- * ledger: none lost, none stuck, and duplicate runs only where an attempt was lost (WorkerLost).
+ * which runs dist/ — build first) on one shared store and SIGKILLs them a fixed number of times
+ * while a producer-only invoker in this process enqueues work. Kills are driven by count and by
+ * the workers' progress (each comes once the handlers' ledger has grown since the last one), never
+ * by the wall clock, so a slow machine gets the same number of kills. Then it lets the last
+ * workers finish and checks every accepted invocation against the store and the ledger: none
+ * lost, none stuck, and duplicate runs only where an attempt was lost (WorkerLost).
  */
 import { expect } from 'vitest';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -24,11 +26,13 @@ export interface CrashRunOptions {
   readonly ledger: string;
   readonly total?: number;
   readonly workers?: number;
-  /** A worker is killed this often (alternating between workers), while enqueueing runs. */
-  readonly killEveryMs?: number;
+  /** Workers are SIGKILLed (and restarted) this many times, alternating between them. */
+  readonly kills?: number;
+  /** Ledger lines (attempts started) between one kill and the next, so each lands on running work. */
+  readonly progressPerKill?: number;
   /** Enqueue in batches of this size... */
   readonly batch?: number;
-  /** ...this far apart, so kills land while work arrives. */
+  /** ...this far apart, so work keeps arriving while workers die (not a pace the test depends on). */
   readonly batchEveryMs?: number;
   readonly functionName?: string;
   /** How long the workers may take to finish everything after the last kill. */
@@ -40,6 +44,7 @@ export interface CrashRunOptions {
 export interface CrashReport {
   readonly accepted: number;
   readonly kills: number;
+  readonly killsPlanned: number;
   readonly succeeded: number;
   /** Accepted but never run. */
   readonly lost: string[];
@@ -112,7 +117,8 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
   const total = o.total ?? 2000;
   const batch = o.batch ?? 20;
   const batchEveryMs = o.batchEveryMs ?? 50;
-  const killEveryMs = o.killEveryMs ?? 400;
+  const killsWanted = o.kills ?? 8;
+  const progressPerKill = o.progressPerKill ?? Math.floor(total / (killsWanted + 4));
   const functionName = o.functionName ?? 'crashy';
   // CRASH_DIST: a private build, for running while something else rebuilds dist/.
   const dist = process.env.CRASH_DIST ?? fileURLToPath(new URL('../../dist', import.meta.url));
@@ -138,11 +144,18 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
   producer.register(functionName, () => null);
   const accepted: string[] = [];
   let kills = 0;
-  let killing = true;
+  const ledgerLines = () => readFileSync(o.ledger, 'utf8').split('\n').length - 1;
+  // Independent of the producer: the k-th kill waits for progress since the (k-1)-th, however
+  // long that takes on this machine. Every accepted invocation adds a line, so progress comes.
   const killLoop = (async () => {
-    for (let i = 0; killing; i++) {
-      await sleep(killEveryMs);
-      if (!killing) break;
+    let seen = 0;
+    for (let i = 0; i < killsWanted; i++) {
+      const from = seen;
+      await waitFor(() => (seen = ledgerLines()) >= from + progressPerKill, {
+        what: `${progressPerKill} more attempts before kill ${i + 1}`,
+        timeoutMs: 120_000,
+        intervalMs: 10,
+      });
       const slot = slots[i % slots.length]!;
       await slot.kill();
       kills++;
@@ -150,17 +163,15 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
     }
   })();
 
-  try {
+  const produce = (async () => {
     for (let sent = 0; sent < total; sent += batch) {
       const n = Math.min(batch, total - sent);
       const results = await Promise.all(Array.from({ length: n }, (_, i) => producer.invokeAsync(functionName, { i: sent + i })));
       for (const r of results) accepted.push(r.requestId);
       await sleep(batchEveryMs);
     }
-  } finally {
-    killing = false;
-    await killLoop;
-  }
+  })();
+  await Promise.all([produce, killLoop]);
 
   // Let the surviving workers (and lease recovery, 2 s) finish everything.
   const ids = new Set(accepted);
@@ -209,6 +220,7 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
   return {
     accepted: accepted.length,
     kills,
+    killsPlanned: killsWanted,
     succeeded: accepted.length - notSucceeded.length,
     lost,
     stuck,
@@ -229,7 +241,7 @@ export function expectNothingLost(kind: string, report: CrashReport): void {
       `${report.lost.length} lost, ${report.stuck.length} stuck, ${(report.wallMs / 1000).toFixed(1)} s`,
   );
   expect(report.accepted).toBe(2000);
-  expect(report.kills).toBeGreaterThanOrEqual(5);
+  expect(report.kills).toBe(report.killsPlanned);
   expect(report.lost).toEqual([]);
   expect(report.stuck).toEqual([]);
   expect(report.notSucceeded).toEqual([]);

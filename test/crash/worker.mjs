@@ -41,8 +41,9 @@ invoker.register(
     await sleep(workMs);
     return null;
   },
-  // Killed attempts count as failed attempts (WorkerLost); allow enough of them, retry fast.
-  { maxAsyncRetryAttempts: 8, retryBackoff: { initialDelayMs: 50, maxDelayMs: 200, jitter: 'none' } },
+  // Lost attempts (WorkerLost) spend no retries, but maxLostAttempts bounds them: this test kills
+  // workers on purpose, more often than any one invocation could be lost. Retry fast.
+  { maxLostAttempts: 100, retryBackoff: { initialDelayMs: 50, maxDelayMs: 200, jitter: 'none' } },
 );
 
 // The invoker's timers are unref'd (they never hold an app open); a worker-only process holds itself.

@@ -124,6 +124,12 @@ export const destinationsSchema = z.strictObject(
   { error: 'an object { onSuccess?, onFailure? }' },
 );
 
+/** A zod schema given as an option (anything with safeParse, as zod 3 and 4 schemas have). */
+const zodSchemaSchema = z.custom<z.ZodType>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as { safeParse?: unknown }).safeParse === 'function',
+  { error: 'a zod schema, e.g. z.object({ url: z.string() })' },
+);
+
 export const functionConfigSchema = z.strictObject(
   {
     maxAsyncRetryAttempts: intIn(LIMITS.maxAsyncRetryAttempts).default(LIMITS.maxAsyncRetryAttempts.default),
@@ -133,6 +139,8 @@ export const functionConfigSchema = z.strictObject(
     concurrency: intIn(LIMITS.functionConcurrency).optional(),
     retryBackoff: retryBackoffSchema.default(() => ({ ...RETRY_BACKOFF_DEFAULTS })),
     destinations: destinationsSchema.optional(),
+    payload: zodSchemaSchema.optional(),
+    result: zodSchemaSchema.optional(),
   },
   { error: 'an object of function options' },
 );

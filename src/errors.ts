@@ -10,9 +10,18 @@ export abstract class AsyncInvokerError extends Error {
   }
 }
 
+/** One problem a schema found in a value: where (a path into it), what (zod's code and message). */
+export interface SchemaIssue {
+  readonly path: readonly (string | number)[];
+  readonly code: string;
+  readonly message: string;
+}
+
 /** A public option or argument is out of its allowed range. Nothing was stored. */
 export class InvalidArgumentError extends AsyncInvokerError {
   readonly code = 'InvalidArgument' as const;
+  /** For a payload a function's schema rejected: every issue the schema found. */
+  readonly issues: readonly SchemaIssue[];
   constructor(
     /** Dotted path of the offending field, e.g. `retryBackoff.multiplier`. */
     readonly field: string,
@@ -20,8 +29,10 @@ export class InvalidArgumentError extends AsyncInvokerError {
     readonly value: unknown,
     /** What is allowed, in words. */
     readonly allowed: string,
+    issues: readonly SchemaIssue[] = [],
   ) {
     super(`${field} must be ${allowed}; received ${describeValue(value)}`);
+    this.issues = issues;
   }
 }
 

@@ -27,6 +27,8 @@ export interface FailedEvent extends InvocationEventBase {
   readonly condition: Condition;
 }
 export type ExpiredEvent = FailedEvent;
+/** The stored payload no longer matched the function's payload schema: ended `Invalid` without running. */
+export type InvalidEvent = FailedEvent;
 export type StoppedEvent = InvocationEventBase;
 export interface DestinationEvent extends InvocationEventBase {
   readonly target: 'onSuccess' | 'onFailure';
@@ -73,6 +75,7 @@ export interface InvokerEvents {
   succeeded: (event: SucceededEvent) => void;
   failed: (event: FailedEvent) => void;
   expired: (event: ExpiredEvent) => void;
+  invalid: (event: InvalidEvent) => void;
   stopped: (event: StoppedEvent) => void;
   'destination:succeeded': (event: DestinationEvent) => void;
   'destination:failed': (event: DestinationFailedEvent) => void;

@@ -18,7 +18,9 @@ export {
   DestinationPayloadTooLargeError,
   DestinationDeliveryError,
   StoreError,
+  type SchemaIssue,
 } from './errors.js';
+export type { JsonSafe, FunctionTypes, FunctionMap, FunctionMapOf, TypeCheckFailed } from './typing.js';
 export { httpDestination, signBody, type HttpDestinationOptions } from './destinations/http.js';
 export type {
   Destination,

@@ -31,6 +31,9 @@ import { Batcher } from './engine/batcher.js';
 import type { EnqueueResult, NewInvocation, Store, StoredInvocation } from './stores/contract.js';
 import type { InvocationRecord, InvocationStatus, JsonValue } from './types.js';
 import { Worker } from './engine/worker.js';
+import type { ZodType, output as zOutput } from 'zod';
+import { assertPayload, parseStoredPayload } from './schemas.js';
+import type { FunctionMap, FunctionMapOf, FunctionName, IsUntyped, JsonSafe, PayloadOf, ResultOf, TypeCheckFailed } from './typing.js';
 import { PresenceAnnouncer, UnservedWatch } from './engine/presence.js';
 
 export interface InvocationPage {
@@ -50,14 +53,52 @@ export interface CloseOptions {
   readonly timeoutSeconds?: number;
 }
 
-export interface Invoker extends EventEmitter<InvokerEvents> {
-  register<P extends JsonValue = JsonValue, R extends JsonValue | void = JsonValue | void>(
-    name: string,
-    handler: Handler<P, R>,
-    config?: FunctionOptions,
-  ): void;
-  invokeAsync(name: string, payload: JsonValue, options?: InvokeAsyncOptions): Promise<{ requestId: string }>;
-  invoke<R extends JsonValue | void = JsonValue | void>(name: string, payload: JsonValue): Promise<R>;
+/** The payload argument of invokeAsync/invoke: checked JSON-safe for an untyped invoker, the declared type for a typed one. */
+type PayloadArg<F, N extends string, P> = IsUntyped<F> extends true ? P & JsonSafe<P> : PayloadOf<F, N>;
+
+/** An unannotated handler's payload: the schema's output, else JsonValue (untyped) or the declared type. */
+type DefaultPayload<F, N extends string, S> = S extends ZodType ? zOutput<S> : IsUntyped<F> extends true ? JsonValue : PayloadOf<F, N>;
+
+/**
+ * The rest of `register`'s arguments: the options, when the handler's types pass the checks; an
+ * argument nobody can pass, named after what failed, when they do not (so the compile error
+ * says why: the payload or result type is not JSON-safe, or differs from the declared one).
+ */
+type RegisterRest<Declared, S, P, R> = [P] extends [JsonSafe<P>]
+  ? [Declared] extends [P]
+    ? [R] extends [JsonSafe<R>]
+      ? [config?: FunctionOptions & { readonly payload?: S }]
+      : [result_type_is_not_JSON_safe: TypeCheckFailed<R>]
+    : [payload_type_differs_from_the_declared_one: TypeCheckFailed<P>]
+  : [payload_type_is_not_JSON_safe: TypeCheckFailed<P>];
+
+/**
+ * An invoker. `F` (optional) maps function names to their payload and result types, so that
+ * `register`, `invokeAsync` and `invoke` are checked at compile time:
+ *
+ *   interface Functions { transcode: { payload: { url: string }; result: { seconds: number } } }
+ *   const invoker = createInvoker<Functions>({ store });
+ *   await invoker.invokeAsync('transcode', { url });   // a typo or a wrong payload does not compile
+ */
+export interface Invoker<F extends FunctionMapOf<F> = FunctionMap> extends EventEmitter<InvokerEvents> {
+  /**
+   * Registers `handler` as function `name`. Its payload type comes from a `payload` schema, the
+   * declared type (typed invoker), or the handler's annotation (any JSON-safe type, interfaces too).
+   */
+  register<
+    N extends FunctionName<F>,
+    S extends ZodType | undefined = undefined,
+    P = DefaultPayload<F, N, S>,
+    R extends ResultOf<F, N> | void = ResultOf<F, N> | void,
+  >(name: N, handler: Handler<P, R>, ...config: RegisterRest<IsUntyped<F> extends true ? never : PayloadOf<F, N>, S, P, R>): void;
+  /** Persists an invocation and resolves with its request id once the store has it. */
+  invokeAsync<N extends FunctionName<F>, P = PayloadOf<F, N>>(
+    name: N,
+    payload: PayloadArg<F, N, P>,
+    options?: InvokeAsyncOptions,
+  ): Promise<{ requestId: string }>;
+  /** Runs the handler now and returns its result (the same handler; no store, no retries). */
+  invoke<N extends FunctionName<F>, P = PayloadOf<F, N>>(name: N, payload: PayloadArg<F, N, P>): Promise<ResultOf<F, N>>;
   getInvocation(requestId: string): Promise<InvocationRecord | undefined>;
   listInvocations(options?: ListInvocationsOptions): Promise<InvocationPage>;
   stopInvocation(requestId: string): Promise<StopInvocationResult>;
@@ -80,7 +121,7 @@ const NO_OPTIONS: { delaySeconds?: number; invocationId?: string } = Object.free
 /** How often every invoker reads its queue figures in the background. */
 const WATCHDOG_MS = 30_000;
 
-class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
+class AsyncInvoker extends EventEmitter<InvokerEvents> {
   readonly store: Store;
   readonly clock: Clock;
   readonly #functions = new Map<string, RegisteredFunction>();
@@ -140,16 +181,12 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
     if (o.keepAlive ?? o.concurrency > 0) this.#keepAlive = setInterval(() => {}, 1 << 30);
   }
 
-  register<P extends JsonValue = JsonValue, R extends JsonValue | void = JsonValue | void>(
-    name: string,
-    handler: Handler<P, R>,
-    config?: FunctionOptions,
-  ): void {
+  register(name: string, handler: Handler<unknown, unknown>, config?: FunctionOptions): void {
     this.#assertOpen('register');
     parseOptions(functionNameSchema, name, 'name');
     if (typeof handler !== 'function') throw new InvalidArgumentError('handler', handler, 'a function (payload, ctx) => result');
     if (this.#functions.has(name)) throw new InvalidArgumentError('name', name, 'a function name not registered yet');
-    const fn = compileFunction(name, handler as unknown as Handler, config);
+    const fn = compileFunction(name, handler, config);
     assertNoDestinationCycle(fn, this.#functions);
     this.#functions.set(name, fn);
     this.#metrics.for(name);
@@ -157,7 +194,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
     this.#worker?.poke();
   }
 
-  invokeAsync(name: string, payload: JsonValue, options?: InvokeAsyncOptions): Promise<{ requestId: string }> {
+  invokeAsync(name: string, payload: unknown, options?: InvokeAsyncOptions): Promise<{ requestId: string }> {
     try {
       return this.#invokeAsync(name, payload, options);
     } catch (error) {
@@ -166,10 +203,11 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
   }
 
   /** Validates synchronously, then returns the store's promise (one promise per call, not three). */
-  #invokeAsync(name: string, payload: JsonValue, options: InvokeAsyncOptions | undefined): Promise<{ requestId: string }> {
+  #invokeAsync(name: string, payload: unknown, options: InvokeAsyncOptions | undefined): Promise<{ requestId: string }> {
     this.#assertOpen('invokeAsync');
     const fn = this.#function(name);
     const value = checkedPayload(payload);
+    assertPayload(fn, value);
     const opts = options === undefined ? NO_OPTIONS : parseOptions(invokeAsyncOptionsSchema, options, 'options');
     const delayMs = (opts.delaySeconds ?? 0) * 1000;
     if (delayMs > fn.maxEventAgeMs) {
@@ -222,10 +260,12 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
     return { requestId: result.requestId };
   }
 
-  async invoke<R extends JsonValue | void = JsonValue | void>(name: string, payload: JsonValue): Promise<R> {
+  async invoke(name: string, payload: unknown): Promise<JsonValue> {
     this.#assertOpen('invoke');
     const fn = this.#function(name);
     const value = checkedPayload(payload);
+    assertPayload(fn, value);
+    const parsed = parseStoredPayload(fn, value);
     const counters = this.#metrics.for(name);
     counters.FunctionInvocationCount++;
     const result = await new Promise<JsonValue>((resolve, reject) => {
@@ -243,7 +283,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
           attempt.interrupt('timeout', new FunctionTimeoutError(name, fn.config.timeoutSeconds!)),
         );
       }
-      attempt.run(fn, value);
+      attempt.run(fn, parsed.ok ? parsed.value : value);
     }).then(
       (v) => {
         counters.FunctionSucceededCount++;
@@ -254,7 +294,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
         throw error;
       },
     );
-    return result as R;
+    return result;
   }
 
   async getInvocation(requestId: string): Promise<InvocationRecord | undefined> {
@@ -395,7 +435,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> implements Invoker {
 }
 
 /** A payload as stored: `undefined` becomes `null`; anything that is not JSON is refused. */
-function checkedPayload(payload: JsonValue | undefined): JsonValue {
+function checkedPayload(payload: unknown): JsonValue {
   const value = payload === undefined ? null : payload;
   assertJsonValue(value, 'payload');
   return value;
@@ -407,7 +447,11 @@ function toPublicRecord(stored: StoredInvocation): InvocationRecord {
   return record;
 }
 
-/** Creates an invoker. See the README for every option. */
-export function createInvoker(options: InvokerOptions): Invoker {
-  return new AsyncInvoker(options);
+/**
+ * Creates an invoker. See the README for every option. `F` (optional) types the functions:
+ * `createInvoker<MyFunctions>({ store })`.
+ */
+export function createInvoker<F extends FunctionMapOf<F> = FunctionMap>(options: InvokerOptions): Invoker<F> {
+  // The class implements the untyped surface; the type parameter only narrows what callers may pass.
+  return new AsyncInvoker(options) as unknown as Invoker<F>;
 }

@@ -8,6 +8,7 @@ export const COUNTER_NAMES = [
   'FunctionAsyncEventExpiredDropped',
   'FunctionThrottledCount',
   'FunctionStoppedCount',
+  'FunctionInvalidCount',
   'FunctionDestinationSucceed',
   'FunctionDestinationErrors',
 ] as const;

@@ -2,6 +2,7 @@
 import type { Clock } from './clock.js';
 import type { Store } from './stores/contract.js';
 import type { DestinationsConfig } from './destinations/types.js';
+import type { ZodType } from 'zod';
 import type { InvocationStatus, JsonValue } from './types.js';
 
 export interface InvokerOptions {
@@ -59,6 +60,18 @@ export interface FunctionOptions {
   readonly retryBackoff?: RetryBackoffOptions;
   /** Where the outcome record goes. */
   readonly destinations?: DestinationsConfig;
+  /**
+   * A zod schema for the payload: `invokeAsync` and `invoke` refuse a payload it rejects
+   * (`InvalidArgumentError` with the zod issues; nothing is stored), the handler gets the parsed
+   * value, and a stored payload that no longer parses when due (the schema changed between
+   * deploys) ends `Invalid` without running. The handler's payload type comes from it.
+   */
+  readonly payload?: ZodType;
+  /**
+   * A zod schema for the handler's result: a result it rejects fails the attempt for good
+   * (`InvalidResult`, not retried: the same code would return the same thing).
+   */
+  readonly result?: ZodType;
 }
 
 export interface InvokeAsyncOptions {
@@ -94,7 +107,5 @@ export interface InvocationContext {
   readonly signal: AbortSignal;
 }
 
-export type Handler<P extends JsonValue = JsonValue, R extends JsonValue | void = JsonValue | void> = (
-  payload: P,
-  ctx: InvocationContext,
-) => Promise<R> | R;
+/** A function's handler: its payload (a JSON value) and a small context; returns a JSON value or nothing. */
+export type Handler<P = JsonValue, R = JsonValue | void> = (payload: P, ctx: InvocationContext) => Promise<R> | R;

@@ -1,4 +1,5 @@
 /** Registered functions: the handler with its options compiled once. */
+import type { ZodType } from 'zod';
 import { functionConfigSchema, parseOptions, type FunctionConfig } from './config.js';
 import { DestinationCycleError } from './errors.js';
 import { resolveDestination, type ResolvedDestination } from './destinations/resolve.js';
@@ -7,7 +8,7 @@ import type { FunctionOptions, Handler } from './options.js';
 
 export interface RegisteredFunction {
   readonly name: string;
-  readonly handler: Handler;
+  readonly handler: Handler<unknown, unknown>;
   readonly config: FunctionConfig;
   readonly policy: RetryPolicy;
   readonly timeoutMs: number | undefined;
@@ -15,9 +16,12 @@ export interface RegisteredFunction {
   readonly maxEventAgeMs: number;
   readonly onSuccess: ResolvedDestination | undefined;
   readonly onFailure: ResolvedDestination | undefined;
+  /** Checks payloads at invokeAsync and again when due (undefined: any JSON value). */
+  readonly payloadSchema: ZodType | undefined;
+  readonly resultSchema: ZodType | undefined;
 }
 
-export function compileFunction(name: string, handler: Handler, options: FunctionOptions | undefined): RegisteredFunction {
+export function compileFunction(name: string, handler: Handler<unknown, unknown>, options: FunctionOptions | undefined): RegisteredFunction {
   const config = parseOptions(functionConfigSchema, options ?? {}, 'config');
   const maxEventAgeMs = config.maxAsyncEventAgeInSeconds * 1000;
   return Object.freeze({
@@ -35,6 +39,8 @@ export function compileFunction(name: string, handler: Handler, options: Functio
     maxEventAgeMs,
     onSuccess: resolveDestination(config.destinations?.onSuccess),
     onFailure: resolveDestination(config.destinations?.onFailure),
+    payloadSchema: config.payload,
+    resultSchema: config.result,
   });
 }
 

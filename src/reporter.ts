@@ -86,6 +86,10 @@ export class Reporter {
         counters.FunctionAsyncEventExpiredDropped++;
         this.emit('expired', { ...base, error, condition: 'AsyncEventExpiredDropped' });
         return;
+      case 'Invalid':
+        counters.FunctionInvalidCount++;
+        this.emit('invalid', { ...base, error, condition: 'InvalidPayload' });
+        return;
       case 'Stopped':
         counters.FunctionStoppedCount++;
         this.emit('stopped', base);

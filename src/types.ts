@@ -71,4 +71,6 @@ export type Condition =
   | 'HandledInvocationError'
   | 'AsyncEventExpiredDropped'
   | 'Stopped'
-  | 'FunctionResourceExhausted';
+  | 'FunctionResourceExhausted'
+  /** The stored payload no longer matches the function's payload schema (status `Invalid`). */
+  | 'InvalidPayload';

@@ -5,6 +5,7 @@
  */
 import type { InvocationContext } from '../options.js';
 import type { RegisteredFunction } from '../registry.js';
+import { checkResult } from '../schemas.js';
 import type { JsonValue } from '../types.js';
 
 export type Interruption = 'timeout' | 'stop' | 'lost' | 'shutdown';
@@ -72,7 +73,8 @@ export class Attempt {
   }
 
   /** Runs the handler. */
-  run(fn: RegisteredFunction, payload: JsonValue): void {
+  /** Runs the handler with `payload` (already parsed by the function's schema, if it has one). */
+  run(fn: RegisteredFunction, payload: unknown): void {
     let returned: unknown;
     try {
       returned = fn.handler(payload, new HandlerContext(this));
@@ -84,7 +86,7 @@ export class Attempt {
     if (returned !== null && typeof returned === 'object' && typeof (returned as PromiseLike<unknown>).then === 'function') {
       (returned as PromiseLike<unknown>).then(
         (value) => {
-          this.#decide({ type: 'result', value: (value ?? null) as JsonValue });
+          this.#result(fn, value);
           this.#listener.handlerReturned(this);
         },
         (error: unknown) => {
@@ -94,8 +96,22 @@ export class Attempt {
       );
       return;
     }
-    this.#decide({ type: 'result', value: (returned ?? null) as JsonValue });
+    this.#result(fn, returned);
     this.#listener.handlerReturned(this);
+  }
+
+  /** A returned value: the result (`undefined` becomes `null`), unless the result schema rejects it. */
+  #result(fn: RegisteredFunction, returned: unknown): void {
+    const value = (returned ?? null) as JsonValue;
+    if (fn.resultSchema === undefined) {
+      this.#decide({ type: 'result', value });
+      return;
+    }
+    try {
+      this.#decide({ type: 'result', value: checkResult(fn, value) });
+    } catch (error) {
+      this.#decide({ type: 'error', error });
+    }
   }
 
   /** Ends the attempt early; aborts `signal`. No effect once the outcome is decided. */

@@ -8,7 +8,9 @@ import {
   NonRetryableError,
   ThrottledError,
   toInvocationError,
+  type SchemaIssue,
 } from '../errors.js';
+import { describeIssues } from '../schemas.js';
 import type { AttemptOutcome as PolicyOutcome, Decision } from '../policy.js';
 import type { RegisteredFunction } from '../registry.js';
 import type { DeliveryState, Settlement, StoredInvocation } from '../stores/contract.js';
@@ -158,6 +160,12 @@ export function expired(record: StoredInvocation, leaseToken: string, fn: Regist
     errorMessage: `event age ${ageSeconds}s exceeded maxAsyncEventAgeInSeconds (${fn.config.maxAsyncEventAgeInSeconds}); dropped without running`,
   };
   return finalSettlement(record, leaseToken, fn, now, leaseMs, 'Expired', 'AsyncEventExpiredDropped', error.errorMessage, undefined, error);
+}
+
+/** A stored payload the function's schema no longer accepts: `Invalid`, without running. */
+export function invalid(record: StoredInvocation, leaseToken: string, fn: RegisteredFunction, issues: readonly SchemaIssue[], now: number, leaseMs: number): Settlement {
+  const error = { errorType: 'InvalidPayload', errorMessage: `the stored payload no longer matches the function's payload schema: ${describeIssues(issues)}` };
+  return finalSettlement(record, leaseToken, fn, now, leaseMs, 'Invalid', 'InvalidPayload', error.errorMessage, undefined, error);
 }
 
 export function stopped(record: StoredInvocation, leaseToken: string, fn: RegisteredFunction | undefined, now: number, leaseMs: number): Settlement {

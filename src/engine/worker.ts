@@ -15,6 +15,7 @@ import type { Lifecycle } from './lifecycle.js';
 import { decide } from '../policy.js';
 import type { RegisteredFunction } from '../registry.js';
 import { Scheduler } from './scheduler.js';
+import { parseStoredPayload } from '../schemas.js';
 import * as settle from './settlements.js';
 import { Settler } from './settler.js';
 import type { Claimed, ClaimResult, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from '../stores/contract.js';
@@ -264,6 +265,12 @@ export class Worker implements AttemptListener {
 
   #run(job: Job, now: number): void {
     const { record, leaseToken } = job.item;
+    const parsed = parseStoredPayload(job.fn, record.payload);
+    if (!parsed.ok) {
+      // The schema changed since it was enqueued: it can never run as it is.
+      this.#write(this.#settleThen(job.item, settle.invalid(record, leaseToken, job.fn, parsed.issues, now, this.#o.leaseMs), job.fn), job);
+      return;
+    }
     this.#o.lifecycle.started(record, now);
     const attempt = new Attempt(record.requestId, job.fn.name, record.attempts, this, job);
     this.#attempts.set(record.requestId, attempt);
@@ -277,7 +284,7 @@ export class Worker implements AttemptListener {
         attempt.interrupt('timeout', new FunctionTimeoutError(job.fn.name, job.fn.config.timeoutSeconds!)),
       );
     }
-    attempt.run(job.fn, record.payload);
+    attempt.run(job.fn, parsed.value);
   }
 
   /** AttemptListener: the outcome is known (the handler may still be running if interrupted). */

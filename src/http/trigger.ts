@@ -27,11 +27,7 @@ export interface TriggerCore {
 /** Registers the function that replays into `resolveListener()` and returns the core. */
 export function createTriggerCore(invoker: Invoker, options: TriggerOptions, resolveListener: () => RequestListener): TriggerCore {
   const settings = compileTriggerOptions(options);
-  invoker.register<RecordedRequest>(
-    settings.functionName,
-    (request, ctx) => replay(resolveListener, request, ctx),
-    settings.functionConfig,
-  );
+  invoker.register(settings.functionName, (request: RecordedRequest, ctx) => replay(resolveListener, request, ctx), settings.functionConfig);
   return {
     functionName: settings.functionName,
     classify(req) {

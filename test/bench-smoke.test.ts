@@ -15,12 +15,23 @@ const built = existsSync(join(root, 'dist/index.js'));
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+describe('bench flags', () => {
+  it('accepts --flag value and --flag=value, and names unknown flags', async () => {
+    const { parseArgs } = await import('../bench/lib/args.js');
+    expect(parseArgs(['--out', 'x.json', '--only=e2e,http', '--stores', 'memory'])).toMatchObject({ out: 'x.json', only: ['e2e', 'http'], stores: ['memory'] });
+    expect(parseArgs(['--out=x.json'])).toMatchObject({ out: 'x.json' });
+    expect(() => parseArgs(['--nope'])).toThrow(/--nope.*known flags: --quick/);
+    expect(() => parseArgs(['--stores', 'mongo'])).toThrow(/mongo is not one of/);
+  });
+});
+
 describe.skipIf(!built)('bench smoke (skipped without dist/: run npm run build)', () => {
   it('runs the quick e2e workload on the memory store and writes rows', async () => {
     const out = join(dir, 'bench.json');
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      ['bench/run.js', '--quick', '--stores=memory', '--no-peers', '--only=e2e', '--n=2000', `--out=${out}`],
+      // Both flag forms, as users type them: --name=value and --name value.
+      ['bench/run.js', '--quick', '--stores=memory', '--no-peers', '--only', 'e2e', '--n=2000', '--out', out],
       { cwd: root, timeout: 90_000 },
     );
     expect(stdout).toContain('Targets (issue 8)');

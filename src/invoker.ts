@@ -31,7 +31,7 @@ import { Batcher } from './engine/batcher.js';
 import type { EnqueueResult, NewInvocation, Store, StoredInvocation } from './stores/contract.js';
 import type { InvocationRecord, InvocationStatus, JsonValue } from './types.js';
 import { Worker } from './engine/worker.js';
-import type { ZodType, output as zOutput } from 'zod';
+import type { ZodType, input as zInput, output as zOutput } from 'zod';
 import { assertPayload, parseStoredPayload } from './schemas.js';
 import type { FunctionMap, FunctionMapOf, FunctionName, IsUntyped, JsonSafe, PayloadOf, ResultOf, TypeCheckFailed } from './typing.js';
 import { PresenceAnnouncer, UnservedWatch } from './engine/presence.js';
@@ -63,9 +63,10 @@ type DefaultPayload<F, N extends string, S> = S extends ZodType ? zOutput<S> : I
  * The rest of `register`'s arguments: the options, when the handler's types pass the checks; an
  * argument nobody can pass, named after what failed, when they do not (so the compile error
  * says why: the payload or result type is not JSON-safe, or differs from the declared one).
+ * With a schema, callers send its input type and the handler gets its output type.
  */
 type RegisterRest<Declared, S, P, R> = [P] extends [JsonSafe<P>]
-  ? [Declared] extends [P]
+  ? [Declared] extends [S extends ZodType ? zInput<S> : P]
     ? [R] extends [JsonSafe<R>]
       ? [config?: FunctionOptions & { readonly payload?: S }]
       : [result_type_is_not_JSON_safe: TypeCheckFailed<R>]

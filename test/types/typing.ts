@@ -70,6 +70,11 @@ export async function typed(): Promise<void> {
   invoker.register('transcode', (payload) => ({ seconds: payload.url.length }));
   invoker.register('ping', () => {});
   invoker.register('transcode', (payload) => ({ seconds: payload.url.length }), { payload: z.object({ url: z.string() }) });
+  // Callers send the schema's input (quality optional); the handler gets its output (quality set).
+  const withDefault = z.object({ url: z.string(), quality: z.enum(['sd', 'hd']).default('sd') });
+  const withDefaults = createInvoker<{ t: { payload: z.input<typeof withDefault>; result: string } }>({ store: memoryStore() });
+  withDefaults.register('t', (payload) => payload.quality.toUpperCase(), { payload: withDefault });
+  await withDefaults.invokeAsync('t', { url: 'x' });
   await invoker.invokeAsync('transcode', { url: 'https://example.com/a.mov' });
   const out = await invoker.invoke('transcode', { url: 'x' });
   const seconds: number = out.seconds;

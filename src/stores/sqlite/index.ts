@@ -16,6 +16,21 @@ import { RETENTION_DEFAULTS, type RetentionOptions, type Store } from '../contra
 import { prepareDatabase } from './schema.js';
 import { SqliteStore, type Connection } from './store.js';
 
+/**
+ * The parts of a better-sqlite3 `Database` the store uses: pass `new Database(path)`. Typed
+ * structurally so that using this store's types needs no `@types/better-sqlite3`.
+ */
+export interface SqliteDatabase {
+  readonly name: string;
+  readonly memory: boolean;
+  readonly open: boolean;
+  readonly inTransaction: boolean;
+  prepare(source: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  exec(source: string): unknown;
+  close(): unknown;
+}
+
 export interface SqliteStoreOptions {
   /**
    * The database file; created (with its schema) if missing. Its directory must exist.
@@ -27,7 +42,7 @@ export interface SqliteStoreOptions {
    * An open better-sqlite3 Database to use instead of `path`. The store sets WAL mode and
    * creates its table in it, and leaves it open on `close()`.
    */
-  readonly database?: BetterSqlite3.Database;
+  readonly database?: SqliteDatabase;
   /** How long and how many finished invocations are kept. */
   readonly retention?: RetentionOptions;
   /**
@@ -43,7 +58,7 @@ export interface SqliteStoreOptions {
   readonly groupCommit?: boolean;
 }
 
-const isDatabase = (value: unknown): value is BetterSqlite3.Database =>
+const isDatabase = (value: unknown): value is SqliteDatabase =>
   typeof value === 'object' && value !== null && typeof (value as { prepare?: unknown }).prepare === 'function' &&
   typeof (value as { pragma?: unknown }).pragma === 'function';
 
@@ -51,7 +66,7 @@ const optionsSchema = z
   .strictObject(
     {
       path: z.string({ error: 'a file path string' }).min(1, { error: 'a non-empty file path' }).optional(),
-      database: z.custom<BetterSqlite3.Database>(isDatabase, { error: 'a better-sqlite3 Database (new Database(path))' }).optional(),
+      database: z.custom<SqliteDatabase>(isDatabase, { error: 'a better-sqlite3 Database (new Database(path))' }).optional(),
       retention: retentionSchema.optional(),
       busyTimeoutMs: intIn({ min: 0, max: 60_000 }).default(5000),
       groupCommit: z.boolean({ error: 'true or false' }).default(true),
@@ -75,9 +90,11 @@ export function sqliteStore(options: SqliteStoreOptions): Store {
   };
   const open = async (): Promise<Connection> => {
     if (o.database) {
-      const label = o.database.name || 'the database passed in';
-      prepareDatabase(o.database, label, o.busyTimeoutMs);
-      return { db: o.database, owned: false, walPath: o.database.memory ? undefined : `${resolve(o.database.name)}-wal` };
+      // Checked structurally above; it is a better-sqlite3 Database.
+      const db = o.database as unknown as BetterSqlite3.Database;
+      const label = db.name || 'the database passed in';
+      prepareDatabase(db, label, o.busyTimeoutMs);
+      return { db, owned: false, walPath: db.memory ? undefined : `${resolve(db.name)}-wal` };
     }
     const path = o.path!;
     const Database = await loadDriver();

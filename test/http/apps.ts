@@ -12,7 +12,7 @@ import type { Invoker } from '../../src/index.js';
 import * as ex from '../../src/http/express.js';
 import * as ko from '../../src/http/koa.js';
 import * as nd from '../../src/http/node.js';
-import type { AuthorizeResult, TriggerOptions } from '../../src/http/express.js';
+import type { AuthorizeResult, ReplayContext, TriggerOptions } from '../../src/http/express.js';
 
 export interface Call {
   readonly route: string;
@@ -37,10 +37,10 @@ export interface Running {
 export type AppFactory = (invoker: Invoker, options: AppOptions) => Promise<Running>;
 
 /** The task API's hook in every app: no x-admin header → 401, a wrong one → 403. */
-export function authorize(req: IncomingMessage): AuthorizeResult {
-  const token = req.headers['x-admin'];
-  return token === undefined ? 401 : token === 'yes';
+export function authorizeToken(token: string | string[] | null | undefined): AuthorizeResult {
+  return token === undefined || token === null ? 401 : token === 'yes';
 }
+export const authorize = (req: IncomingMessage): AuthorizeResult => authorizeToken(req.headers['x-admin']);
 
 const sha = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 const flaky = new Map<string, number>();
@@ -65,7 +65,11 @@ async function listen(server: Server): Promise<Running> {
 
 function call(route: string, req: IncomingMessage, query: Record<string, string>, body: unknown): Call {
   const id = req.headers['x-fc-request-id'];
-  return { route, query, body, requestIdHeader: typeof id === 'string' ? id : undefined, replayOf: ex.getReplayContext(req)?.requestId };
+  return seen(route, typeof id === 'string' ? id : undefined, ex.getReplayContext(req), query, body);
+}
+
+function seen(route: string, requestIdHeader: string | undefined, replay: ReplayContext | undefined, query: Record<string, string>, body: unknown): Call {
+  return { route, query, body, requestIdHeader, replayOf: replay?.requestId };
 }
 
 export const expressApp: AppFactory = async (invoker, { trigger, calls, triggerOptions }) => {

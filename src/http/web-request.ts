@@ -17,7 +17,11 @@ class WebTriggerRequest implements TriggerRequest {
     return url.pathname + url.search;
   }
   header(name: string): string | undefined {
-    return this.#request.headers.get(name) ?? undefined;
+    const value = this.#request.headers.get(name);
+    if (value !== null) return value;
+    // A Request built in process (Next.js, Bun, a test) has its host in the URL only; on node the
+    // header is always there, and the replay is addressed to it.
+    return name === 'host' ? new URL(this.#request.url).host : undefined;
   }
   get replay(): ReplayContext | undefined {
     return getReplayContext(this.#request);

@@ -13,6 +13,8 @@ const expected: Record<string, string[]> = {
   './express': ['asyncTrigger', 'taskRoutes'],
   './koa': ['asyncTrigger', 'taskRoutes'],
   './http': ['asyncTrigger', 'taskRoutes'],
+  './fastify': ['asyncTrigger', 'taskRoutes'],
+  './fetch': ['asyncTrigger', 'taskRoutes'],
   './testing': ['fakeClock'],
 };
 

@@ -3,22 +3,26 @@
  *
  *   app.use(asyncTrigger(invoker, { app }));            // before body parsers and routes
  *   app.use('/admin', requireAdmin, taskRoutes(invoker));
+ *
+ * Typed with Express's own `Request`, `Response` and `NextFunction` (from `@types/express`):
+ * type imports only, so nothing here loads express at run time.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NextFunction, Request, Response } from 'express';
 import { InvalidArgumentError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
+import { nodeRequest } from './node-request.js';
 import type { TriggerOptions } from './options.js';
+import { injectReplay } from './replay.js';
 import { sendReply } from './reply.js';
 import { createTaskRouter } from './tasks.js';
 import { createTriggerCore } from './trigger.js';
 import type { RequestListener, TaskRoutesOptions } from './types.js';
 
 export * from './exports.js';
+export type { NextFunction };
 
-/** Express's `next`. */
-export type NextFunction = (error?: unknown) => void;
-/** An Express middleware over node's request and response (Express's own types extend them). */
-export type ExpressMiddleware = (req: IncomingMessage, res: ServerResponse, next: NextFunction) => void;
+/** An Express middleware (assignable to `app.use`). */
+export type ExpressMiddleware = (req: Request, res: Response, next: NextFunction) => void;
 
 export interface ExpressTriggerOptions extends TriggerOptions {
   /** The Express app the recorded requests are replayed into (the same app the middleware is mounted on). */
@@ -33,19 +37,23 @@ export function asyncTrigger(invoker: Invoker, options: ExpressTriggerOptions): 
   const { app, ...rest } = options ?? ({} as ExpressTriggerOptions);
   if (typeof app !== 'function') throw new InvalidArgumentError('options.app', app, 'the Express app, e.g. asyncTrigger(invoker, { app })');
   // Never hand the app itself to light-my-request (it would re-parent Express's prototypes).
-  const core = createTriggerCore(invoker, rest, () => (req, res) => app(req, res));
+  const core = createTriggerCore(invoker, rest, injectReplay(() => (req, res) => app(req, res)));
   return (req, res, next) => {
-    const kind = core.classify(req);
+    const request = nodeRequest(req);
+    const kind = core.classify(request);
     if (kind === undefined) return next();
     if (kind !== 'async') return sendReply(res, kind);
-    core.accept(req).then((reply) => sendReply(res, reply), next);
+    void core.accept(request).then((reply) => sendReply(res, reply));
   };
 }
 
-/** The task API as middleware: list, get, stop and rerun invocations. Open unless `authorize` says otherwise. */
-export function taskRoutes(invoker: Invoker, options?: TaskRoutesOptions<IncomingMessage>): ExpressMiddleware {
+/**
+ * The task API as middleware: list, get, stop and rerun invocations. Open unless `authorize`
+ * says otherwise; `authorize` gets Express's `req` (`req.get(...)`, `req.user`, ...).
+ */
+export function taskRoutes(invoker: Invoker, options?: TaskRoutesOptions<Request>): ExpressMiddleware {
   const router = createTaskRouter(invoker, options);
   return (req, res, next) => {
-    router.handle(req, req.method ?? 'GET', req.url ?? '/').then((reply) => (reply ? sendReply(res, reply) : next()), next);
+    void router.handle(req, req.method, req.url).then((reply) => (reply ? sendReply(res, reply) : next()));
   };
 }

@@ -1,8 +1,10 @@
 /** Reads the async-invocation request headers (Function Compute's names) and checks their values. */
-import type { IncomingHttpHeaders } from 'node:http';
 import { INVOCATION_ID_PATTERN, LIMITS } from '../config.js';
 import { headerError } from './reply.js';
-import type { Reply } from './types.js';
+import type { Reply, TriggerRequest } from './types.js';
+
+/** Where the headers come from: a node or a Web request (see `TriggerRequest`). */
+type HeaderSource = Pick<TriggerRequest, 'header'>;
 
 export const DELAY_HEADER = 'x-fc-async-delay';
 export const INVOCATION_ID_HEADER = 'x-fc-stateful-async-invocation-id';
@@ -21,10 +23,10 @@ export interface AsyncHeaders {
 }
 
 /** The first of `names` present on the request, with its value. */
-function firstHeader(headers: IncomingHttpHeaders, names: readonly string[]): [string, string] | undefined {
+function firstHeader(headers: HeaderSource, names: readonly string[]): [string, string] | undefined {
   for (const name of names) {
-    const value = headers[name];
-    if (value !== undefined) return [name, Array.isArray(value) ? value.join(', ') : value];
+    const value = headers.header(name);
+    if (value !== undefined) return [name, value];
   }
   return undefined;
 }
@@ -33,7 +35,7 @@ function firstHeader(headers: IncomingHttpHeaders, names: readonly string[]): [s
  * `'async'` or `'sync'` for a valid invocation-type header, `undefined` when there is none (the
  * request passes through), or the 400 to answer. Cheap and synchronous: it runs on every request.
  */
-export function invocationType(headers: IncomingHttpHeaders, names: readonly string[]): 'async' | 'sync' | Reply | undefined {
+export function invocationType(headers: HeaderSource, names: readonly string[]): 'async' | 'sync' | Reply | undefined {
   const found = firstHeader(headers, names);
   if (!found) return undefined;
   const value = found[1].trim().toLowerCase();
@@ -43,7 +45,7 @@ export function invocationType(headers: IncomingHttpHeaders, names: readonly str
 }
 
 /** The delay and idempotency id of an async request, or the 400 naming the bad header. */
-export function asyncHeaders(headers: IncomingHttpHeaders): AsyncHeaders | Reply {
+export function asyncHeaders(headers: HeaderSource): AsyncHeaders | Reply {
   const out: { delaySeconds?: number; invocationId?: string } = {};
   const delay = firstHeader(headers, [DELAY_HEADER]);
   if (delay) {

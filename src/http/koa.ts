@@ -2,19 +2,26 @@
  * `async-invoker/koa`: the HTTP trigger and task API as Koa middleware.
  *
  *   app.use(asyncTrigger(invoker, { app }));             // before body parsers and routes
- *   app.use(taskRoutes(invoker, { basePath: '/admin', authorize }));
+ *   app.use(taskRoutes(invoker, { basePath: '/admin', authorize: (ctx) => ctx.state.user?.admin === true }));
+ *
+ * The context defaults to Koa's own `ParameterizedContext` (from `@types/koa`, a type import:
+ * nothing here loads koa at run time), so `authorize` sees `ctx.state`, `ctx.get(...)` and the rest.
  */
 import type { IncomingMessage } from 'node:http';
+import type { ParameterizedContext } from 'koa';
 import { InvalidArgumentError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
+import { nodeRequest } from './node-request.js';
 import type { TriggerOptions } from './options.js';
+import { injectReplay } from './replay.js';
+import { replyText } from './reply.js';
 import { createTaskRouter } from './tasks.js';
 import { createTriggerCore } from './trigger.js';
 import type { Reply, RequestListener, TaskRoutesOptions } from './types.js';
 
 export * from './exports.js';
 
-/** The part of Koa's context the middleware uses (Koa's own `Context` satisfies it). */
+/** The part of Koa's context the middleware uses (Koa's own context satisfies it). */
 export interface KoaContextLike {
   readonly req: IncomingMessage;
   readonly method: string;
@@ -23,8 +30,10 @@ export interface KoaContextLike {
   body: unknown;
   set(field: string, value: string): void;
 }
+/** Koa's context, as `app.use` hands it to middleware. */
+export type KoaContext = ParameterizedContext;
 export type KoaNext = () => Promise<unknown>;
-export type KoaMiddleware<Ctx extends KoaContextLike = KoaContextLike> = (ctx: Ctx, next: KoaNext) => Promise<void>;
+export type KoaMiddleware<Ctx extends KoaContextLike = KoaContext> = (ctx: Ctx, next: KoaNext) => Promise<void>;
 
 export interface KoaTriggerOptions extends TriggerOptions {
   /**
@@ -38,22 +47,26 @@ export interface KoaTriggerOptions extends TriggerOptions {
  * Middleware that accepts `X-Fc-Invocation-Type: Async` requests (202 + `X-Fc-Request-Id`) and
  * replays them into `app` later; every other request goes straight to `next()`, untouched.
  */
-export function asyncTrigger<Ctx extends KoaContextLike = KoaContextLike>(invoker: Invoker, options: KoaTriggerOptions): KoaMiddleware<Ctx> {
+export function asyncTrigger<Ctx extends KoaContextLike = KoaContext>(invoker: Invoker, options: KoaTriggerOptions): KoaMiddleware<Ctx> {
   const { app, ...rest } = options ?? ({} as KoaTriggerOptions);
   if (typeof app?.callback !== 'function') throw new InvalidArgumentError('options.app', app, 'the Koa app, e.g. asyncTrigger(invoker, { app })');
-  const core = createTriggerCore(invoker, rest, () => app.callback());
+  const core = createTriggerCore(invoker, rest, injectReplay(() => app.callback()));
   return async (ctx, next) => {
-    const kind = core.classify(ctx.req);
+    const request = nodeRequest(ctx.req);
+    const kind = core.classify(request);
     if (kind === undefined) {
       await next();
       return;
     }
-    respond(ctx, kind === 'async' ? await core.accept(ctx.req) : kind);
+    respond(ctx, kind === 'async' ? await core.accept(request) : kind);
   };
 }
 
-/** The task API as middleware (list, get, stop, rerun). Open unless `authorize` says otherwise. */
-export function taskRoutes<Ctx extends KoaContextLike = KoaContextLike>(
+/**
+ * The task API as middleware (list, get, stop, rerun). Open unless `authorize` says otherwise;
+ * `authorize` gets the context (`ctx.state`, `ctx.get(...)`, ...).
+ */
+export function taskRoutes<Ctx extends KoaContextLike = KoaContext>(
   invoker: Invoker,
   options?: TaskRoutesOptions<Ctx>,
 ): KoaMiddleware<Ctx> {
@@ -68,5 +81,6 @@ export function taskRoutes<Ctx extends KoaContextLike = KoaContextLike>(
 function respond(ctx: KoaContextLike, reply: Reply): void {
   ctx.status = reply.status;
   for (const [name, value] of Object.entries(reply.headers)) ctx.set(name, value);
-  ctx.body = reply.body;
+  // The serialised text, not the object: the same bytes as every other adapter sends.
+  ctx.body = replyText(reply);
 }

@@ -7,7 +7,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
+import { nodeRequest } from './node-request.js';
 import type { TriggerOptions } from './options.js';
+import { injectReplay } from './replay.js';
 import { errorReply, sendReply } from './reply.js';
 import { createTaskRouter } from './tasks.js';
 import { createTriggerCore } from './trigger.js';
@@ -29,18 +31,16 @@ export function asyncTrigger(invoker: Invoker, options: NodeTriggerOptions): (re
   if (typeof handler !== 'function') {
     throw new InvalidArgumentError('options.handler', handler, 'a request handler (req, res) => void');
   }
-  const core = createTriggerCore(invoker, rest, () => handler);
+  const core = createTriggerCore(invoker, rest, injectReplay(() => handler));
   return (req, res) => {
-    const kind = core.classify(req);
+    const request = nodeRequest(req);
+    const kind = core.classify(request);
     if (kind === undefined) {
       handler(req, res);
       return;
     }
     if (kind !== 'async') return sendReply(res, kind);
-    core.accept(req).then(
-      (reply) => sendReply(res, reply),
-      (error: unknown) => fail(res, error),
-    );
+    void core.accept(request).then((reply) => sendReply(res, reply));
   };
 }
 
@@ -54,18 +54,10 @@ export function taskRoutes(
 ): (req: IncomingMessage, res: ServerResponse, next?: () => void) => void {
   const router = createTaskRouter(invoker, options);
   return (req, res, next) => {
-    router.handle(req, req.method ?? 'GET', req.url ?? '/').then((reply) => {
+    void router.handle(req, req.method ?? 'GET', req.url ?? '/').then((reply) => {
       if (reply) sendReply(res, reply);
       else if (next) next();
       else sendReply(res, errorReply(404, 'NotFound', `no route ${req.method} ${req.url}`));
-    }, (error: unknown) => fail(res, error));
+    });
   };
-}
-
-function fail(res: ServerResponse, error: unknown): void {
-  if (res.headersSent) {
-    res.destroy(error instanceof Error ? error : undefined);
-    return;
-  }
-  sendReply(res, errorReply(500, 'InternalError', error instanceof Error ? error.message : String(error)));
 }

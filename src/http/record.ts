@@ -1,7 +1,6 @@
 /** Turning an accepted request into the invocation's payload, and comparing two of them. */
 import { isUtf8 } from 'node:buffer';
-import type { IncomingMessage } from 'node:http';
-import type { RecordedRequest } from './types.js';
+import type { RecordedRequest, TriggerRequest } from './types.js';
 
 /**
  * Request headers recorded by default. Credentials (`authorization`, `cookie`) are left out on
@@ -32,22 +31,17 @@ export const TRIGGER_HEADERS: ReadonlySet<string> = new Set([
   'transfer-encoding',
 ]);
 
-/** Express rewrites `req.url` under a mount path; `originalUrl` keeps what the client sent. */
-function requestUrl(req: IncomingMessage): string {
-  return (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
-}
-
-export function recordRequest(req: IncomingMessage, body: Buffer, allowed: ReadonlySet<string>): RecordedRequest {
-  const url = requestUrl(req);
+export function recordRequest(req: TriggerRequest, body: Buffer, allowed: ReadonlySet<string>): RecordedRequest {
+  const url = req.url;
   const q = url.indexOf('?');
   const headers: Record<string, string> = {};
   for (const name of allowed) {
-    const value = req.headers[name];
-    if (value !== undefined && !TRIGGER_HEADERS.has(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const value = req.header(name);
+    if (value !== undefined && !TRIGGER_HEADERS.has(name)) headers[name] = value;
   }
   const text = body.length > 0 && isUtf8(body);
   return {
-    method: (req.method ?? 'GET').toUpperCase(),
+    method: req.method,
     path: q === -1 ? url : url.slice(0, q),
     query: q === -1 ? '' : url.slice(q + 1),
     headers,

@@ -1,4 +1,7 @@
-/** Building the trigger's and task API's answers, and writing them to a plain node response. */
+/**
+ * Building the trigger's and task API's answers, and writing them: to a node response
+ * (Express, node:http), or as a Web `Response` (fetch). Koa and Fastify set their own fields.
+ */
 import type { ServerResponse } from 'node:http';
 import type { Reply } from './types.js';
 
@@ -8,7 +11,11 @@ export function jsonReply(status: number, body: unknown, headers: Record<string,
   return { status, headers: { 'content-type': JSON_TYPE, ...headers }, body };
 }
 
-/** The error body every non-2xx answer uses: `{ error: { code, message, ... } }`. */
+/**
+ * The body every non-2xx answer uses: `{ error: { code, message, ... }, ErrorCode, ErrorMessage }`.
+ * `error` is this library's shape; `ErrorCode` and `ErrorMessage` are Function Compute's, which
+ * its SDKs (e.g. `@alicloud/fc2`) read to build their errors. Both carry the same code and message.
+ */
 export function errorReply(
   status: number,
   code: string,
@@ -16,7 +23,7 @@ export function errorReply(
   extra: Record<string, unknown> = {},
   headers: Record<string, string> = {},
 ): Reply {
-  return jsonReply(status, { error: { code, message, ...extra } }, headers);
+  return jsonReply(status, { error: { code, message, ...extra }, ErrorCode: code, ErrorMessage: message }, headers);
 }
 
 /** A 400 for a request header the trigger could not accept; names the header, the value and what is allowed. */
@@ -28,15 +35,30 @@ export function headerError(header: string, value: string, allowed: string): Rep
   });
 }
 
+/** A copy of `reply` with one more header, unless it has that header already. */
+export function withHeader(reply: Reply, name: string, value: string): Reply {
+  return name in reply.headers ? reply : { ...reply, headers: { ...reply.headers, [name]: value } };
+}
+
 export function isReply(value: unknown): value is Reply {
   return typeof value === 'object' && value !== null && 'status' in value && 'body' in value;
 }
 
-/** Writes `reply` to a node response (Express and node:http; Koa sets ctx fields instead). */
+/** The bytes every adapter sends: the same serialisation everywhere, so the answers agree. */
+export function replyText(reply: Reply): string {
+  return JSON.stringify(reply.body);
+}
+
+/** Writes `reply` to a node response (Express and node:http). */
 export function sendReply(res: ServerResponse, reply: Reply): void {
-  const text = JSON.stringify(reply.body);
+  const text = replyText(reply);
   res.statusCode = reply.status;
   for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
   res.setHeader('content-length', Buffer.byteLength(text));
   res.end(text);
+}
+
+/** `reply` as a Web `Response` (the fetch adapter). */
+export function toResponse(reply: Reply): Response {
+  return new Response(replyText(reply), { status: reply.status, headers: reply.headers });
 }

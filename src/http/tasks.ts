@@ -9,12 +9,16 @@ import { InvalidArgumentError, InvocationNotFoundError, InvokerClosedError } fro
 import type { Invoker } from '../invoker.js';
 import type { ListInvocationsOptions } from '../options.js';
 import type { InvocationStatus } from '../types.js';
+import { closedReply, internalError } from './failure.js';
 import { REQUEST_ID_HEADER } from './headers.js';
 import { errorReply, jsonReply } from './reply.js';
 import type { AuthorizeResult, Reply, TaskRoutesOptions } from './types.js';
 
 export interface TaskRouter<Req> {
-  /** The reply for a task API request, or `undefined` when the path is not one of the routes. */
+  /**
+   * The reply for a task API request, or `undefined` when the path is not one of the routes.
+   * Never rejects: an unexpected failure (of `authorize` too) is a 500 and an `error` event.
+   */
   handle(req: Req, method: string, url: string): Promise<Reply | undefined>;
 }
 
@@ -33,33 +37,44 @@ export function createTaskRouter<Req>(invoker: Invoker, options: TaskRoutesOptio
       if (path !== base + '/invocations' && !path.startsWith(base + '/invocations/')) return undefined;
       const route = path.slice(base.length + '/invocations'.length).split('/').filter(Boolean);
       if (route.length > 2 || (route.length === 2 && route[1] !== 'stop' && route[1] !== 'rerun')) return undefined;
-      if (authorize) {
-        const verdict: AuthorizeResult = await authorize(req);
-        if (verdict !== true) {
-          return verdict === 401
-            ? errorReply(401, 'Unauthorized', 'authentication is required for the task API')
-            : errorReply(403, 'Forbidden', 'not allowed to use the task API');
-        }
-      }
-      const wanted = route.length === 2 ? 'POST' : 'GET';
-      if (method !== wanted && !(wanted === 'GET' && method === 'HEAD')) {
-        return errorReply(405, 'MethodNotAllowed', `${method} is not allowed here; use ${wanted}`, {}, { allow: wanted });
-      }
       try {
-        if (route.length === 0) return jsonReply(200, await invoker.listInvocations(listOptions(q === -1 ? '' : url.slice(q + 1))));
-        const requestId = decodeSegment(route[0]!);
-        if (route.length === 1) {
-          const record = await invoker.getInvocation(requestId);
-          return record ? jsonReply(200, record) : notFound(requestId);
-        }
-        if (route[1] === 'stop') return jsonReply(200, { ...(await invoker.stopInvocation(requestId)) });
-        const { requestId: newId } = await invoker.rerunInvocation(requestId);
-        return jsonReply(202, { requestId: newId, rerunOf: requestId }, { [REQUEST_ID_HEADER]: newId });
+        return await answer(invoker, authorize, req, method, route, q === -1 ? '' : url.slice(q + 1));
       } catch (error) {
-        return errorToReply(error);
+        return errorToReply(invoker, error);
       }
     },
   };
+}
+
+async function answer<Req>(
+  invoker: Invoker,
+  authorize: TaskRoutesOptions<Req>['authorize'],
+  req: Req,
+  method: string,
+  route: readonly string[],
+  query: string,
+): Promise<Reply> {
+  if (authorize) {
+    const verdict: AuthorizeResult = await authorize(req);
+    if (verdict !== true) {
+      return verdict === 401
+        ? errorReply(401, 'Unauthorized', 'authentication is required for the task API')
+        : errorReply(403, 'Forbidden', 'not allowed to use the task API');
+    }
+  }
+  const wanted = route.length === 2 ? 'POST' : 'GET';
+  if (method !== wanted && !(wanted === 'GET' && method === 'HEAD')) {
+    return errorReply(405, 'MethodNotAllowed', `${method} is not allowed here; use ${wanted}`, {}, { allow: wanted });
+  }
+  if (route.length === 0) return jsonReply(200, await invoker.listInvocations(listOptions(query)));
+  const requestId = decodeSegment(route[0]!);
+  if (route.length === 1) {
+    const record = await invoker.getInvocation(requestId);
+    return record ? jsonReply(200, record) : notFound(requestId);
+  }
+  if (route[1] === 'stop') return jsonReply(200, { ...(await invoker.stopInvocation(requestId)) });
+  const { requestId: newId } = await invoker.rerunInvocation(requestId);
+  return jsonReply(202, { requestId: newId, rerunOf: requestId }, { [REQUEST_ID_HEADER]: newId });
 }
 
 function normalizeBase(basePath: unknown): string {
@@ -104,7 +119,7 @@ function notFound(requestId: string): Reply {
   return errorReply(404, 'InvocationNotFound', `no invocation with requestId ${JSON.stringify(requestId)}`, { requestId });
 }
 
-function errorToReply(error: unknown): Reply {
+function errorToReply(invoker: Invoker, error: unknown): Reply {
   if (error instanceof InvocationNotFoundError) return notFound(error.requestId);
   if (error instanceof InvalidArgumentError) {
     // Fields arrive as `options.limit` or `requestId`; the client knows them as query parameters.
@@ -115,6 +130,6 @@ function errorToReply(error: unknown): Reply {
       allowed: error.allowed,
     });
   }
-  if (error instanceof InvokerClosedError) return errorReply(503, 'InvokerClosed', error.message);
-  throw error;
+  if (error instanceof InvokerClosedError) return closedReply();
+  return internalError(invoker, error, 'http:tasks');
 }

@@ -1,17 +1,18 @@
 /**
  * The framework-free core of `asyncTrigger`: registers the replaying function, tells async
  * requests from the rest, and accepts an async request (read, record, enqueue) into a Reply.
+ * Adapters hand it a `TriggerRequest` (node or Web) and a `Replay` (light-my-request or fetch),
+ * and write the Reply in their framework's way; everything they answer is decided here.
  */
-import type { IncomingMessage } from 'node:http';
-import { IdempotencyConflictError, InvalidArgumentError } from '../errors.js';
+import { newRequestId } from '../ids.js';
+import { IdempotencyConflictError, InvalidArgumentError, InvokerClosedError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
-import { readBody } from './body.js';
+import { closedReply, internalError } from './failure.js';
 import { asyncHeaders, DELAY_HEADER, invocationType, INVOCATION_ID_HEADER, REQUEST_ID_HEADER } from './headers.js';
 import { compileTriggerOptions, type CompiledTrigger, type TriggerOptions } from './options.js';
 import { isRecordedRequest, recordRequest, sameRequest } from './record.js';
-import { getReplayContext, replay } from './replay.js';
-import { errorReply, headerError, isReply, jsonReply } from './reply.js';
-import type { RecordedRequest, Reply, RequestListener } from './types.js';
+import { errorReply, headerError, isReply, jsonReply, withHeader } from './reply.js';
+import type { RecordedRequest, Replay, Reply, TriggerRequest } from './types.js';
 
 export interface TriggerCore {
   readonly functionName: string;
@@ -19,37 +20,43 @@ export interface TriggerCore {
    * `undefined` when the request must pass through untouched (no or `Sync` invocation type, or a
    * replay), `'async'` to accept it, or a 400 Reply. Synchronous, reads headers only.
    */
-  classify(req: IncomingMessage): 'async' | Reply | undefined;
-  /** Reads, records and enqueues an async request: 202, 400, 409 or 413. */
-  accept(req: IncomingMessage): Promise<Reply>;
+  classify(req: TriggerRequest): 'async' | Reply | undefined;
+  /** Reads, records and enqueues an async request: 202, 400, 409, 413, 500 or 503. Never rejects. */
+  accept(req: TriggerRequest): Promise<Reply>;
 }
 
-/** Registers the function that replays into `resolveListener()` and returns the core. */
-export function createTriggerCore(invoker: Invoker, options: TriggerOptions, resolveListener: () => RequestListener): TriggerCore {
+/** Registers the function whose handler is `replay` and returns the core. */
+export function createTriggerCore(invoker: Invoker, options: TriggerOptions, replay: Replay): TriggerCore {
   const settings = compileTriggerOptions(options);
-  invoker.register(settings.functionName, (request: RecordedRequest, ctx) => replay(resolveListener, request, ctx), settings.functionConfig);
+  invoker.register(settings.functionName, (request: RecordedRequest, ctx) => replay(request, ctx), settings.functionConfig);
   return {
     functionName: settings.functionName,
     classify(req) {
-      if (getReplayContext(req)) return undefined;
-      const type = invocationType(req.headers, settings.typeHeaders);
-      return type === 'sync' ? undefined : type;
+      if (req.replay) return undefined;
+      const type = invocationType(req, settings.typeHeaders);
+      return type === undefined || type === 'sync' ? undefined : type === 'async' ? type : identified(type);
     },
-    accept: (req) => accept(invoker, settings, req),
+    accept: (req) =>
+      accept(invoker, settings, req).then(identified, (error: unknown) =>
+        identified(error instanceof InvokerClosedError ? closedReply() : internalError(invoker, error, 'http:accept')),
+      ),
   };
 }
 
-async function accept(invoker: Invoker, settings: CompiledTrigger, req: IncomingMessage): Promise<Reply> {
-  const parsed = asyncHeaders(req.headers);
+/**
+ * Every answer carries `X-Fc-Request-Id`, as Function Compute's do: an accepted request's id, or
+ * for a refused one a fresh id that names the refusal (nothing is stored under it). FC's SDKs
+ * put it in their error messages, so a client's log line can be matched with the server's.
+ */
+function identified(reply: Reply): Reply {
+  return withHeader(reply, REQUEST_ID_HEADER, newRequestId());
+}
+
+async function accept(invoker: Invoker, settings: CompiledTrigger, req: TriggerRequest): Promise<Reply> {
+  const parsed = asyncHeaders(req);
   if (isReply(parsed)) return parsed;
-  const body = await readBody(req, settings.maxBodyBytes);
-  if (!body.ok) {
-    return body.reason === 'tooLarge'
-      ? errorReply(413, 'PayloadTooLarge', `an async request body may be at most ${settings.maxBodyBytes} bytes`, {
-          limit: settings.maxBodyBytes,
-        }, { connection: 'close' })
-      : errorReply(500, 'BodyAlreadyRead', 'the request body was read before asyncTrigger: mount asyncTrigger before body parsers');
-  }
+  const body = await req.readBody(settings.maxBodyBytes);
+  if (!body.ok) return bodyError(body.reason, settings.maxBodyBytes);
   const request = recordRequest(req, body.body, settings.allowed);
   try {
     const { requestId } = await invoker.invokeAsync(settings.functionName, request, parsed);
@@ -61,6 +68,14 @@ async function accept(invoker: Invoker, settings: CompiledTrigger, req: Incoming
     }
     throw error;
   }
+}
+
+function bodyError(reason: 'tooLarge' | 'consumed' | 'aborted', limit: number): Reply {
+  if (reason === 'tooLarge') {
+    return errorReply(413, 'PayloadTooLarge', `an async request body may be at most ${limit} bytes`, { limit }, { connection: 'close' });
+  }
+  if (reason === 'aborted') return errorReply(400, 'BodyIncomplete', 'the request body ended before it was complete');
+  return errorReply(500, 'BodyAlreadyRead', 'the request body was read before asyncTrigger: mount asyncTrigger before body parsers');
 }
 
 function accepted(requestId: string): Reply {

@@ -1,9 +1,42 @@
-/** Types shared by the HTTP trigger's core and its Express, Koa and node:http adapters. */
+/** Types shared by the HTTP trigger's core and its adapters (Express, Koa, node:http, Fastify, fetch). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InvocationContext } from '../options.js';
 import type { JsonValue } from '../types.js';
 
-/** A plain node request listener: what every adapter finally replays into. */
+/** A plain node request listener: what the node-based adapters replay into. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/** A Web-standard app: Hono's `app.fetch`, a Next.js route handler, Bun's and Deno's `fetch`. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
+
+/** Reading the raw body of an async request: the bytes, or why there are none to store. */
+export type BodyResult =
+  | { readonly ok: true; readonly body: Buffer }
+  | { readonly ok: false; readonly reason: 'tooLarge' | 'consumed' | 'aborted' };
+
+/**
+ * A request as the trigger's core sees it, whatever the framework: a node `IncomingMessage`
+ * (`node-request.ts`) or a Web `Request` (`web-request.ts`). The core reads headers on every
+ * request, the rest only for an async one.
+ */
+export interface TriggerRequest {
+  /** Upper-case method. */
+  readonly method: string;
+  /** Path and query as the client sent them (`/upload?format=mp4`). */
+  readonly url: string;
+  /** One header by lower-case name; repeated values joined with `, `. */
+  header(name: string): string | undefined;
+  /** Set when this request is one the trigger replays. */
+  readonly replay: ReplayContext | undefined;
+  /** The raw body, refused past `maxBytes` (see body.ts for what happens to the rest). */
+  readBody(maxBytes: number): Promise<BodyResult>;
+}
+
+/**
+ * Runs a recorded request through the app: the registered function's handler. Resolves to the
+ * result, throws `HttpReplayError` for a 5xx answer (a function error, retried).
+ */
+export type Replay = (request: RecordedRequest, ctx: InvocationContext) => Promise<ReplayResult>;
 
 // RecordedRequest and ReplayResult are type aliases, not interfaces, so they are assignable to
 // JsonValue (payloads and results must be JSON values).

@@ -1,18 +1,24 @@
 /**
- * The same small app built on Express 5, Koa 3 and node:http, so one suite drives all three.
- * Routes record what they saw in `calls` (the side effect the tests check).
+ * The same small app built on Express 5, Koa 3, node:http, Fastify 5 and Hono (fetch, on
+ * @hono/node-server), so one suite drives them all. Routes record what they saw in `calls` (the
+ * side effect the tests check).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
+import { createAdaptorServer } from '@hono/node-server';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { Invoker } from '../../src/index.js';
 import * as ex from '../../src/http/express.js';
+import * as fa from '../../src/http/fastify.js';
+import * as fe from '../../src/http/fetch.js';
 import * as ko from '../../src/http/koa.js';
 import * as nd from '../../src/http/node.js';
-import type { AuthorizeResult, TriggerOptions } from '../../src/http/express.js';
+import type { AuthorizeResult, ReplayContext, TriggerOptions } from '../../src/http/express.js';
 
 export interface Call {
   readonly route: string;
@@ -37,10 +43,10 @@ export interface Running {
 export type AppFactory = (invoker: Invoker, options: AppOptions) => Promise<Running>;
 
 /** The task API's hook in every app: no x-admin header → 401, a wrong one → 403. */
-export function authorize(req: IncomingMessage): AuthorizeResult {
-  const token = req.headers['x-admin'];
-  return token === undefined ? 401 : token === 'yes';
+export function authorizeToken(token: string | string[] | null | undefined): AuthorizeResult {
+  return token === undefined || token === null ? 401 : token === 'yes';
 }
+export const authorize = (req: IncomingMessage): AuthorizeResult => authorizeToken(req.headers['x-admin']);
 
 const sha = (buf: Buffer) => createHash('sha256').update(buf).digest('hex');
 const flaky = new Map<string, number>();
@@ -65,7 +71,11 @@ async function listen(server: Server): Promise<Running> {
 
 function call(route: string, req: IncomingMessage, query: Record<string, string>, body: unknown): Call {
   const id = req.headers['x-fc-request-id'];
-  return { route, query, body, requestIdHeader: typeof id === 'string' ? id : undefined, replayOf: ex.getReplayContext(req)?.requestId };
+  return seen(route, typeof id === 'string' ? id : undefined, ex.getReplayContext(req), query, body);
+}
+
+function seen(route: string, requestIdHeader: string | undefined, replay: ReplayContext | undefined, query: Record<string, string>, body: unknown): Call {
+  return { route, query, body, requestIdHeader, replayOf: replay?.requestId };
 }
 
 export const expressApp: AppFactory = async (invoker, { trigger, calls, triggerOptions }) => {
@@ -168,6 +178,73 @@ export const nodeApp: AppFactory = async (invoker, { trigger, calls, triggerOpti
   const app = (req: IncomingMessage, res: ServerResponse) => tasks(req, res, () => void handler(req, res));
   const listener = trigger ? nd.asyncTrigger(invoker, { handler: app, ...triggerOptions }) : app;
   return listen(createServer(listener));
+};
+
+export const fastifyApp: AppFactory = async (invoker, { trigger, calls, triggerOptions }) => {
+  const app = Fastify();
+  if (trigger) await app.register(fa.asyncTrigger, { invoker, ...triggerOptions });
+  await app.register(fa.taskRoutes, { invoker, prefix: '/admin', authorize: (request) => authorize(request.raw) });
+  // Fastify parses JSON and text itself; everything else arrives as a Buffer.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  const query = (q: unknown) => ({ ...(q as Record<string, string>) });
+  app.post('/upload', (request) => {
+    const body = request.body as { name?: string };
+    calls.push(call('upload', request.raw, query(request.query), body));
+    return { ok: true, name: body.name, format: query(request.query).format };
+  });
+  app.post('/raw', (request) => {
+    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+    calls.push(call('raw', request.raw, {}, body.length));
+    return { length: body.length, sha256: sha(body) };
+  });
+  app.get('/flaky', (request, reply) => {
+    const q = query(request.query);
+    calls.push(call('flaky', request.raw, q, null));
+    const status = flakyStatus(String(q.key), Number(q.fails));
+    return reply.code(status).send({ status });
+  });
+  app.get('/hello', (_request, reply) => {
+    return reply.header('x-custom', 'yes').header('set-cookie', 'seen=1; Path=/').type('text/plain').send('hello there');
+  });
+  app.post('/echo', (request, reply) => {
+    const body = Buffer.isBuffer(request.body) ? request.body.toString('utf8') : request.body;
+    return reply.code(201).send({ method: request.method, body, type: request.headers['content-type'] ?? null, q: request.query });
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+};
+
+export const honoApp: AppFactory = async (invoker, { trigger, calls, triggerOptions }) => {
+  const app = new Hono();
+  const replayed = (request: Request) => [request.headers.get('x-fc-request-id') ?? undefined, fe.getReplayContext(request)] as const;
+  app.post('/upload', async (c) => {
+    const body = (await c.req.json()) as { name?: string };
+    calls.push(seen('upload', ...replayed(c.req.raw), c.req.query(), body));
+    return c.json({ ok: true, name: body.name, format: c.req.query('format') });
+  });
+  app.post('/raw', async (c) => {
+    const body = Buffer.from(await c.req.arrayBuffer());
+    calls.push(seen('raw', ...replayed(c.req.raw), {}, body.length));
+    return c.json({ length: body.length, sha256: sha(body) });
+  });
+  app.get('/flaky', (c) => {
+    calls.push(seen('flaky', ...replayed(c.req.raw), c.req.query(), null));
+    const status = flakyStatus(String(c.req.query('key')), Number(c.req.query('fails')));
+    return c.json({ status }, status as 200);
+  });
+  app.get('/hello', (c) => {
+    c.header('x-custom', 'yes');
+    c.header('set-cookie', 'seen=1; Path=/');
+    return c.text('hello there');
+  });
+  app.post('/echo', async (c) => {
+    return c.json({ method: c.req.method, body: await c.req.text(), type: c.req.header('content-type') ?? null, q: c.req.queries() }, 201);
+  });
+  const tasks = fe.taskRoutes(invoker, { basePath: '/admin', authorize: (request) => authorizeToken(request.headers.get('x-admin')) });
+  app.all('/admin/*', (c) => tasks(c.req.raw));
+  const fetch = trigger ? fe.asyncTrigger(invoker, { fetch: app.fetch, ...triggerOptions }) : app.fetch;
+  return listen(createAdaptorServer({ fetch, hostname: '127.0.0.1' }) as Server);
 };
 
 async function readAll(req: IncomingMessage): Promise<Buffer> {

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const built = existsSync(join(root, 'dist/http/express.js')) && existsSync(join(root, 'dist/stores/sqlite/index.js'));
+const built = ['dist/http/express.js', 'dist/http/fastify.js', 'dist/http/fetch.js', 'dist/stores/sqlite/index.js'].every((file) => existsSync(join(root, file)));
 
 interface Started {
   child: ChildProcess;
@@ -56,6 +56,8 @@ describe.skipIf(!built)('examples (run from dist/; skipped until `npm run build`
   it.each([
     ['examples/express/server.js', 'data/async-invoker.db'],
     ['examples/koa/server.js', undefined],
+    ['examples/fastify/server.js', 'data/async-invoker.db'],
+    ['examples/hono/server.js', 'data/async-invoker.db'],
   ])('%s: an async upload is accepted, transcoded and visible through the task API', async (script, dbFile) => {
     const cwd = mkdtempSync(join(tmpdir(), 'async-invoker-example-'));
     cleanups.push(() => rmSync(cwd, { recursive: true, force: true }));

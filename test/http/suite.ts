@@ -1,7 +1,7 @@
 /** One suite for every adapter: each framework's test file is a line calling `testTrigger`. */
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createInvoker, fakeClock, memoryStore, type Invoker } from '../../src/index.js';
+import { createInvoker, fakeClock, memoryStore, type ErrorEvent, type Invoker } from '../../src/index.js';
 import type { TriggerOptions } from '../../src/http/express.js';
 import { waitFor, waitForStatus } from '../helpers.js';
 import type { AppFactory, Call, Running } from './apps.js';
@@ -27,6 +27,37 @@ async function start(factory: AppFactory, invoker: Invoker, triggerOptions: Trig
 
 async function stored(invoker: Invoker): Promise<number> {
   return (await invoker.listInvocations({ limit: 1000 })).items.length;
+}
+
+/** What a request id looks like (the invoker's ids: 22 URL-safe base64 characters). */
+const REQUEST_ID = /^[A-Za-z0-9_-]{22}$/;
+
+interface ErrorBody {
+  error: { code: string; message: string } & Record<string, unknown>;
+  ErrorCode: string;
+  ErrorMessage: string;
+}
+
+/**
+ * Every error answer, in every adapter: JSON with this library's `error` object and Function
+ * Compute's top-level `ErrorCode` / `ErrorMessage` (what FC's SDKs read), carrying the same code
+ * and message. `requestId`: the `x-fc-request-id` it must carry (`'fresh'`: a new one; `'none'`: none).
+ */
+async function fcError(res: Response, status: number, code: string, requestId: string = 'fresh'): Promise<ErrorBody> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  const text = await res.text();
+  const body = JSON.parse(text) as ErrorBody;
+  expect(Object.keys(body)).toEqual(['error', 'ErrorCode', 'ErrorMessage']);
+  expect(body).toMatchObject({ error: { code }, ErrorCode: code, ErrorMessage: body.error.message });
+  expect(body.error.message.length).toBeGreaterThan(0);
+  // The same bytes in every adapter: JSON.stringify's, no framework's own formatting.
+  expect(text).toBe(JSON.stringify(body));
+  const id = res.headers.get('x-fc-request-id');
+  if (requestId === 'none') expect(id).toBeNull();
+  else if (requestId === 'fresh') expect(id).toMatch(REQUEST_ID);
+  else expect(id).toBe(requestId);
+  return body;
 }
 
 export function testTrigger(name: string, factory: AppFactory): void {
@@ -140,10 +171,9 @@ export function testTrigger(name: string, factory: AppFactory): void {
         headers: { ...ASYNC, [header]: value, 'content-type': 'application/json' },
         body: '{"name":"x"}',
       });
-      expect(res.status).toBe(400);
-      const { error } = (await res.json()) as { error: Record<string, string> };
-      expect(error).toMatchObject({ code: 'InvalidHeader', header, value });
-      expect(error.allowed).toContain(allowed);
+      const { error } = await fcError(res, 400, 'InvalidHeader');
+      expect(error).toMatchObject({ header, value });
+      expect(error.allowed as string).toContain(allowed);
       expect(error.message).toContain(header);
       expect(await stored(w.invoker)).toBe(0);
       expect(w.calls).toEqual([]);
@@ -154,16 +184,14 @@ export function testTrigger(name: string, factory: AppFactory): void {
       await w.invoker.close();
       w = await start(factory, createInvoker({ store: memoryStore() }), { maxAsyncEventAgeInSeconds: 60 });
       const res = await fetch(url('/flaky'), { headers: { ...ASYNC, 'x-fc-async-delay': '61' } });
-      expect(res.status).toBe(400);
-      expect(await res.json()).toMatchObject({ error: { header: 'x-fc-async-delay', value: '61' } });
+      expect((await fcError(res, 400, 'InvalidHeader')).error).toMatchObject({ header: 'x-fc-async-delay', value: '61' });
       expect(await stored(w.invoker)).toBe(0);
     });
 
     it('answers 413 for a body over maxBodyBytes, declared or streamed; stores nothing', async () => {
       const big = Buffer.alloc(128 * 1024 + 1, 97);
       const declared = await fetch(url('/raw'), { method: 'POST', headers: ASYNC, body: big });
-      expect(declared.status).toBe(413);
-      expect(await declared.json()).toMatchObject({ error: { code: 'PayloadTooLarge', limit: 131072 } });
+      expect((await fcError(declared, 413, 'PayloadTooLarge')).error).toMatchObject({ limit: 131072 });
       const chunks = [big.subarray(0, 70_000), big.subarray(70_000)];
       const streamed = await fetch(url('/raw'), {
         method: 'POST',
@@ -177,7 +205,7 @@ export function testTrigger(name: string, factory: AppFactory): void {
         }),
         duplex: 'half',
       } as RequestInit);
-      expect(streamed.status).toBe(413);
+      await fcError(streamed, 413, 'PayloadTooLarge');
       const exact = await fetch(url('/raw'), { method: 'POST', headers: ASYNC, body: big.subarray(1) });
       expect(exact.status).toBe(202);
       expect(await stored(w.invoker)).toBe(1);
@@ -196,9 +224,10 @@ export function testTrigger(name: string, factory: AppFactory): void {
       const again = await send('{"name":"a"}', { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
       expect([again.status, again.headers.get('x-fc-request-id')]).toEqual([202, id]);
       const other = await send('{"name":"b"}');
-      expect(other.status).toBe(409);
-      expect(await other.json()).toMatchObject({
-        error: { code: 'IdempotencyConflict', header: 'x-fc-stateful-async-invocation-id', value: 'job_42', requestId: id },
+      expect((await fcError(other, 409, 'IdempotencyConflict', id!)).error).toMatchObject({
+        header: 'x-fc-stateful-async-invocation-id',
+        value: 'job_42',
+        requestId: id,
       });
       await waitForStatus(w.invoker, id!, ['Succeeded']);
       expect(w.calls).toHaveLength(1);
@@ -220,6 +249,34 @@ export function testTrigger(name: string, factory: AppFactory): void {
       await clock.advance(1_000);
       await waitFor(() => w.calls.length === 1, { what: 'the delayed replay' });
       await waitForStatus(w.invoker, requestId, ['Succeeded']);
+    });
+
+    it('answers a failure of the store 500 InternalError without its cause, and reports the cause on the error event', async () => {
+      await w.app.close();
+      await w.invoker.close();
+      const store = memoryStore();
+      w = await start(factory, createInvoker({ store }));
+      const errors: ErrorEvent[] = [];
+      w.invoker.on('error', (event) => void errors.push(event));
+      await store.close();
+      const accept = await fetch(url('/upload'), { method: 'POST', headers: { ...ASYNC, 'content-type': 'application/json' }, body: '{}' });
+      const acceptBody = await fcError(accept, 500, 'InternalError');
+      const list = await fetch(url('/admin/invocations'), { headers: ADMIN });
+      const listBody = await fcError(list, 500, 'InternalError', 'none');
+      for (const body of [acceptBody, listBody]) {
+        expect(JSON.stringify(body)).not.toMatch(/store|closed|memory/i);
+      }
+      const http = errors.filter((e) => e.during.startsWith('http:'));
+      expect(http.map((e) => e.during)).toEqual(['http:accept', 'http:tasks']);
+      for (const { error } of http) expect((error as Error).message).toMatch(/called after close\(\)/);
+      // A request without the header still reaches the app.
+      expect((await fetch(url('/hello'))).status).toBe(200);
+      await w.invoker.close().catch(() => undefined);
+    });
+
+    it('answers 503 InvokerClosed to an async request once the invoker is closed', async () => {
+      await w.invoker.close();
+      await fcError(await fetch(url('/flaky'), { headers: ASYNC }), 503, 'InvokerClosed');
     });
 
     describe('task API', () => {
@@ -248,13 +305,17 @@ export function testTrigger(name: string, factory: AppFactory): void {
 
         for (const [query, parameter] of [['limit=0', 'limit'], ['limit=ten', 'limit'], ['status=Done', 'status'], ['since=yesterday', 'since'], ['colour=red', 'colour']]) {
           const bad = await admin(`/invocations?${query}`);
-          expect(bad.status).toBe(400);
-          expect(await bad.json()).toMatchObject({ error: { code: 'InvalidArgument', parameter } });
+          expect((await fcError(bad, 400, 'InvalidArgument', 'none')).error).toMatchObject({ parameter });
         }
-        expect((await admin('/invocations/nope')).status).toBe(404);
-        expect((await admin('/invocations/nope/stop', { method: 'POST' })).status).toBe(404);
-        expect((await admin('/invocations/nope/rerun', { method: 'POST' })).status).toBe(404);
-        expect((await admin(`/invocations/${ids[0]}/stop`)).status).toBe(405);
+        await fcError(await admin('/invocations/nope'), 404, 'InvocationNotFound', 'none');
+        await fcError(await admin('/invocations/nope/stop', { method: 'POST' }), 404, 'InvocationNotFound', 'none');
+        await fcError(await admin('/invocations/nope/rerun', { method: 'POST' }), 404, 'InvocationNotFound', 'none');
+        const wrongMethod = await admin(`/invocations/${ids[0]}/stop`);
+        expect(wrongMethod.headers.get('allow')).toBe('POST');
+        await fcError(wrongMethod, 405, 'MethodNotAllowed', 'none');
+        // A body on a task route is ignored, whatever its type (no framework parser refuses it).
+        const withBody = await admin('/invocations/nope/stop', { method: 'POST', headers: { 'content-type': 'application/json' } });
+        await fcError(withBody, 404, 'InvocationNotFound', 'none');
       });
 
       it('stops a delayed invocation and reruns one under a new id', async () => {
@@ -274,11 +335,9 @@ export function testTrigger(name: string, factory: AppFactory): void {
       });
 
       it('asks authorize: 401 without credentials, 403 with wrong ones', async () => {
-        expect((await fetch(url('/admin/invocations'))).status).toBe(401);
-        const forbidden = await fetch(url('/admin/invocations'), { headers: { 'x-admin': 'no' } });
-        expect(forbidden.status).toBe(403);
-        expect(await forbidden.json()).toMatchObject({ error: { code: 'Forbidden' } });
-        expect((await fetch(url('/admin/invocations/x/rerun'), { method: 'POST', headers: { 'x-admin': 'no' } })).status).toBe(403);
+        await fcError(await fetch(url('/admin/invocations')), 401, 'Unauthorized', 'none');
+        await fcError(await fetch(url('/admin/invocations'), { headers: { 'x-admin': 'no' } }), 403, 'Forbidden', 'none');
+        await fcError(await fetch(url('/admin/invocations/x/rerun'), { method: 'POST', headers: { 'x-admin': 'no' } }), 403, 'Forbidden', 'none');
       });
     });
   });

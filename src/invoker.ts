@@ -115,6 +115,17 @@ export interface Invoker<F extends FunctionMapOf<F> = FunctionMap> extends Event
   readonly clock: Clock;
 }
 
+/** Each invoker's reporter, for the library's own edges (HTTP adapters) that report failures. */
+const reporters = new WeakMap<object, Reporter>();
+
+/**
+ * Reports a failure outside any handler (an HTTP adapter's, say) the way the invoker reports its
+ * own: counted in `metrics().errors` and emitted on `error`. Internal: not exported by the package.
+ */
+export function reportInvokerError(invoker: object, error: unknown, during: string): void {
+  reporters.get(invoker)?.reportError(error, during);
+}
+
 /** Invokers open per store: the last one to close closes the store (a producer and a worker may share one). */
 const storeUsers = new WeakMap<Store, number>();
 
@@ -150,6 +161,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
     this.clock = options.clock ?? systemClock;
     this.#reporter = new Reporter(this, this.#metrics, this.clock);
     const reporter = this.#reporter;
+    reporters.set(this, reporter);
     // What the worker reports to: counters and events, plus invoking destination functions.
     const lifecycle: Lifecycle = {
       maxHops: o.maxDestinationHops,
@@ -346,8 +358,15 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
   metrics(): MetricsSnapshot {
     const immediate = this.store.immediate;
     if (immediate && !this.#closed) {
-      const queue = queueSnapshot(immediate.stats(), this.#functions.keys(), this.clock.now(), (name) => this.#unserved.served(name));
-      return { ...this.#metrics.snapshot(), queue };
+      try {
+        const queue = queueSnapshot(immediate.stats(), this.#functions.keys(), this.clock.now(), (name) => this.#unserved.served(name));
+        this.#lastQueue = queue;
+        return { ...this.#metrics.snapshot(), queue };
+      } catch (error) {
+        // A store closed under us: the counters still answer; the queue is the last reading.
+        this.#reporter.reportError(error, 'stats');
+        return { ...this.#metrics.snapshot(), queue: this.#lastQueue };
+      }
     }
     const last = this.#lastQueue;
     if (!this.#closed && !this.#readingQueue && (!last || this.clock.now() - last.at >= 1000)) {

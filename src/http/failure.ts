@@ -3,7 +3,7 @@
  * the same in every adapter: a 500 whose message says nothing of the cause, and the cause on the
  * invoker's `error` event, where the invoker reports every failure outside a handler.
  */
-import type { Invoker } from '../invoker.js';
+import { reportInvokerError, type Invoker } from '../invoker.js';
 import { errorReply } from './reply.js';
 import type { Reply } from './types.js';
 
@@ -11,11 +11,8 @@ import type { Reply } from './types.js';
 export type HttpStage = 'http:accept' | 'http:tasks';
 
 export function internalError(invoker: Invoker, error: unknown, during: HttpStage): Reply {
-  try {
-    invoker.emit('error', { error, during });
-  } catch {
-    // A throwing listener must not turn one failure into an unanswered request.
-  }
+  // Counted and emitted like every background failure (a throwing listener is reported, not thrown).
+  reportInvokerError(invoker, error, during);
   return errorReply(500, 'InternalError', 'the server could not handle the request');
 }
 

@@ -66,6 +66,10 @@ async function accept(invoker: Invoker, settings: CompiledTrigger, req: TriggerR
     if (error instanceof InvalidArgumentError && error.field === 'options.delaySeconds') {
       return headerError(DELAY_HEADER, String(error.value), error.allowed);
     }
+    // The trigger function's payload schema refused the recorded request.
+    if (error instanceof InvalidArgumentError && error.field === 'payload') {
+      return errorReply(400, 'InvalidPayload', error.message, { issues: error.issues });
+    }
     throw error;
   }
 }

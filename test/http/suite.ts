@@ -1,6 +1,7 @@
 /** One suite for every adapter: each framework's test file is a line calling `testTrigger`. */
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { createInvoker, fakeClock, memoryStore, type ErrorEvent, type Invoker } from '../../src/index.js';
 import type { TriggerOptions } from '../../src/http/express.js';
 import { waitFor, waitForStatus } from '../helpers.js';
@@ -268,10 +269,26 @@ export function testTrigger(name: string, factory: AppFactory): void {
       }
       const http = errors.filter((e) => e.during.startsWith('http:'));
       expect(http.map((e) => e.during)).toEqual(['http:accept', 'http:tasks']);
+      expect(w.invoker.metrics().errors).toMatchObject({ 'http:accept': 1, 'http:tasks': 1 });
       for (const { error } of http) expect((error as Error).message).toMatch(/called after close\(\)/);
       // A request without the header still reaches the app.
       expect((await fetch(url('/hello'))).status).toBe(200);
       await w.invoker.close().catch(() => undefined);
+    });
+
+    it('answers 400 InvalidPayload, with the issues, when the trigger function\'s payload schema refuses the request; nothing is stored', async () => {
+      await w.app.close();
+      await w.invoker.close();
+      w = await start(factory, createInvoker({ store: memoryStore() }), {
+        ...FAST_RETRY,
+        payload: z.object({ method: z.literal('POST') }).passthrough(),
+      });
+      const refused = await fetch(url('/upload'), { headers: ASYNC });
+      const body = await fcError(refused, 400, 'InvalidPayload');
+      expect(body.error.issues).toEqual([{ path: ['method'], code: 'invalid_value', message: expect.any(String) }]);
+      expect(await stored(w.invoker)).toBe(0);
+      const ok = await fetch(url('/upload'), { method: 'POST', headers: { ...ASYNC, 'content-type': 'application/json' }, body: '{}' });
+      expect(ok.status).toBe(202);
     });
 
     it('answers 503 InvokerClosed to an async request once the invoker is closed', async () => {

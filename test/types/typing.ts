@@ -95,3 +95,7 @@ export async function typed(): Promise<void> {
   const any: Invoker<Functions> = invoker;
   void any;
 }
+
+export function typedGoesWhereUntypedGoes(typed: Invoker<Functions>): Invoker {
+  return typed;
+}

@@ -1,7 +1,8 @@
 /**
- * LISTEN on the schema's channel with one dedicated pool client, reconnecting after it fails.
- * Signals sent by this store instance are dropped here: the store already gave them to its
- * listeners in process, without the round trip.
+ * LISTEN on the schema's channel with one dedicated pool client, reconnecting after it fails
+ * (backing off from 100 ms to 5 s). Each failure, of a connection attempt or of a connection
+ * that was listening, is reported; it never throws. Signals sent by this store instance are
+ * dropped here: the store already gave them to its listeners in process, without the round trip.
  */
 import type { Notification, PoolClient } from 'pg';
 import type { StoreSignal } from '../contract.js';
@@ -16,6 +17,8 @@ export class ChannelListener {
   readonly #onSignal: (signal: StoreSignal) => void;
   /** Called after a reconnect: signals sent while disconnected are lost, so wake everyone. */
   readonly #onReconnect: () => void;
+  /** Told of every failure (the store reports it as `subscriber`). */
+  readonly #onError: (error: unknown) => void;
   #client: PoolClient | undefined;
   #connecting: Promise<void> | undefined;
   #retryMs = RETRY_MIN_MS;
@@ -30,12 +33,14 @@ export class ChannelListener {
     self: string;
     onSignal: (signal: StoreSignal) => void;
     onReconnect: () => void;
+    onError: (error: unknown) => void;
   }) {
     this.#connectClient = options.connect;
     this.#channel = options.channel;
     this.#self = options.self;
     this.#onSignal = options.onSignal;
     this.#onReconnect = options.onReconnect;
+    this.#onError = options.onError;
   }
 
   /** Connects if not connected; resolves once LISTEN is in place (or the attempt failed). */
@@ -51,7 +56,7 @@ export class ChannelListener {
       client = await this.#connectClient();
       client.on('notification', this.#onNotification);
       client.on('error', this.#onLost);
-      client.on('end', this.#onLost);
+      client.on('end', this.#onEnd);
       await client.query(`listen "${this.#channel}"`);
       if (this.#closed) {
         this.#drop(client);
@@ -61,8 +66,10 @@ export class ChannelListener {
       this.#retryMs = RETRY_MIN_MS;
       if (this.#everConnected) this.#onReconnect();
       this.#everConnected = true;
-    } catch {
+    } catch (error) {
       if (client) this.#drop(client, true);
+      if (this.#closed) return;
+      this.#onError(error);
       this.#scheduleRetry();
     }
   }
@@ -83,13 +90,18 @@ export class ChannelListener {
     }
   };
 
-  readonly #onLost = (): void => {
+  readonly #onLost = (error: unknown): void => {
     const client = this.#client;
     if (!client) return;
     this.#client = undefined;
     this.#drop(client, true);
+    if (this.#closed) return;
+    this.#onError(error);
     this.#scheduleRetry();
   };
+
+  /** The connection ended without an error event (the server closed it cleanly). */
+  readonly #onEnd = (): void => this.#onLost(new Error('the LISTEN connection was closed by the server'));
 
   #scheduleRetry(): void {
     if (this.#closed || this.#retryTimer) return;
@@ -106,7 +118,7 @@ export class ChannelListener {
   #drop(client: PoolClient, broken = false): void {
     client.off('notification', this.#onNotification);
     client.off('error', this.#onLost);
-    client.off('end', this.#onLost);
+    client.off('end', this.#onEnd);
     // Swallow late errors from a client we are done with.
     client.on('error', () => {});
     client.release(broken ? true : undefined);

@@ -2,11 +2,16 @@
  * The PostgreSQL store. Every state change is one SQL statement over many invocations (see
  * sql/*.sql): claims lock due rows with FOR UPDATE SKIP LOCKED and fence by lease token, so any
  * number of processes can share one schema. Wake-ups travel by LISTEN/NOTIFY.
+ *
+ * Faults: every statement goes through #query, which maps what pg throws to a StoreError
+ * (errors.ts); the pool bounds each wait by operationTimeoutMs. Work the store does on its own
+ * (retention passes, the LISTEN connection, signal listeners) reports to onError handlers.
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { StoreError } from '../../errors.js';
+import { isFinalStatus, type InvocationStatus } from '../../types.js';
 import {
   RETENTION_DEFAULTS,
   type Claimed,
@@ -25,18 +30,27 @@ import {
   type StopRequest,
   type StopResult,
   type Store,
+  type StoreBackgroundTask,
   type StoreSignal,
   type StoredInvocation,
+  type WorkerPresence,
 } from '../contract.js';
-import type { InvocationStatus } from '../../types.js';
-import { migrate, openPool } from './connect.js';
+import { SignalHub, storeClosedError } from '../signal-hub.js';
+import { migrate, openPool, type TimedQuery } from './connect.js';
+import { toStoreError, type ErrorContext } from './errors.js';
 import { ChannelListener } from './listener.js';
 import type { ParsedPostgresStoreOptions } from './options.js';
-import { enqueueParam, settleParam, toRecord, type RecordRow } from './rows.js';
-import { loadStatements, type Statements } from './statements.js';
-
-/** Store time between automatic retention passes. */
-const PRUNE_EVERY_MS = 60_000;
+import { Pruner } from './pruner.js';
+import {
+  enqueueParam,
+  presenceParam,
+  settleParam,
+  toPresence,
+  toRecord,
+  type PresenceRow,
+  type RecordRow,
+} from './rows.js';
+import { loadStatements, type StatementName, type Statements } from './statements.js';
 
 interface Ready {
   readonly pool: Pool;
@@ -46,18 +60,21 @@ interface Ready {
 export class PostgresStore implements Store {
   readonly name = 'postgres';
   readonly #options: ParsedPostgresStoreOptions;
+  readonly #errors: ErrorContext;
   readonly #channel: string;
   /** Tags this instance's notifications so its own listener can skip them. */
   readonly #self = randomUUID();
-  readonly #listeners = new Set<(signal: StoreSignal) => void>();
+  readonly #hub = new SignalHub('postgres');
   /** Functions seen in claims: woken after the LISTEN connection is re-established. */
   readonly #functions = new Set<string>();
   readonly #maxAgeMs: number;
   readonly #maxCount: number;
+  readonly #pruner: Pruner;
+  /** The pool this store opened (never a pool passed in), once asked for. */
+  #pool: Promise<Pool> | undefined;
+  /** The pool and the schema, migrated: set again after a failed first use (server down). */
   #ready: Promise<Ready> | undefined;
   #listener: ChannelListener | undefined;
-  #lastPruneAt = -Infinity;
-  #pruning: Promise<unknown> | undefined;
   #closed: Promise<void> | undefined;
   /** Operations under way, and who waits for them to end. */
   #active = 0;
@@ -65,71 +82,97 @@ export class PostgresStore implements Store {
 
   constructor(options: ParsedPostgresStoreOptions) {
     this.#options = options;
+    this.#errors = { schema: options.schema, operationTimeoutMs: options.operationTimeoutMs };
     this.#channel = `async_invoker_${options.schema}`;
     this.#maxAgeMs = (options.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000;
     this.#maxCount = options.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
+    this.#pruner = new Pruner({
+      maxCount: this.#maxCount,
+      pass: (now) => this.#prune(now, 'a retention pass'),
+      onError: (error) => this.#report(error, 'prune'),
+    });
   }
 
   /** Opens the pool and migrates the schema, once, on first use. */
   #open(): Promise<Ready> {
-    // Operations under way when close() began still finish on the open pool.
-    if (this.#closed && !this.#ready) return Promise.reject(new StoreError('postgresStore used after close()'));
-    this.#ready ??= (async () => {
-      const { statements, migrations } = await loadStatements(this.#options.schema);
-      const pool = this.#options.pool ?? (await openPool(this.#options.connectionString, this.#options.max));
-      try {
+    if (!this.#ready) {
+      const ready = (async () => {
+        const { statements, migrations } = await loadStatements(this.#options.schema);
+        const pool = await this.#openPool();
         await migrate(pool, this.#options.schema, migrations);
-      } catch (error) {
-        if (!this.#options.pool) await pool.end().catch(() => {});
-        throw error;
-      }
-      return { pool, sql: statements };
-    })();
-    // A failed first use (server down) must not poison later calls.
-    this.#ready.catch(() => (this.#ready = undefined));
+        return { pool, sql: statements };
+      })();
+      this.#ready = ready;
+      // A failed first use (server down) must not poison later calls: the next one tries again.
+      ready.catch(() => {
+        if (this.#ready === ready) this.#ready = undefined;
+      });
+    }
     return this.#ready;
+  }
+
+  #openPool(): Promise<Pool> {
+    if (this.#options.pool) return Promise.resolve(this.#options.pool);
+    this.#pool ??= openPool(this.#options.connectionString, this.#options.max, this.#options.operationTimeoutMs);
+    return this.#pool;
   }
 
   // Public operations run through #op: close() waits for those under way (a claim is more
   // than one statement) before it ends the pool, and refuses new ones.
   enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
-    return this.#op(() => this.#enqueue(items));
+    return this.#op('enqueue', () => this.#enqueue(items));
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
-    return this.#op(() => this.#claim(request));
+    return this.#op('claim', () => this.#claim(request));
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
-    return this.#op(() => this.#settle(items));
+    return this.#op('settle', () => this.#settle(items));
   }
 
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
-    return this.#op(() => this.#heartbeat(request));
+    return this.#op('heartbeat', () => this.#heartbeat(request));
   }
 
   requestStop(request: StopRequest): Promise<StopResult> {
-    return this.#op(() => this.#requestStop(request));
+    return this.#op('requestStop', () => this.#requestStop(request));
   }
 
   get(requestId: string): Promise<StoredInvocation | undefined> {
-    return this.#op(() => this.#get(requestId));
+    return this.#op('get', () => this.#get(requestId));
   }
 
   list(query: ListQuery): Promise<ListPage> {
-    return this.#op(() => this.#list(query));
+    return this.#op('list', () => this.#list(query));
   }
 
   stats(functionNames?: readonly string[]): Promise<QueueStats> {
-    return this.#op(() => this.#stats(functionNames));
+    return this.#op('stats', () => this.#stats(functionNames));
   }
 
   prune(now: number): Promise<number> {
-    return this.#op(() => this.#prune(now));
+    return this.#op('prune', () => this.#prune(now, 'prune'));
   }
 
-  async #op<T>(run: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new StoreError('postgresStore used after close()');
+  announce(presence: WorkerPresence): Promise<void> {
+    return this.#op('announce', async () => {
+      await this.#query('announce', 'announce', [presence.workerId, presence.expiresAt, presenceParam(presence)]);
+    });
+  }
+
+  withdraw(workerId: string): Promise<void> {
+    return this.#op('withdraw', async () => {
+      await this.#query('withdraw', 'withdraw', [workerId]);
+    });
+  }
+
+  workers(now: number): Promise<WorkerPresence[]> {
+    return this.#op('workers', async () => (await this.#query<PresenceRow>('workers', 'workers', [now])).map(toPresence));
+  }
+
+  async #op<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw storeClosedError(this.name, operation);
     this.#active++;
     try {
       return await run();
@@ -138,14 +181,21 @@ export class PostgresStore implements Store {
     }
   }
 
-  async #query<R extends object>(name: keyof Statements, values: unknown[]): Promise<R[]> {
-    const { pool, sql } = await this.#open();
-    return (await pool.query<R>(sql[name], values)).rows;
+  /** Runs one statement; whatever fails (connecting, migrating, the statement) is a StoreError. */
+  async #query<R extends object>(operation: string, name: StatementName, values: unknown[]): Promise<R[]> {
+    try {
+      const { pool, sql } = await this.#open();
+      // The answer timeout per statement as well: it then holds for a pool passed in too.
+      const query: TimedQuery = { text: sql[name], values, query_timeout: this.#options.operationTimeoutMs };
+      return (await pool.query<R>(query)).rows;
+    } catch (error) {
+      throw toStoreError(error, operation, this.#errors);
+    }
   }
 
   async #enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
     if (items.length === 0) return [];
-    const rows = await this.#query<{ request_id: string }>('enqueue', [enqueueParam(items), this.#channel, this.#self]);
+    const rows = await this.#query<{ request_id: string }>('enqueue', 'enqueue', [enqueueParam(items), this.#channel, this.#self]);
     const created = new Set(rows.map((r) => r.request_id));
     const results: EnqueueResult[] = items.map((item) =>
       created.has(item.requestId) ? { requestId: item.requestId, outcome: 'created' } : { requestId: '', outcome: 'duplicate' },
@@ -162,12 +212,13 @@ export class PostgresStore implements Store {
     const ids: string[] = [];
     for (const { item } of skipped) {
       if (item.invocationId === undefined) {
-        throw new StoreError(`requestId ${JSON.stringify(item.requestId)} is already taken`);
+        throw new StoreError(`postgres store: enqueue failed: requestId ${JSON.stringify(item.requestId)} is already taken`);
       }
       names.push(item.functionName);
       ids.push(item.invocationId);
     }
     const rows = await this.#query<{ function_name: string; invocation_id: string; request_id: string; payload_key: string | null }>(
+      'enqueue',
       'find-idempotent',
       [names, ids],
     );
@@ -185,13 +236,14 @@ export class PostgresStore implements Store {
   }
 
   async #claim(request: ClaimRequest): Promise<ClaimResult> {
+    this.#pruner.tick(request.now);
     const slots = request.slots.filter((s) => s.limit > 0);
     if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
     for (const s of slots) this.#functions.add(s.functionName);
     const param = JSON.stringify(
       slots.map((s) => ({ f: s.functionName, n: Math.min(s.limit, request.limit), age: s.maxEventAgeMs })),
     );
-    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null }>('claim', [
+    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null }>('claim', 'claim', [
       param,
       request.now,
       request.leaseMs,
@@ -210,10 +262,9 @@ export class PostgresStore implements Store {
     // predates work settled while it ran (whose wake-up may have fired meanwhile), so look again.
     const capacity = Math.min(request.limit, slots.reduce((n, s) => n + s.limit, 0));
     if (items.length < capacity) {
-      const [again] = await this.#query<{ at: string | null }>('next-due', [slots.map((s) => s.functionName)]);
+      const [again] = await this.#query<{ at: string | null }>('claim', 'next-due', [slots.map((s) => s.functionName)]);
       nextDueAt = again?.at == null ? undefined : Number(again.at);
     }
-    this.#maybePrune(request.now);
     return { items, nextDueAt };
   }
 
@@ -233,11 +284,11 @@ export class PostgresStore implements Store {
           now.push(entry);
         }
       }
-      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null }>('settle', [
-        settleParam(now.map((e) => e.s), now.map((e) => e.ord)),
-        this.#channel,
-        this.#self,
-      ]);
+      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null }>(
+        'settle',
+        'settle',
+        [settleParam(now.map((e) => e.s), now.map((e) => e.ord)), this.#channel, this.#self],
+      );
       const due: [string, number][] = [];
       for (const row of rows) {
         outcomes[row.ord] = row.outcome;
@@ -246,13 +297,26 @@ export class PostgresStore implements Store {
       this.#emitDue(due);
       rest = later;
     }
+    this.#countFinished(items, outcomes);
     return outcomes;
+  }
+
+  /** Tells retention how many settlements left an invocation final with nothing owed. */
+  #countFinished(items: readonly Settlement[], outcomes: readonly SettleOutcome[]): void {
+    let finished = 0;
+    let endedAt: number | undefined;
+    for (const [i, s] of items.entries()) {
+      if (outcomes[i] !== 'ok' || s.dueAt !== null || s.keepLease || !isFinalStatus(s.status)) continue;
+      finished++;
+      if (s.endedAt !== undefined && (endedAt === undefined || s.endedAt > endedAt)) endedAt = s.endedAt;
+    }
+    this.#pruner.finished(finished, endedAt);
   }
 
   async #heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
     if (request.leases.length === 0) return { lost: [], stopping: [] };
     const param = JSON.stringify(request.leases.map((l) => ({ request_id: l.requestId, lease_token: l.leaseToken })));
-    const rows = await this.#query<{ request_id: string; status: InvocationStatus | null }>('heartbeat', [
+    const rows = await this.#query<{ request_id: string; status: InvocationStatus | null }>('heartbeat', 'heartbeat', [
       param,
       request.now + request.leaseMs,
     ]);
@@ -266,7 +330,7 @@ export class PostgresStore implements Store {
   }
 
   async #requestStop(request: StopRequest): Promise<StopResult> {
-    const rows = await this.#query<RecordRow>('stop', [
+    const rows = await this.#query<RecordRow>('requestStop', 'stop', [
       request.requestId,
       request.now,
       request.deliverOnFailure,
@@ -276,10 +340,11 @@ export class PostgresStore implements Store {
     if (rows[0]) {
       const record = toRecord(rows[0]);
       if (record.status === 'Stopping') {
-        this.#emit({ type: 'stop', requestId: record.requestId });
+        this.#hub.emit({ type: 'stop', requestId: record.requestId });
         return { outcome: 'stopping', record };
       }
       if (record.dueAt !== undefined) this.#emitDue([[record.functionName, record.dueAt]]);
+      else this.#pruner.finished(1, request.now);
       return { outcome: 'stopped', record };
     }
     const record = await this.#get(request.requestId);
@@ -288,14 +353,14 @@ export class PostgresStore implements Store {
   }
 
   async #get(requestId: string): Promise<StoredInvocation | undefined> {
-    const [row] = await this.#query<RecordRow>('get', [requestId]);
+    const [row] = await this.#query<RecordRow>('get', 'get', [requestId]);
     return row ? toRecord(row) : undefined;
   }
 
   async #list(query: ListQuery): Promise<ListPage> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     // One row more than asked tells whether there is a next page.
-    const rows = await this.#query<RecordRow>('list', [
+    const rows = await this.#query<RecordRow>('list', 'list', [
       query.functionName ?? null,
       query.statuses ? [...query.statuses] : null,
       query.since ?? null,
@@ -312,6 +377,7 @@ export class PostgresStore implements Store {
   async #stats(functionNames?: readonly string[]): Promise<QueueStats> {
     const rows = await this.#query<{ function_name: string; pending: string; running: string; oldest_pending_at: string | null }>(
       'stats',
+      'stats',
       [functionNames ? [...functionNames] : null],
     );
     const pending: Record<string, number> = {};
@@ -325,63 +391,58 @@ export class PostgresStore implements Store {
     return { pending, running, oldestPendingAt };
   }
 
-  async #prune(now: number): Promise<number> {
-    await this.#pruning;
-    const [row] = await this.#query<{ removed: number }>('prune', [now - this.#maxAgeMs, this.#maxCount]);
+  async #prune(now: number, operation: string): Promise<number> {
+    const [row] = await this.#query<{ removed: number }>(operation, 'prune', [now - this.#maxAgeMs, this.#maxCount]);
     return row?.removed ?? 0;
   }
 
-  /** Retention as the store goes: a pass in the background at most once a minute of store time. */
-  #maybePrune(now: number): void {
-    if (now - this.#lastPruneAt < PRUNE_EVERY_MS || this.#pruning) return;
-    this.#lastPruneAt = now;
-    this.#pruning = this.#query('prune', [now - this.#maxAgeMs, this.#maxCount])
-      .catch(() => {}) // the next pass retries; a failed prune loses nothing
-      .finally(() => (this.#pruning = undefined));
+  subscribe(listener: (signal: StoreSignal) => void): () => void {
+    if (this.#closed) throw storeClosedError(this.name, 'subscribe');
+    const unsubscribe = this.#hub.subscribe(listener);
+    this.#listener ??= new ChannelListener({
+      connect: async () => (await this.#open()).pool.connect(),
+      channel: this.#channel,
+      self: this.#self,
+      onSignal: (signal) => this.#hub.emit(signal),
+      // Signals sent while disconnected are lost: wake every function this store claims for.
+      onReconnect: () => this.#emitDue([...this.#functions].map((f) => [f, 0] as const)),
+      onError: (error) => this.#report(error, 'subscriber'),
+    });
+    void this.#listener.start();
+    return unsubscribe;
   }
 
-  subscribe(listener: (signal: StoreSignal) => void): () => void {
-    this.#listeners.add(listener);
-    if (!this.#closed) {
-      this.#listener ??= new ChannelListener({
-        connect: async () => (await this.#open()).pool.connect(),
-        channel: this.#channel,
-        self: this.#self,
-        onSignal: (signal) => this.#emit(signal),
-        // Signals sent while disconnected are lost: wake every function this store claims for.
-        onReconnect: () => this.#emitDue([...this.#functions].map((f) => [f, 0] as const)),
-      });
-      void this.#listener.start();
-    }
-    return () => {
-      this.#listeners.delete(listener);
-    };
+  onError(handler: (error: StoreError, during: StoreBackgroundTask) => void): () => void {
+    if (this.#closed) throw storeClosedError(this.name, 'onError');
+    return this.#hub.onError(handler);
+  }
+
+  #report(error: unknown, during: 'prune' | 'subscriber'): void {
+    const operation = during === 'prune' ? 'a retention pass' : 'the LISTEN connection (wake-ups)';
+    this.#hub.report(toStoreError(error, operation, this.#errors), during);
   }
 
   #emitDue(entries: readonly (readonly [string, number])[]): void {
-    if (this.#listeners.size === 0 || entries.length === 0) return;
+    if (this.#hub.size === 0 || entries.length === 0) return;
     const earliest = new Map<string, number>();
     for (const [fn, at] of entries) {
       const seen = earliest.get(fn);
       if (seen === undefined || at < seen) earliest.set(fn, at);
     }
-    for (const [functionName, at] of earliest) this.#emit({ type: 'due', functionName, at });
-  }
-
-  #emit(signal: StoreSignal): void {
-    for (const listener of this.#listeners) listener(signal);
+    for (const [functionName, at] of earliest) this.#hub.emit({ type: 'due', functionName, at });
   }
 
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      this.#listeners.clear();
       if (this.#active > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
+      await this.#pruner.stop();
       await this.#listener?.close();
-      await this.#pruning;
-      const ready = this.#ready;
+      this.#hub.clear();
       this.#ready = undefined;
-      const opened = await ready?.catch(() => undefined);
-      if (opened && !this.#options.pool) await opened.pool.end();
+      const pool = await this.#pool?.catch(() => undefined);
+      this.#pool = undefined;
+      // Nothing is left to do with a pool that fails to end (its server is gone).
+      if (pool) await pool.end().catch(() => {});
     })();
     return this.#closed;
   }

@@ -1,11 +1,12 @@
 -- Removes finished invocations with nothing owed: those that ended before $1, and all but the
 -- newest $2. The cutoff (the first row past the $2 kept) is found by walking the
--- invocations_finished index newest first, with no sort of every finished row; the predicate
--- below is that index's. Rows with no ended_at count as the oldest (-1: ended_at is epoch ms).
+-- invocations_finished index newest first, and the rows at or past it are read from the same
+-- index: no sort, and no scan of unfinished rows. The predicate below is that index's. Rows with
+-- no ended_at count as the oldest (the index's "nulls last").
 -- $1 bigint: age cutoff (ended_at < $1); $2 integer: how many to keep.
 -- Returns the number removed.
 with cutoff as (
-  select coalesce(i.ended_at, -1) as ended_at, i.request_id
+  select i.ended_at, i.request_id
   from {{schema}}.invocations i
   where i.due_at is null and i.lease_token is null
     and i.status in ('Succeeded', 'Failed', 'Stopped', 'Expired', 'Invalid')
@@ -18,7 +19,8 @@ removed as (
   where i.due_at is null and i.lease_token is null
     and i.status in ('Succeeded', 'Failed', 'Stopped', 'Expired', 'Invalid')
     and (i.ended_at < $1::bigint
-      or (coalesce(i.ended_at, -1), i.request_id) <= (select c.ended_at, c.request_id from cutoff c))
+      or (i.ended_at, i.request_id) <= (select c.ended_at, c.request_id from cutoff c)
+      or (i.ended_at is null and (select c.ended_at is not null or i.request_id <= c.request_id from cutoff c)))
   returning 1
 )
 select count(*)::integer as removed from removed

@@ -24,7 +24,8 @@ export class ChannelListener {
   #retryMs = RETRY_MIN_MS;
   #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  #everConnected = false;
+  /** A connection was lost or an attempt failed since LISTEN was last in place: signals were missed. */
+  #missed = false;
 
   constructor(options: {
     /** A dedicated client (taken from the store's pool). */
@@ -64,11 +65,12 @@ export class ChannelListener {
       }
       this.#client = client;
       this.#retryMs = RETRY_MIN_MS;
-      if (this.#everConnected) this.#onReconnect();
-      this.#everConnected = true;
+      if (this.#missed) this.#onReconnect();
+      this.#missed = false;
     } catch (error) {
       if (client) this.#drop(client, true);
       if (this.#closed) return;
+      this.#missed = true;
       this.#onError(error);
       this.#scheduleRetry();
     }
@@ -96,6 +98,7 @@ export class ChannelListener {
     this.#client = undefined;
     this.#drop(client, true);
     if (this.#closed) return;
+    this.#missed = true;
     this.#onError(error);
     this.#scheduleRetry();
   };

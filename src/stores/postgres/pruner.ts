@@ -5,6 +5,8 @@
  * write that triggered it; a pass that comes due while one runs follows it, so what finished
  * meanwhile is not left over.
  */
+import { isFinalStatus } from '../../types.js';
+import type { SettleOutcome, Settlement } from '../contract.js';
 import { RetentionTrigger } from '../retention.js';
 
 export class Pruner {
@@ -35,6 +37,18 @@ export class Pruner {
     this.#trigger.finished(n);
     if (now !== undefined && now > this.#now) this.#now = now;
     this.#maybeRun();
+  }
+
+  /** Counts the settlements written (`ok`) that left an invocation final with nothing owed. */
+  settled(items: readonly Settlement[], outcomes: readonly SettleOutcome[]): void {
+    let n = 0;
+    let endedAt: number | undefined;
+    for (const [i, s] of items.entries()) {
+      if (outcomes[i] !== 'ok' || s.dueAt !== null || s.keepLease || !isFinalStatus(s.status)) continue;
+      n++;
+      if (s.endedAt !== undefined && (endedAt === undefined || s.endedAt > endedAt)) endedAt = s.endedAt;
+    }
+    this.finished(n, endedAt);
   }
 
   /** Waits for the pass under way, if any, and starts no more. */

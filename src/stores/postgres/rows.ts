@@ -1,6 +1,6 @@
 /** Between records and rows: what record-columns.sql selects, and the JSON the batch statements take. */
 import type { Condition, InvocationError, InvocationEvent, InvocationStatus, JsonValue } from '../../types.js';
-import type { DeliveryState, NewInvocation, Settlement, StoredInvocation, WorkerPresence } from '../contract.js';
+import type { DeliveryState, NewInvocation, QueueStats, Settlement, StoredInvocation, WorkerPresence } from '../contract.js';
 
 /** A row as `pg` returns it: bigint columns arrive as strings, jsonb already parsed. */
 export interface RecordRow {
@@ -115,4 +115,24 @@ export function presenceParam(p: WorkerPresence): string {
 export function toPresence(row: PresenceRow): WorkerPresence {
   const { functions, host, pid, concurrency, startedAt } = row.presence;
   return { workerId: row.worker_id, functions, host, pid, concurrency, startedAt, expiresAt: Number(row.expires_at) };
+}
+
+/** A row of stats.sql: counts arrive as strings (bigint). */
+export interface StatsRow {
+  function_name: string;
+  pending: string;
+  running: string;
+  oldest_pending_at: string | null;
+}
+
+export function toQueueStats(rows: readonly StatsRow[]): QueueStats {
+  const pending: Record<string, number> = {};
+  const running: Record<string, number> = {};
+  const oldestPendingAt: Record<string, number> = {};
+  for (const row of rows) {
+    if (Number(row.pending) > 0) pending[row.function_name] = Number(row.pending);
+    if (Number(row.running) > 0) running[row.function_name] = Number(row.running);
+    if (row.oldest_pending_at !== null) oldestPendingAt[row.function_name] = Number(row.oldest_pending_at);
+  }
+  return { pending, running, oldestPendingAt };
 }

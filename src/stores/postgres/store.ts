@@ -7,11 +7,10 @@
  * (errors.ts); the pool bounds each wait by operationTimeoutMs. Work the store does on its own
  * (retention passes, the LISTEN connection, signal listeners) reports to onError handlers.
  */
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { StoreError } from '../../errors.js';
-import { isFinalStatus, type InvocationStatus } from '../../types.js';
+import type { InvocationStatus } from '../../types.js';
 import {
   RETENTION_DEFAULTS,
   type Claimed,
@@ -35,20 +34,22 @@ import {
   type StoredInvocation,
   type WorkerPresence,
 } from '../contract.js';
-import { SignalHub, storeClosedError } from '../signal-hub.js';
+import { storeClosedError } from '../signal-hub.js';
 import { migrate, openPool, type TimedQuery } from './connect.js';
 import { toStoreError, type ErrorContext } from './errors.js';
-import { ChannelListener } from './listener.js';
 import type { ParsedPostgresStoreOptions } from './options.js';
 import { Pruner } from './pruner.js';
+import { Signals } from './signals.js';
 import {
   enqueueParam,
   presenceParam,
   settleParam,
   toPresence,
+  toQueueStats,
   toRecord,
   type PresenceRow,
   type RecordRow,
+  type StatsRow,
 } from './rows.js';
 import { loadStatements, type StatementName, type Statements } from './statements.js';
 
@@ -61,12 +62,7 @@ export class PostgresStore implements Store {
   readonly name = 'postgres';
   readonly #options: ParsedPostgresStoreOptions;
   readonly #errors: ErrorContext;
-  readonly #channel: string;
-  /** Tags this instance's notifications so its own listener can skip them. */
-  readonly #self = randomUUID();
-  readonly #hub = new SignalHub('postgres');
-  /** Functions seen in claims: woken after the LISTEN connection is re-established. */
-  readonly #functions = new Set<string>();
+  readonly #signals: Signals;
   readonly #maxAgeMs: number;
   readonly #maxCount: number;
   readonly #pruner: Pruner;
@@ -74,7 +70,6 @@ export class PostgresStore implements Store {
   #pool: Promise<Pool> | undefined;
   /** The pool and the schema, migrated: set again after a failed first use (server down). */
   #ready: Promise<Ready> | undefined;
-  #listener: ChannelListener | undefined;
   #closed: Promise<void> | undefined;
   /** Operations under way, and who waits for them to end. */
   #active = 0;
@@ -83,13 +78,17 @@ export class PostgresStore implements Store {
   constructor(options: ParsedPostgresStoreOptions) {
     this.#options = options;
     this.#errors = { schema: options.schema, operationTimeoutMs: options.operationTimeoutMs };
-    this.#channel = `async_invoker_${options.schema}`;
+    this.#signals = new Signals({
+      schema: options.schema,
+      connect: async () => (await this.#open()).pool.connect(),
+      toError: (error) => toStoreError(error, 'the LISTEN connection (wake-ups)', this.#errors),
+    });
     this.#maxAgeMs = (options.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000;
     this.#maxCount = options.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
     this.#pruner = new Pruner({
       maxCount: this.#maxCount,
       pass: (now) => this.#prune(now, 'a retention pass'),
-      onError: (error) => this.#report(error, 'prune'),
+      onError: (error) => this.#signals.report(toStoreError(error, 'a retention pass', this.#errors), 'prune'),
     });
   }
 
@@ -195,13 +194,13 @@ export class PostgresStore implements Store {
 
   async #enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
     if (items.length === 0) return [];
-    const rows = await this.#query<{ request_id: string }>('enqueue', 'enqueue', [enqueueParam(items), this.#channel, this.#self]);
+    const rows = await this.#query<{ request_id: string }>('enqueue', 'enqueue', [enqueueParam(items), this.#signals.channel, this.#signals.self]);
     const created = new Set(rows.map((r) => r.request_id));
     const results: EnqueueResult[] = items.map((item) =>
       created.has(item.requestId) ? { requestId: item.requestId, outcome: 'created' } : { requestId: '', outcome: 'duplicate' },
     );
     if (created.size < items.length) await this.#resolveRepeats(items, created, results);
-    this.#emitDue(items.filter((item) => created.has(item.requestId)).map((i) => [i.functionName, i.scheduledAt]));
+    this.#signals.due(items.filter((item) => created.has(item.requestId)).map((i) => [i.functionName, i.scheduledAt]));
     return results;
   }
 
@@ -239,7 +238,7 @@ export class PostgresStore implements Store {
     this.#pruner.tick(request.now);
     const slots = request.slots.filter((s) => s.limit > 0);
     if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
-    for (const s of slots) this.#functions.add(s.functionName);
+    this.#signals.claiming(slots.map((s) => s.functionName));
     const param = JSON.stringify(
       slots.map((s) => ({ f: s.functionName, n: Math.min(s.limit, request.limit), age: s.maxEventAgeMs })),
     );
@@ -287,30 +286,18 @@ export class PostgresStore implements Store {
       const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null }>(
         'settle',
         'settle',
-        [settleParam(now.map((e) => e.s), now.map((e) => e.ord)), this.#channel, this.#self],
+        [settleParam(now.map((e) => e.s), now.map((e) => e.ord)), this.#signals.channel, this.#signals.self],
       );
       const due: [string, number][] = [];
       for (const row of rows) {
         outcomes[row.ord] = row.outcome;
         if (row.function_name !== null && row.due_at !== null) due.push([row.function_name, Number(row.due_at)]);
       }
-      this.#emitDue(due);
+      this.#signals.due(due);
       rest = later;
     }
-    this.#countFinished(items, outcomes);
+    this.#pruner.settled(items, outcomes);
     return outcomes;
-  }
-
-  /** Tells retention how many settlements left an invocation final with nothing owed. */
-  #countFinished(items: readonly Settlement[], outcomes: readonly SettleOutcome[]): void {
-    let finished = 0;
-    let endedAt: number | undefined;
-    for (const [i, s] of items.entries()) {
-      if (outcomes[i] !== 'ok' || s.dueAt !== null || s.keepLease || !isFinalStatus(s.status)) continue;
-      finished++;
-      if (s.endedAt !== undefined && (endedAt === undefined || s.endedAt > endedAt)) endedAt = s.endedAt;
-    }
-    this.#pruner.finished(finished, endedAt);
   }
 
   async #heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
@@ -334,16 +321,16 @@ export class PostgresStore implements Store {
       request.requestId,
       request.now,
       request.deliverOnFailure,
-      this.#channel,
-      this.#self,
+      this.#signals.channel,
+      this.#signals.self,
     ]);
     if (rows[0]) {
       const record = toRecord(rows[0]);
       if (record.status === 'Stopping') {
-        this.#hub.emit({ type: 'stop', requestId: record.requestId });
+        this.#signals.stop(record.requestId);
         return { outcome: 'stopping', record };
       }
-      if (record.dueAt !== undefined) this.#emitDue([[record.functionName, record.dueAt]]);
+      if (record.dueAt !== undefined) this.#signals.due([[record.functionName, record.dueAt]]);
       else this.#pruner.finished(1, request.now);
       return { outcome: 'stopped', record };
     }
@@ -375,20 +362,7 @@ export class PostgresStore implements Store {
   }
 
   async #stats(functionNames?: readonly string[]): Promise<QueueStats> {
-    const rows = await this.#query<{ function_name: string; pending: string; running: string; oldest_pending_at: string | null }>(
-      'stats',
-      'stats',
-      [functionNames ? [...functionNames] : null],
-    );
-    const pending: Record<string, number> = {};
-    const running: Record<string, number> = {};
-    const oldestPendingAt: Record<string, number> = {};
-    for (const row of rows) {
-      if (Number(row.pending) > 0) pending[row.function_name] = Number(row.pending);
-      if (Number(row.running) > 0) running[row.function_name] = Number(row.running);
-      if (row.oldest_pending_at !== null) oldestPendingAt[row.function_name] = Number(row.oldest_pending_at);
-    }
-    return { pending, running, oldestPendingAt };
+    return toQueueStats(await this.#query<StatsRow>('stats', 'stats', [functionNames ? [...functionNames] : null]));
   }
 
   async #prune(now: number, operation: string): Promise<number> {
@@ -398,46 +372,19 @@ export class PostgresStore implements Store {
 
   subscribe(listener: (signal: StoreSignal) => void): () => void {
     if (this.#closed) throw storeClosedError(this.name, 'subscribe');
-    const unsubscribe = this.#hub.subscribe(listener);
-    this.#listener ??= new ChannelListener({
-      connect: async () => (await this.#open()).pool.connect(),
-      channel: this.#channel,
-      self: this.#self,
-      onSignal: (signal) => this.#hub.emit(signal),
-      // Signals sent while disconnected are lost: wake every function this store claims for.
-      onReconnect: () => this.#emitDue([...this.#functions].map((f) => [f, 0] as const)),
-      onError: (error) => this.#report(error, 'subscriber'),
-    });
-    void this.#listener.start();
-    return unsubscribe;
+    return this.#signals.subscribe(listener);
   }
 
   onError(handler: (error: StoreError, during: StoreBackgroundTask) => void): () => void {
     if (this.#closed) throw storeClosedError(this.name, 'onError');
-    return this.#hub.onError(handler);
-  }
-
-  #report(error: unknown, during: 'prune' | 'subscriber'): void {
-    const operation = during === 'prune' ? 'a retention pass' : 'the LISTEN connection (wake-ups)';
-    this.#hub.report(toStoreError(error, operation, this.#errors), during);
-  }
-
-  #emitDue(entries: readonly (readonly [string, number])[]): void {
-    if (this.#hub.size === 0 || entries.length === 0) return;
-    const earliest = new Map<string, number>();
-    for (const [fn, at] of entries) {
-      const seen = earliest.get(fn);
-      if (seen === undefined || at < seen) earliest.set(fn, at);
-    }
-    for (const [functionName, at] of earliest) this.#hub.emit({ type: 'due', functionName, at });
+    return this.#signals.onError(handler);
   }
 
   close(): Promise<void> {
     this.#closed ??= (async () => {
       if (this.#active > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
       await this.#pruner.stop();
-      await this.#listener?.close();
-      this.#hub.clear();
+      await this.#signals.close();
       this.#ready = undefined;
       const pool = await this.#pool?.catch(() => undefined);
       this.#pool = undefined;

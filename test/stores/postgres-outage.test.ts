@@ -146,6 +146,13 @@ describe.runIf(bin !== undefined)('postgres: the server stopped with -m immediat
           timeoutMs: 60_000,
           intervalMs: 200,
         });
+        // Both workers' LISTEN connections came back on their own.
+        await waitFor(async () => {
+          const { rows } = await checker.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where query = $1', [
+            `listen "async_invoker_${SCHEMA}"`,
+          ]);
+          return rows[0]!.n === workers.length;
+        }, { what: 'both workers to LISTEN again', timeoutMs: 30_000, intervalMs: 100 });
       } finally {
         await checker.end();
         await producer.close();

@@ -11,7 +11,8 @@ import { RetentionTrigger } from '../retention.js';
 
 export class Pruner {
   readonly #trigger: RetentionTrigger;
-  readonly #pass: (now: number) => Promise<unknown>;
+  /** Runs one pass; `asked` when it is store.prune's, not one of the trigger's. */
+  readonly #pass: (now: number, asked: boolean) => Promise<number>;
   readonly #onError: (error: unknown) => void;
   /** The latest store time seen: settles carry none of their own. */
   #now = -Infinity;
@@ -19,7 +20,7 @@ export class Pruner {
   #again = false;
   #stopped = false;
 
-  constructor(options: { maxCount: number; pass: (now: number) => Promise<unknown>; onError: (error: unknown) => void }) {
+  constructor(options: { maxCount: number; pass: (now: number, asked: boolean) => Promise<number>; onError: (error: unknown) => void }) {
     this.#trigger = new RetentionTrigger(options.maxCount);
     this.#pass = options.pass;
     this.#onError = options.onError;
@@ -51,6 +52,17 @@ export class Pruner {
     this.finished(n, endedAt);
   }
 
+  /**
+   * A pass asked for (`store.prune`): after the one under way, if any, so that two passes of
+   * this instance never delete the same rows at once. Resolves to how many it removed.
+   */
+  async force(now: number): Promise<number> {
+    while (this.#running) await this.#running;
+    if (now > this.#now) this.#now = now;
+    this.#trigger.ran(now);
+    return this.#pass(now, true);
+  }
+
   /** Waits for the pass under way, if any, and starts no more. */
   async stop(): Promise<void> {
     this.#stopped = true;
@@ -72,7 +84,7 @@ export class Pruner {
       const now = this.#now;
       this.#trigger.ran(now);
       try {
-        await this.#pass(now);
+        await this.#pass(now, false);
       } catch (error) {
         // Nothing is lost: the rows stay until the next pass, which the next trigger starts.
         this.#onError(error);

@@ -87,7 +87,7 @@ export class PostgresStore implements Store {
     this.#maxCount = options.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
     this.#pruner = new Pruner({
       maxCount: this.#maxCount,
-      pass: (now) => this.#prune(now, 'a retention pass'),
+      pass: (now, asked) => this.#prune(now, asked ? 'prune' : 'a retention pass'),
       onError: (error) => this.#signals.report(toStoreError(error, 'a retention pass', this.#errors), 'prune'),
     });
   }
@@ -151,7 +151,7 @@ export class PostgresStore implements Store {
   }
 
   prune(now: number): Promise<number> {
-    return this.#op('prune', () => this.#prune(now, 'prune'));
+    return this.#op('prune', () => this.#pruner.force(now));
   }
 
   announce(presence: WorkerPresence): Promise<void> {

@@ -7,7 +7,7 @@ import type { StoreBackgroundTask, StoreSignal } from '../../src/stores/contract
 import { createInvoker } from '../../src/invoker.js';
 import { waitFor, waitForStatus } from '../helpers.js';
 import { loadStatements } from '../../src/stores/postgres/statements.js';
-import { claimReq, newInvocation, slot, T0, testStore } from './conformance.js';
+import { claimReq, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
 
 const url = process.env.PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const schema = `ai_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -205,6 +205,22 @@ describe.runIf(available)('postgres', () => {
         await store.close();
         expect((await pool.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
         await pool.end();
+      });
+
+      // Belongs in the shared suite (the memory store does the same; SQLite keeps the lease).
+      it('takes a final record whose kept lease lapsed with nothing owed out of the work index, lease and all, so retention prunes it', async () => {
+        const store = await open({ retention: { maxAgeSeconds: 1 } });
+        const inv = newInvocation();
+        await store.enqueue([inv]);
+        const [c] = (await store.claim(claimReq(T0))).items;
+        expect(await store.settle([{ ...succeed(inv.requestId, c!.leaseToken, T0 + 1), dueAt: T0 + 10, keepLease: true }])).toEqual(['ok']);
+        expect(await store.claim(claimReq(T0 + 20))).toEqual({ items: [], nextDueAt: undefined });
+        const record = await store.get(inv.requestId);
+        expect(record).toBeDefined();
+        expect(record!.dueAt).toBeUndefined();
+        expect(record!.leaseToken).toBeUndefined();
+        expect(await store.prune(T0 + 5000)).toBe(1);
+        expect(await store.get(inv.requestId)).toBeUndefined();
       });
 
       it('keeps a JSON null result apart from no result', async () => {

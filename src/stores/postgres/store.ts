@@ -242,7 +242,7 @@ export class PostgresStore implements Store {
     const param = JSON.stringify(
       slots.map((s) => ({ f: s.functionName, n: Math.min(s.limit, request.limit), age: s.maxEventAgeMs })),
     );
-    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null }>('claim', 'claim', [
+    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null; cleared: number }>('claim', 'claim', [
       param,
       request.now,
       request.leaseMs,
@@ -250,6 +250,8 @@ export class PostgresStore implements Store {
     ]);
     const items: Claimed[] = [];
     let nextDueAt = rows[0]?.next_due == null ? undefined : Number(rows[0].next_due);
+    // Final records that left the work index are finished now, as far as retention goes.
+    this.#pruner.finished(rows[0]?.cleared ?? 0, request.now);
     for (const row of rows) {
       if (row.kind === null) continue;
       const record = toRecord(row);

@@ -1,13 +1,14 @@
 -- Claims due work in one statement: per function the oldest due rows (skipping rows another
 -- claimer holds locked), at most n per function and $4 in total, leased with a fresh token.
 -- The claim kinds are those of record-rules.ts: run / expire / recover / deliver. A due row of
--- none of these kinds (final, nothing owed) gets its due_at cleared: left in the work index it
--- would head every claim, and be reported as the next due time, again and again (a spin).
+-- none of these kinds (final, nothing owed) leaves the work index, as in the memory store: its
+-- due_at is cleared (left, it would head every claim and be reported as the next due time, again
+-- and again: a spin) and so is a lapsed lease it still carries (so retention can prune it).
 -- $1 jsonb: [{ f: function name, n: per-function limit, age: max event age ms }]
 -- $2 bigint: now; $3 bigint: lease ms; $4 integer: total limit.
 -- Returns one row per claimed record (kind, was_due, record columns), each with next_due: the
--- earliest due_at among the functions' rows neither claimed nor cleared here. With nothing
--- claimed, one row with a null kind carries next_due.
+-- earliest due_at among the functions' rows neither claimed nor cleared here, and cleared: how
+-- many rows left the work index. With nothing claimed, one row with a null kind carries both.
 with slots as (
   select * from jsonb_to_recordset($1::jsonb) as s(f text, n integer, age bigint)
 ),
@@ -56,7 +57,7 @@ claimed as (
 ),
 -- Runs whether or not the final select reads it (a data-modifying WITH always does).
 cleared as (
-  update {{schema}}.invocations i set due_at = null
+  update {{schema}}.invocations i set due_at = null, lease_token = null
   from kinds k
   where i.request_id = k.request_id and k.kind is null
   returning i.request_id
@@ -73,6 +74,6 @@ next_due as (
     limit 1
   ) n
 )
-select c.*, d.at as next_due
+select c.*, d.at as next_due, (select count(*) from cleared)::integer as cleared
 from next_due d left join claimed c on true
 order by c.was_due, c.request_id

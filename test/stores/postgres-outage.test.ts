@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { createInvoker, type Invoker } from '../../src/invoker.js';
 import { StoreError } from '../../src/errors.js';
-import type { Store, StoreBackgroundTask } from '../../src/stores/contract.js';
+import type { Store, StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
 import { postgresStore } from '../../src/stores/postgres/index.js';
 import { waitFor } from '../helpers.js';
 import { postgresBinDir, PrivateServer } from './postgres-private-server.js';
@@ -174,6 +174,34 @@ describe.runIf(bin !== undefined)('postgres: the server stopped with -m immediat
     expect(storeReports.some(([, during]) => during === 'subscriber')).toBe(true);
     expect(printed).toEqual([]);
   }, 240_000);
+});
+
+describe.runIf(bin !== undefined)('postgres: a store that starts while the server is down', () => {
+  it('fails calls with StoreError, reports the LISTEN attempts as subscriber, and wakes its workers once the server is up', async () => {
+    await server!.kill();
+    const store = postgresStore({ connectionString: server!.url, schema: SCHEMA, operationTimeoutMs: 1000 });
+    const reported: StoreBackgroundTask[] = [];
+    store.onError((error, during) => {
+      expect(error).toBeInstanceOf(StoreError);
+      reported.push(during);
+    });
+    const signals: StoreSignal[] = [];
+    store.subscribe((signal) => signals.push(signal));
+    try {
+      const slots = [{ functionName: 'late', limit: 1, maxEventAgeMs: 60_000 }];
+      const error = await store.claim({ now: Date.now(), leaseMs: 1000, limit: 1, slots }).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreError);
+      await waitFor(() => reported.includes('subscriber'), { what: 'a failed LISTEN attempt to be reported' });
+      await server!.start();
+      // Wake-ups sent before LISTEN was in place were missed: the store wakes what it claims for.
+      await waitFor(() => signals.some((s) => s.type === 'due' && s.functionName === 'late'), {
+        what: 'a wake-up for the function it claims for',
+        timeoutMs: 30_000,
+      });
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });
 
 /** How many of `ids` are Succeeded, read on the private server. */

@@ -115,6 +115,8 @@ describe.runIf(bin !== undefined)('postgres: the server stopped with -m immediat
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
       })();
+      const checker = new pg.Pool({ connectionString: url, max: 1 });
+      checker.on('error', () => {});
       try {
         // Running under load: work accepted and work done.
         await waitFor(async () => accepted.length >= PER_PHASE && (await succeededAmong(admin, accepted)) >= PER_PHASE / 3, {
@@ -134,27 +136,25 @@ describe.runIf(bin !== undefined)('postgres: the server stopped with -m immediat
           timeoutMs: 60_000,
           intervalMs: 50,
         });
-      } finally {
         producing = false;
         await producing$;
-      }
-      const checker = new pg.Pool({ connectionString: url, max: 1 });
-      checker.on('error', () => {});
-      try {
         await waitFor(async () => (await succeededAmong(checker, accepted)) === accepted.length, {
           what: `all ${accepted.length} accepted invocations to succeed`,
           timeoutMs: 60_000,
           intervalMs: 200,
         });
-        // Both workers' LISTEN connections came back on their own.
+        // The workers' LISTEN connections came back on their own (a producer does not listen).
         await waitFor(async () => {
           const { rows } = await checker.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where query = $1', [
             `listen "async_invoker_${SCHEMA}"`,
           ]);
-          return rows[0]!.n === workers.length;
-        }, { what: 'both workers to LISTEN again', timeoutMs: 30_000, intervalMs: 100 });
+          return rows[0]!.n >= workers.length;
+        }, { what: 'the workers to LISTEN again', timeoutMs: 30_000, intervalMs: 100 });
       } finally {
+        producing = false;
+        await producing$;
         await checker.end();
+        await admin.end().catch(() => {}); // ended already unless the first phase failed
         await producer.close();
         for (const w of workers) await w.invoker.close();
       }

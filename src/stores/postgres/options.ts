@@ -1,8 +1,16 @@
 /** postgresStore options: types, defaults and their zod schema (checked once, at the factory). */
 import { z } from 'zod';
-import type { Pool } from 'pg';
 import { intIn, retentionSchema } from '../../config.js';
 import type { RetentionOptions } from '../contract.js';
+
+/**
+ * The parts of a pg `Pool` the store uses: pass `new pg.Pool(...)`. Typed structurally so that
+ * using this store's types needs no `@types/pg`.
+ */
+export interface PgPool {
+  query(text: string): unknown;
+  connect(): unknown;
+}
 
 export interface PostgresStoreOptions {
   /**
@@ -22,7 +30,7 @@ export interface PostgresStoreOptions {
    * `operationTimeoutMs` still bounds each statement's wait for its answer; the wait for a
    * connection is the pool's own `connectionTimeoutMillis` (pg's default is no limit: set it).
    */
-  readonly pool?: Pool;
+  readonly pool?: PgPool;
   /** How long and how many finished invocations are kept. */
   readonly retention?: RetentionOptions;
   /**
@@ -60,7 +68,7 @@ export const postgresStoreOptionsSchema = z
         .string({ error: SCHEMA_ALLOWED })
         .regex(/^[A-Za-z_][A-Za-z0-9_]{0,47}$/, { error: SCHEMA_ALLOWED })
         .default('async_invoker'),
-      pool: z.custom<Pool>(isPool, { error: 'a pg Pool (new pg.Pool(...))' }).optional(),
+      pool: z.custom<PgPool>(isPool, { error: 'a pg Pool (new pg.Pool(...))' }).optional(),
       retention: retentionSchema.optional(),
       max: intIn({ min: 2, max: 1000 }).default(10),
       operationTimeoutMs: intIn(OPERATION_TIMEOUT).default(OPERATION_TIMEOUT.default),

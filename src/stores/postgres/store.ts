@@ -111,7 +111,8 @@ export class PostgresStore implements Store {
   }
 
   #openPool(): Promise<Pool> {
-    if (this.#options.pool) return Promise.resolve(this.#options.pool);
+    // Checked structurally by the options schema; it is a pg Pool.
+    if (this.#options.pool) return Promise.resolve(this.#options.pool as unknown as Pool);
     this.#pool ??= openPool(this.#options.connectionString, this.#options.max, this.#options.operationTimeoutMs);
     return this.#pool;
   }

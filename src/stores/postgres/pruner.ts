@@ -26,7 +26,7 @@ export class Pruner {
     this.#onError = options.onError;
   }
 
-  /** Store time moved to `now` (a claim, an enqueue): a pass may be due by time. */
+  /** Store time moved to `now` (a claim): a pass may be due by time. */
   tick(now: number): void {
     if (now > this.#now) this.#now = now;
     this.#maybeRun();

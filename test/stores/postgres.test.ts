@@ -1,11 +1,13 @@
+import { createServer } from 'node:net';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresStore } from '../../src/stores/postgres/index.js';
-import { InvalidArgumentError } from '../../src/errors.js';
-import type { StoreSignal } from '../../src/stores/contract.js';
+import { InvalidArgumentError, StoreError } from '../../src/errors.js';
+import type { StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
 import { createInvoker } from '../../src/invoker.js';
 import { waitFor, waitForStatus } from '../helpers.js';
-import { claimReq, newInvocation, slot, T0, testStore } from './conformance.js';
+import { loadStatements } from '../../src/stores/postgres/statements.js';
+import { claimReq, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
 
 const url = process.env.PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const schema = `ai_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -27,6 +29,16 @@ afterAll(async () => {
   await admin.end();
 });
 
+/** A loopback port where nothing listens: bound by the system, then let go. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+const unreachableUrl = `postgres://root@127.0.0.1:${await deadPort()}/test`;
+
 describe.runIf(available)('postgres', () => {
   testStore({
     name: 'postgres',
@@ -34,10 +46,11 @@ describe.runIf(available)('postgres', () => {
     create: (options) => postgresStore({ connectionString: url, schema, max: 4, ...options }),
     // Keeps the migrated schema; each test starts from an empty table.
     cleanup: async () => {
-      await admin.query(`truncate "${schema}".invocations`).catch((error: { code?: string }) => {
+      await admin.query(`truncate "${schema}".invocations, "${schema}".workers`).catch((error: { code?: string }) => {
         if (error.code !== '42P01') throw error; // not created yet
       });
     },
+    unreachable: () => postgresStore({ connectionString: unreachableUrl, schema, operationTimeoutMs: 500 }),
     extra: ({ open }) => {
       it('wakes a store instance in another pool through NOTIFY', async () => {
         const producer = await open();
@@ -79,10 +92,12 @@ describe.runIf(available)('postgres', () => {
         }
       });
 
-      it('listens again after its LISTEN connection is cut', async () => {
+      it('listens again after its LISTEN connection is cut, and reports the cut as subscriber', async () => {
         const producer = await open();
         const consumer = await open();
         const signals: StoreSignal[] = [];
+        const reported: [unknown, StoreBackgroundTask][] = [];
+        consumer.onError((error, during) => reported.push([error, during]));
         consumer.subscribe((s) => signals.push(s));
         const signalFor = (functionName: string) =>
           waitFor(async () => {
@@ -96,6 +111,70 @@ describe.runIf(available)('postgres', () => {
         );
         expect(cut.rowCount).toBe(1);
         await signalFor('after');
+        expect(reported.length).toBeGreaterThan(0);
+        for (const [error, during] of reported) {
+          expect(during).toBe('subscriber');
+          expect(error).toBeInstanceOf(StoreError);
+          expect((error as StoreError).message).toMatch(/^postgres store: the LISTEN connection \(wake-ups\) failed: /);
+          expect((error as StoreError).cause).toBeDefined();
+        }
+      });
+
+      it('fails a statement the server does not answer in time with a StoreError, reports the retention pass it held up as prune, and works once the server answers', async () => {
+        const store = postgresStore({ connectionString: url, schema, max: 4, operationTimeoutMs: 300 });
+        const reported: [unknown, StoreBackgroundTask][] = [];
+        store.onError((error, during) => reported.push([error, during]));
+        const locker = await admin.connect();
+        try {
+          await store.get('warm-up'); // migrated: the lock below holds up statements, not the migration
+          await locker.query('begin');
+          await locker.query(`lock table "${schema}".invocations in access exclusive mode`);
+          // The first claim also starts the first retention pass: both wait for the lock.
+          const error = await store.claim(claimReq(T0)).then(() => undefined, (e: unknown) => e);
+          expect(error).toBeInstanceOf(StoreError);
+          expect((error as StoreError).message).toMatch(/^postgres store: claim failed: .*operationTimeoutMs \(300 ms\)/);
+          expect((error as StoreError).cause).toBeInstanceOf(Error);
+          await waitFor(() => reported.length > 0, { what: 'the failed retention pass to be reported' });
+          expect(reported[0]![1]).toBe('prune');
+          expect((reported[0]![0] as StoreError).message).toMatch(/^postgres store: a retention pass failed: /);
+          await locker.query('rollback');
+          const inv = newInvocation();
+          expect(await store.enqueue([inv])).toEqual([{ requestId: inv.requestId, outcome: 'created' }]);
+          expect((await store.claim(claimReq(T0))).items.map((c) => c.record.requestId)).toEqual([inv.requestId]);
+        } finally {
+          await locker.query('rollback').catch(() => {});
+          locker.release();
+          await store.close();
+        }
+      });
+
+      it('migrates a schema an older version made: its records gain the new columns', async () => {
+        const old = `${schema}_old`;
+        try {
+          const [first] = (await loadStatements(old)).migrations;
+          expect(first!.name).toBe('001_invocations.sql');
+          await admin.query(`create schema "${old}"`);
+          await admin.query(`create table "${old}".migrations (id integer primary key, name text not null, applied_at timestamptz not null default now())`);
+          await admin.query(first!.sql);
+          await admin.query(`insert into "${old}".migrations (id, name) values (1, '001_invocations.sql')`);
+          await admin.query(
+            `insert into "${old}".invocations (request_id, function_name, status, payload, created_at, scheduled_at, events, due_at)
+             values ('old-1', 'fn', 'Enqueued', '{}', $1, $1, $2, $1)`,
+            [T0, JSON.stringify([{ at: T0, status: 'Enqueued', attempt: 0 }])],
+          );
+          const store = postgresStore({ connectionString: url, schema: old, max: 2 });
+          try {
+            expect(await store.get('old-1')).toMatchObject({ status: 'Enqueued', lostAttempts: 0, interruptedAttempts: 0 });
+            const [c] = (await store.claim(claimReq(T0))).items;
+            expect(c!.record.requestId).toBe('old-1');
+            await store.announce({ workerId: 'w', functions: ['fn'], host: 'h', pid: 1, concurrency: 1, startedAt: T0, expiresAt: T0 + 1000 });
+            expect((await store.workers(T0)).map((w) => w.workerId)).toEqual(['w']);
+          } finally {
+            await store.close();
+          }
+        } finally {
+          await admin.query(`drop schema if exists "${old}" cascade`);
+        }
       });
 
       it('migrates once when many instances start together, and again is a no-op', async () => {
@@ -108,7 +187,10 @@ describe.runIf(available)('postgres', () => {
           expect(await again.get('x')).toBeUndefined();
           await again.close();
           const { rows } = await admin.query(`select id, name from "${fresh}".migrations order by id`);
-          expect(rows).toEqual([{ id: 1, name: '001_invocations.sql' }]);
+          expect(rows).toEqual([
+            { id: 1, name: '001_invocations.sql' },
+            { id: 2, name: '002_presence_and_counters.sql' },
+          ]);
         } finally {
           await admin.query(`drop schema if exists "${fresh}" cascade`);
         }
@@ -123,6 +205,22 @@ describe.runIf(available)('postgres', () => {
         await store.close();
         expect((await pool.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
         await pool.end();
+      });
+
+      // Belongs in the shared suite (the memory store does the same; SQLite keeps the lease).
+      it('takes a final record whose kept lease lapsed with nothing owed out of the work index, lease and all, so retention prunes it', async () => {
+        const store = await open({ retention: { maxAgeSeconds: 1 } });
+        const inv = newInvocation();
+        await store.enqueue([inv]);
+        const [c] = (await store.claim(claimReq(T0))).items;
+        expect(await store.settle([{ ...succeed(inv.requestId, c!.leaseToken, T0 + 1), dueAt: T0 + 10, keepLease: true }])).toEqual(['ok']);
+        expect(await store.claim(claimReq(T0 + 20))).toEqual({ items: [], nextDueAt: undefined });
+        const record = await store.get(inv.requestId);
+        expect(record).toBeDefined();
+        expect(record!.dueAt).toBeUndefined();
+        expect(record!.leaseToken).toBeUndefined();
+        expect(await store.prune(T0 + 5000)).toBe(1);
+        expect(await store.get(inv.requestId)).toBeUndefined();
       });
 
       it('keeps a JSON null result apart from no result', async () => {
@@ -147,5 +245,8 @@ describe.runIf(available)('postgres', () => {
     expect(() => postgresStore({ max: 0 })).toThrow(/options\.max must be an integer from 2 to 1000; received 0/);
     expect(() => postgresStore({ connectionString: url, pool: new pg.Pool() })).toThrow(/options\.connectionString/);
     expect(() => postgresStore({ nope: 1 } as never)).toThrow(/options\.nope/);
+    expect(() => postgresStore({ operationTimeoutMs: 50 })).toThrow(/options\.operationTimeoutMs must be an integer from 100 to 600000; received 50/);
+    expect(() => postgresStore({ operationTimeoutMs: 1.5 })).toThrow(/options\.operationTimeoutMs/);
+    expect(() => postgresStore({ retention: { maxCount: -1 } })).toThrow(/options\.retention\.maxCount/);
   });
 });

@@ -2,21 +2,46 @@
  * Opening the pool (pg is an optional peer dependency, imported only when the store opens its
  * own pool) and migrating the schema on first use.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { StoreError } from '../../errors.js';
 import { quoteIdent, type Migration } from './statements.js';
 
-export async function openPool(connectionString: string | undefined, max: number): Promise<Pool> {
+/**
+ * A migration may rebuild an index of a large table, and may wait for another process that
+ * does: far longer than one operation is allowed. Still bounded, so a dead server cannot hold
+ * the first call forever.
+ */
+const MIGRATION_TIMEOUT_MS = 600_000;
+
+const ignore = (): void => {};
+
+/** A statement with its own answer timeout: pg reads `query_timeout` from the query config too. */
+export interface TimedQuery extends QueryConfig {
+  readonly query_timeout: number;
+}
+
+export async function openPool(connectionString: string | undefined, max: number, timeoutMs: number): Promise<Pool> {
   let Pool: typeof import('pg').Pool;
   try {
     ({ Pool } = (await import('pg')).default);
   } catch (cause) {
-    throw new StoreError('postgresStore needs the "pg" package: npm install pg', { cause });
+    throw new StoreError('postgres store: the "pg" package is missing: npm install pg', { cause });
   }
-  const pool = new Pool({ ...(connectionString === undefined ? {} : { connectionString }), max });
+  const pool = new Pool({
+    ...(connectionString === undefined ? {} : { connectionString }),
+    max,
+    // While the server is down or unreachable, no call waits longer than this for a connection
+    // (a new one, or a turn at a busy pool) or for an answer. statement_timeout makes the server
+    // give up on a statement the client stopped waiting for, instead of running on holding locks.
+    connectionTimeoutMillis: timeoutMs,
+    query_timeout: timeoutMs,
+    statement_timeout: timeoutMs,
+    // A peer that vanished without closing the socket (a cut network) is noticed by the kernel.
+    keepAlive: true,
+  });
   // An idle client that loses its connection emits on the pool; without a listener that would
-  // crash the process. The next query gets a fresh client.
-  pool.on('error', () => {});
+  // crash the process. Nothing to report: the next statement gets a fresh client, and reports.
+  pool.on('error', ignore);
   return pool;
 }
 
@@ -26,26 +51,36 @@ export async function openPool(connectionString: string | undefined, max: number
  */
 export async function migrate(pool: Pool, schema: string, migrations: readonly Migration[]): Promise<void> {
   const client: PoolClient = await pool.connect();
+  // A checked-out client has no listener of the pool's: a connection lost between two of these
+  // statements would otherwise be an unhandled 'error' event. The failing statement rejects.
+  client.on('error', ignore);
+  const run = (text: string, values?: unknown[]) => {
+    const query: TimedQuery = { text, values, query_timeout: MIGRATION_TIMEOUT_MS };
+    return client.query(query);
+  };
   const q = quoteIdent(schema);
+  let failed: unknown;
   try {
-    await client.query('begin');
-    await client.query('select pg_advisory_xact_lock(hashtext($1))', [`async-invoker:${schema}`]);
-    await client.query(`create schema if not exists ${q}`);
-    await client.query(
-      `create table if not exists ${q}.migrations (id integer primary key, name text not null, applied_at timestamptz not null default now())`,
-    );
+    await run('begin');
+    await run(`set local statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
+    await run('select pg_advisory_xact_lock(hashtext($1))', [`async-invoker:${schema}`]);
+    await run(`create schema if not exists ${q}`);
+    await run(`create table if not exists ${q}.migrations (id integer primary key, name text not null, applied_at timestamptz not null default now())`);
     const { rows } = await client.query<{ id: number }>(`select id from ${q}.migrations`);
     const applied = new Set(rows.map((r) => r.id));
     for (const m of migrations) {
       if (applied.has(m.id)) continue;
-      await client.query(m.sql);
-      await client.query(`insert into ${q}.migrations (id, name) values ($1, $2)`, [m.id, m.name]);
+      await run(m.sql);
+      await run(`insert into ${q}.migrations (id, name) values ($1, $2)`, [m.id, m.name]);
     }
-    await client.query('commit');
+    await run('commit');
   } catch (error) {
-    await client.query('rollback').catch(() => {});
+    failed = error;
+    await client.query('rollback').catch(ignore);
     throw error;
   } finally {
-    client.release();
+    client.off('error', ignore);
+    // A client whose statement failed may be broken: drop it rather than hand it out again.
+    client.release(failed === undefined ? undefined : failed instanceof Error ? failed : true);
   }
 }

@@ -12,7 +12,7 @@ import type { Store } from '../contract.js';
 import { postgresStoreOptionsSchema, type PostgresStoreOptions } from './options.js';
 import { PostgresStore } from './store.js';
 
-export type { PostgresStoreOptions } from './options.js';
+export type { PgPool, PostgresStoreOptions } from './options.js';
 
 /** A store on PostgreSQL. Connects, creates and migrates the schema on first use. */
 export function postgresStore(options: PostgresStoreOptions = {}): Store {

@@ -1,7 +1,8 @@
 /**
- * LISTEN on the schema's channel with one dedicated pool client, reconnecting after it fails.
- * Signals sent by this store instance are dropped here: the store already gave them to its
- * listeners in process, without the round trip.
+ * LISTEN on the schema's channel with one dedicated pool client, reconnecting after it fails
+ * (backing off from 100 ms to 5 s). Each failure, of a connection attempt or of a connection
+ * that was listening, is reported; it never throws. Signals sent by this store instance are
+ * dropped here: the store already gave them to its listeners in process, without the round trip.
  */
 import type { Notification, PoolClient } from 'pg';
 import type { StoreSignal } from '../contract.js';
@@ -16,12 +17,15 @@ export class ChannelListener {
   readonly #onSignal: (signal: StoreSignal) => void;
   /** Called after a reconnect: signals sent while disconnected are lost, so wake everyone. */
   readonly #onReconnect: () => void;
+  /** Told of every failure (the store reports it as `subscriber`). */
+  readonly #onError: (error: unknown) => void;
   #client: PoolClient | undefined;
   #connecting: Promise<void> | undefined;
   #retryMs = RETRY_MIN_MS;
   #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  #everConnected = false;
+  /** A connection was lost or an attempt failed since LISTEN was last in place: signals were missed. */
+  #missed = false;
 
   constructor(options: {
     /** A dedicated client (taken from the store's pool). */
@@ -30,12 +34,14 @@ export class ChannelListener {
     self: string;
     onSignal: (signal: StoreSignal) => void;
     onReconnect: () => void;
+    onError: (error: unknown) => void;
   }) {
     this.#connectClient = options.connect;
     this.#channel = options.channel;
     this.#self = options.self;
     this.#onSignal = options.onSignal;
     this.#onReconnect = options.onReconnect;
+    this.#onError = options.onError;
   }
 
   /** Connects if not connected; resolves once LISTEN is in place (or the attempt failed). */
@@ -51,7 +57,7 @@ export class ChannelListener {
       client = await this.#connectClient();
       client.on('notification', this.#onNotification);
       client.on('error', this.#onLost);
-      client.on('end', this.#onLost);
+      client.on('end', this.#onEnd);
       await client.query(`listen "${this.#channel}"`);
       if (this.#closed) {
         this.#drop(client);
@@ -59,10 +65,13 @@ export class ChannelListener {
       }
       this.#client = client;
       this.#retryMs = RETRY_MIN_MS;
-      if (this.#everConnected) this.#onReconnect();
-      this.#everConnected = true;
-    } catch {
+      if (this.#missed) this.#onReconnect();
+      this.#missed = false;
+    } catch (error) {
       if (client) this.#drop(client, true);
+      if (this.#closed) return;
+      this.#missed = true;
+      this.#onError(error);
       this.#scheduleRetry();
     }
   }
@@ -83,13 +92,19 @@ export class ChannelListener {
     }
   };
 
-  readonly #onLost = (): void => {
+  readonly #onLost = (error: unknown): void => {
     const client = this.#client;
     if (!client) return;
     this.#client = undefined;
     this.#drop(client, true);
+    if (this.#closed) return;
+    this.#missed = true;
+    this.#onError(error);
     this.#scheduleRetry();
   };
+
+  /** The connection ended without an error event (the server closed it cleanly). */
+  readonly #onEnd = (): void => this.#onLost(new Error('the LISTEN connection was closed by the server'));
 
   #scheduleRetry(): void {
     if (this.#closed || this.#retryTimer) return;
@@ -106,7 +121,7 @@ export class ChannelListener {
   #drop(client: PoolClient, broken = false): void {
     client.off('notification', this.#onNotification);
     client.off('error', this.#onLost);
-    client.off('end', this.#onLost);
+    client.off('end', this.#onEnd);
     // Swallow late errors from a client we are done with.
     client.on('error', () => {});
     client.release(broken ? true : undefined);

@@ -1,7 +1,16 @@
 /** postgresStore options: types, defaults and their zod schema (checked once, at the factory). */
 import { z } from 'zod';
-import type { Pool } from 'pg';
+import { intIn, retentionSchema } from '../../config.js';
 import type { RetentionOptions } from '../contract.js';
+
+/**
+ * The parts of a pg `Pool` the store uses: pass `new pg.Pool(...)`. Typed structurally so that
+ * using this store's types needs no `@types/pg`.
+ */
+export interface PgPool {
+  query(text: string): unknown;
+  connect(): unknown;
+}
 
 export interface PostgresStoreOptions {
   /**
@@ -18,8 +27,10 @@ export interface PostgresStoreOptions {
   /**
    * A `pg` Pool to use instead of opening one. `close()` leaves it open. The store holds one of
    * its clients for LISTEN while anything is subscribed, so give it at least 2 connections.
+   * `operationTimeoutMs` still bounds each statement's wait for its answer; the wait for a
+   * connection is the pool's own `connectionTimeoutMillis` (pg's default is no limit: set it).
    */
-  readonly pool?: Pool;
+  readonly pool?: PgPool;
   /** How long and how many finished invocations are kept. */
   readonly retention?: RetentionOptions;
   /**
@@ -27,7 +38,19 @@ export interface PostgresStoreOptions {
    * @default 10
    */
   readonly max?: number;
+  /**
+   * How long one statement may take while the server is down, unreachable or stuck, in ms: the
+   * wait for a connection (`connectionTimeoutMillis`), for the answer (`query_timeout`), and the
+   * server's own limit on running it (`statement_timeout`). Past it the call rejects with a
+   * `StoreError`. An operation is one statement, two for a claim that finds less than it asked
+   * for. With `pool`, only the wait for the answer is bounded by this.
+   * @default 10000
+   */
+  readonly operationTimeoutMs?: number;
 }
+
+/** `operationTimeoutMs` bounds and default. */
+export const OPERATION_TIMEOUT = { min: 100, max: 600_000, default: 10_000 } as const;
 
 const SCHEMA_ALLOWED = 'a PostgreSQL identifier: a letter or _, then letters, digits or _, at most 48 characters';
 
@@ -37,11 +60,6 @@ const isPool = (v: unknown): boolean =>
   typeof (v as { query?: unknown }).query === 'function' &&
   typeof (v as { connect?: unknown }).connect === 'function';
 
-const intIn = (min: number, max: number) => {
-  const allowed = `an integer from ${min} to ${max}`;
-  return z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed });
-};
-
 export const postgresStoreOptionsSchema = z
   .strictObject(
     {
@@ -50,19 +68,12 @@ export const postgresStoreOptionsSchema = z
         .string({ error: SCHEMA_ALLOWED })
         .regex(/^[A-Za-z_][A-Za-z0-9_]{0,47}$/, { error: SCHEMA_ALLOWED })
         .default('async_invoker'),
-      pool: z.custom<Pool>(isPool, { error: 'a pg Pool (new pg.Pool(...))' }).optional(),
-      retention: z
-        .strictObject(
-          {
-            maxAgeSeconds: intIn(1, 315_360_000).optional(),
-            maxCount: intIn(0, 1_000_000_000).optional(),
-          },
-          { error: 'an object { maxAgeSeconds?, maxCount? }' },
-        )
-        .optional(),
-      max: intIn(2, 1000).default(10),
+      pool: z.custom<PgPool>(isPool, { error: 'a pg Pool (new pg.Pool(...))' }).optional(),
+      retention: retentionSchema.optional(),
+      max: intIn({ min: 2, max: 1000 }).default(10),
+      operationTimeoutMs: intIn(OPERATION_TIMEOUT).default(OPERATION_TIMEOUT.default),
     },
-    { error: 'an object { connectionString?, schema?, pool?, retention?, max? }' },
+    { error: 'an object { connectionString?, schema?, pool?, retention?, max?, operationTimeoutMs? }' },
   )
   .refine((o) => !(o.pool && o.connectionString !== undefined), {
     error: 'not set together with pool: the pool already says where to connect',

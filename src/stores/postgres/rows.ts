@@ -1,6 +1,6 @@
 /** Between records and rows: what record-columns.sql selects, and the JSON the batch statements take. */
 import type { Condition, InvocationError, InvocationEvent, InvocationStatus, JsonValue } from '../../types.js';
-import type { DeliveryState, NewInvocation, Settlement, StoredInvocation } from '../contract.js';
+import type { DeliveryState, NewInvocation, QueueStats, Settlement, StoredInvocation, WorkerPresence } from '../contract.js';
 
 /** A row as `pg` returns it: bigint columns arrive as strings, jsonb already parsed. */
 export interface RecordRow {
@@ -21,6 +21,8 @@ export interface RecordRow {
   due_at: string | null;
   lease_token: string | null;
   throttles: number;
+  lost_attempts: number;
+  interrupted_attempts: number;
   hops: number;
   delivery: DeliveryState | null;
 }
@@ -38,6 +40,8 @@ export function toRecord(row: RecordRow): StoredInvocation {
     scheduledAt: Number(row.scheduled_at),
     events: row.events,
     throttles: row.throttles,
+    lostAttempts: row.lost_attempts,
+    interruptedAttempts: row.interrupted_attempts,
     hops: row.hops,
   };
   // Absent fields stay absent (not undefined-valued), as in the other stores.
@@ -89,7 +93,46 @@ export function settleParam(items: readonly Settlement[], ords: readonly number[
       error_box: s.error === undefined ? undefined : { v: s.error },
       condition: s.condition,
       throttles: s.throttles,
+      lost_attempts: s.lostAttempts,
+      interrupted_attempts: s.interruptedAttempts,
       delivery_box: s.delivery === undefined ? undefined : { v: s.delivery },
     })),
   );
+}
+
+/** A row of workers.sql: the presence as announced, its expiry from the indexed column. */
+export interface PresenceRow {
+  worker_id: string;
+  expires_at: string;
+  presence: Omit<WorkerPresence, 'workerId' | 'expiresAt'>;
+}
+
+/** announce.sql's `$3`: what the row does not hold in columns of its own. */
+export function presenceParam(p: WorkerPresence): string {
+  return JSON.stringify({ functions: p.functions, host: p.host, pid: p.pid, concurrency: p.concurrency, startedAt: p.startedAt });
+}
+
+export function toPresence(row: PresenceRow): WorkerPresence {
+  const { functions, host, pid, concurrency, startedAt } = row.presence;
+  return { workerId: row.worker_id, functions, host, pid, concurrency, startedAt, expiresAt: Number(row.expires_at) };
+}
+
+/** A row of stats.sql: counts arrive as strings (bigint). */
+export interface StatsRow {
+  function_name: string;
+  pending: string;
+  running: string;
+  oldest_pending_at: string | null;
+}
+
+export function toQueueStats(rows: readonly StatsRow[]): QueueStats {
+  const pending: Record<string, number> = {};
+  const running: Record<string, number> = {};
+  const oldestPendingAt: Record<string, number> = {};
+  for (const row of rows) {
+    if (Number(row.pending) > 0) pending[row.function_name] = Number(row.pending);
+    if (Number(row.running) > 0) running[row.function_name] = Number(row.running);
+    if (row.oldest_pending_at !== null) oldestPendingAt[row.function_name] = Number(row.oldest_pending_at);
+  }
+  return { pending, running, oldestPendingAt };
 }

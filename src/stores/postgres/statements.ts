@@ -6,7 +6,22 @@
 import { readFile, readdir } from 'node:fs/promises';
 
 const here = new URL('.', import.meta.url);
-const NAMES = ['enqueue', 'find-idempotent', 'claim', 'next-due', 'settle', 'heartbeat', 'stop', 'get', 'list', 'stats', 'prune'] as const;
+const NAMES = [
+  'enqueue',
+  'find-idempotent',
+  'claim',
+  'next-due',
+  'settle',
+  'heartbeat',
+  'stop',
+  'get',
+  'list',
+  'stats',
+  'prune',
+  'announce',
+  'withdraw',
+  'workers',
+] as const;
 export type StatementName = (typeof NAMES)[number];
 export type Statements = Readonly<Record<StatementName, string>>;
 

@@ -2,11 +2,15 @@
  * The PostgreSQL store. Every state change is one SQL statement over many invocations (see
  * sql/*.sql): claims lock due rows with FOR UPDATE SKIP LOCKED and fence by lease token, so any
  * number of processes can share one schema. Wake-ups travel by LISTEN/NOTIFY.
+ *
+ * Faults: every statement goes through #query, which maps what pg throws to a StoreError
+ * (errors.ts); the pool bounds each wait by operationTimeoutMs. Work the store does on its own
+ * (retention passes, the LISTEN connection, signal listeners) reports to onError handlers.
  */
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { StoreError } from '../../errors.js';
+import type { InvocationStatus } from '../../types.js';
 import {
   RETENTION_DEFAULTS,
   type Claimed,
@@ -25,18 +29,29 @@ import {
   type StopRequest,
   type StopResult,
   type Store,
+  type StoreBackgroundTask,
   type StoreSignal,
   type StoredInvocation,
+  type WorkerPresence,
 } from '../contract.js';
-import type { InvocationStatus } from '../../types.js';
-import { migrate, openPool } from './connect.js';
-import { ChannelListener } from './listener.js';
+import { storeClosedError } from '../signal-hub.js';
+import { migrate, openPool, type TimedQuery } from './connect.js';
+import { toStoreError, type ErrorContext } from './errors.js';
 import type { ParsedPostgresStoreOptions } from './options.js';
-import { enqueueParam, settleParam, toRecord, type RecordRow } from './rows.js';
-import { loadStatements, type Statements } from './statements.js';
-
-/** Store time between automatic retention passes. */
-const PRUNE_EVERY_MS = 60_000;
+import { Pruner } from './pruner.js';
+import { Signals } from './signals.js';
+import {
+  enqueueParam,
+  presenceParam,
+  settleParam,
+  toPresence,
+  toQueueStats,
+  toRecord,
+  type PresenceRow,
+  type RecordRow,
+  type StatsRow,
+} from './rows.js';
+import { loadStatements, type StatementName, type Statements } from './statements.js';
 
 interface Ready {
   readonly pool: Pool;
@@ -46,18 +61,15 @@ interface Ready {
 export class PostgresStore implements Store {
   readonly name = 'postgres';
   readonly #options: ParsedPostgresStoreOptions;
-  readonly #channel: string;
-  /** Tags this instance's notifications so its own listener can skip them. */
-  readonly #self = randomUUID();
-  readonly #listeners = new Set<(signal: StoreSignal) => void>();
-  /** Functions seen in claims: woken after the LISTEN connection is re-established. */
-  readonly #functions = new Set<string>();
+  readonly #errors: ErrorContext;
+  readonly #signals: Signals;
   readonly #maxAgeMs: number;
   readonly #maxCount: number;
+  readonly #pruner: Pruner;
+  /** The pool this store opened (never a pool passed in), once asked for. */
+  #pool: Promise<Pool> | undefined;
+  /** The pool and the schema, migrated: set again after a failed first use (server down). */
   #ready: Promise<Ready> | undefined;
-  #listener: ChannelListener | undefined;
-  #lastPruneAt = -Infinity;
-  #pruning: Promise<unknown> | undefined;
   #closed: Promise<void> | undefined;
   /** Operations under way, and who waits for them to end. */
   #active = 0;
@@ -65,71 +77,102 @@ export class PostgresStore implements Store {
 
   constructor(options: ParsedPostgresStoreOptions) {
     this.#options = options;
-    this.#channel = `async_invoker_${options.schema}`;
+    this.#errors = { schema: options.schema, operationTimeoutMs: options.operationTimeoutMs };
+    this.#signals = new Signals({
+      schema: options.schema,
+      connect: async () => (await this.#open()).pool.connect(),
+      toError: (error) => toStoreError(error, 'the LISTEN connection (wake-ups)', this.#errors),
+    });
     this.#maxAgeMs = (options.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000;
     this.#maxCount = options.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
+    this.#pruner = new Pruner({
+      maxCount: this.#maxCount,
+      pass: (now, asked) => this.#prune(now, asked ? 'prune' : 'a retention pass'),
+      onError: (error) => this.#signals.report(toStoreError(error, 'a retention pass', this.#errors), 'prune'),
+    });
   }
 
   /** Opens the pool and migrates the schema, once, on first use. */
   #open(): Promise<Ready> {
-    // Operations under way when close() began still finish on the open pool.
-    if (this.#closed && !this.#ready) return Promise.reject(new StoreError('postgresStore used after close()'));
-    this.#ready ??= (async () => {
-      const { statements, migrations } = await loadStatements(this.#options.schema);
-      const pool = this.#options.pool ?? (await openPool(this.#options.connectionString, this.#options.max));
-      try {
+    if (!this.#ready) {
+      const ready = (async () => {
+        const { statements, migrations } = await loadStatements(this.#options.schema);
+        const pool = await this.#openPool();
         await migrate(pool, this.#options.schema, migrations);
-      } catch (error) {
-        if (!this.#options.pool) await pool.end().catch(() => {});
-        throw error;
-      }
-      return { pool, sql: statements };
-    })();
-    // A failed first use (server down) must not poison later calls.
-    this.#ready.catch(() => (this.#ready = undefined));
+        return { pool, sql: statements };
+      })();
+      this.#ready = ready;
+      // A failed first use (server down) must not poison later calls: the next one tries again.
+      ready.catch(() => {
+        if (this.#ready === ready) this.#ready = undefined;
+      });
+    }
     return this.#ready;
+  }
+
+  #openPool(): Promise<Pool> {
+    // Checked structurally by the options schema; it is a pg Pool.
+    if (this.#options.pool) return Promise.resolve(this.#options.pool as unknown as Pool);
+    this.#pool ??= openPool(this.#options.connectionString, this.#options.max, this.#options.operationTimeoutMs);
+    return this.#pool;
   }
 
   // Public operations run through #op: close() waits for those under way (a claim is more
   // than one statement) before it ends the pool, and refuses new ones.
   enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
-    return this.#op(() => this.#enqueue(items));
+    return this.#op('enqueue', () => this.#enqueue(items));
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
-    return this.#op(() => this.#claim(request));
+    return this.#op('claim', () => this.#claim(request));
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
-    return this.#op(() => this.#settle(items));
+    return this.#op('settle', () => this.#settle(items));
   }
 
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
-    return this.#op(() => this.#heartbeat(request));
+    return this.#op('heartbeat', () => this.#heartbeat(request));
   }
 
   requestStop(request: StopRequest): Promise<StopResult> {
-    return this.#op(() => this.#requestStop(request));
+    return this.#op('requestStop', () => this.#requestStop(request));
   }
 
   get(requestId: string): Promise<StoredInvocation | undefined> {
-    return this.#op(() => this.#get(requestId));
+    return this.#op('get', () => this.#get(requestId));
   }
 
   list(query: ListQuery): Promise<ListPage> {
-    return this.#op(() => this.#list(query));
+    return this.#op('list', () => this.#list(query));
   }
 
   stats(functionNames?: readonly string[]): Promise<QueueStats> {
-    return this.#op(() => this.#stats(functionNames));
+    return this.#op('stats', () => this.#stats(functionNames));
   }
 
   prune(now: number): Promise<number> {
-    return this.#op(() => this.#prune(now));
+    return this.#op('prune', () => this.#pruner.force(now));
   }
 
-  async #op<T>(run: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new StoreError('postgresStore used after close()');
+  announce(presence: WorkerPresence): Promise<void> {
+    return this.#op('announce', async () => {
+      await this.#query('announce', 'announce', [presence.workerId, presence.expiresAt, presenceParam(presence)]);
+    });
+  }
+
+  withdraw(workerId: string): Promise<void> {
+    return this.#op('withdraw', async () => {
+      await this.#query('withdraw', 'withdraw', [workerId]);
+    });
+  }
+
+  workers(now: number): Promise<WorkerPresence[]> {
+    return this.#op('workers', async () => (await this.#query<PresenceRow>('workers', 'workers', [now])).map(toPresence));
+  }
+
+  async #op<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw storeClosedError(this.name, operation);
     this.#active++;
     try {
       return await run();
@@ -138,20 +181,27 @@ export class PostgresStore implements Store {
     }
   }
 
-  async #query<R extends object>(name: keyof Statements, values: unknown[]): Promise<R[]> {
-    const { pool, sql } = await this.#open();
-    return (await pool.query<R>(sql[name], values)).rows;
+  /** Runs one statement; whatever fails (connecting, migrating, the statement) is a StoreError. */
+  async #query<R extends object>(operation: string, name: StatementName, values: unknown[]): Promise<R[]> {
+    try {
+      const { pool, sql } = await this.#open();
+      // The answer timeout per statement as well: it then holds for a pool passed in too.
+      const query: TimedQuery = { text: sql[name], values, query_timeout: this.#options.operationTimeoutMs };
+      return (await pool.query<R>(query)).rows;
+    } catch (error) {
+      throw toStoreError(error, operation, this.#errors);
+    }
   }
 
   async #enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
     if (items.length === 0) return [];
-    const rows = await this.#query<{ request_id: string }>('enqueue', [enqueueParam(items), this.#channel, this.#self]);
+    const rows = await this.#query<{ request_id: string }>('enqueue', 'enqueue', [enqueueParam(items), this.#signals.channel, this.#signals.self]);
     const created = new Set(rows.map((r) => r.request_id));
     const results: EnqueueResult[] = items.map((item) =>
       created.has(item.requestId) ? { requestId: item.requestId, outcome: 'created' } : { requestId: '', outcome: 'duplicate' },
     );
     if (created.size < items.length) await this.#resolveRepeats(items, created, results);
-    this.#emitDue(items.filter((item) => created.has(item.requestId)).map((i) => [i.functionName, i.scheduledAt]));
+    this.#signals.due(items.filter((item) => created.has(item.requestId)).map((i) => [i.functionName, i.scheduledAt]));
     return results;
   }
 
@@ -162,12 +212,13 @@ export class PostgresStore implements Store {
     const ids: string[] = [];
     for (const { item } of skipped) {
       if (item.invocationId === undefined) {
-        throw new StoreError(`requestId ${JSON.stringify(item.requestId)} is already taken`);
+        throw new StoreError(`postgres store: enqueue failed: requestId ${JSON.stringify(item.requestId)} is already taken`);
       }
       names.push(item.functionName);
       ids.push(item.invocationId);
     }
     const rows = await this.#query<{ function_name: string; invocation_id: string; request_id: string; payload_key: string | null }>(
+      'enqueue',
       'find-idempotent',
       [names, ids],
     );
@@ -185,13 +236,14 @@ export class PostgresStore implements Store {
   }
 
   async #claim(request: ClaimRequest): Promise<ClaimResult> {
+    this.#pruner.tick(request.now);
     const slots = request.slots.filter((s) => s.limit > 0);
     if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
-    for (const s of slots) this.#functions.add(s.functionName);
+    this.#signals.claiming(slots.map((s) => s.functionName));
     const param = JSON.stringify(
       slots.map((s) => ({ f: s.functionName, n: Math.min(s.limit, request.limit), age: s.maxEventAgeMs })),
     );
-    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null }>('claim', [
+    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null; cleared: number }>('claim', 'claim', [
       param,
       request.now,
       request.leaseMs,
@@ -199,6 +251,8 @@ export class PostgresStore implements Store {
     ]);
     const items: Claimed[] = [];
     let nextDueAt = rows[0]?.next_due == null ? undefined : Number(rows[0].next_due);
+    // Final records that left the work index are finished now, as far as retention goes.
+    this.#pruner.finished(rows[0]?.cleared ?? 0, request.now);
     for (const row of rows) {
       if (row.kind === null) continue;
       const record = toRecord(row);
@@ -210,10 +264,9 @@ export class PostgresStore implements Store {
     // predates work settled while it ran (whose wake-up may have fired meanwhile), so look again.
     const capacity = Math.min(request.limit, slots.reduce((n, s) => n + s.limit, 0));
     if (items.length < capacity) {
-      const [again] = await this.#query<{ at: string | null }>('next-due', [slots.map((s) => s.functionName)]);
+      const [again] = await this.#query<{ at: string | null }>('claim', 'next-due', [slots.map((s) => s.functionName)]);
       nextDueAt = again?.at == null ? undefined : Number(again.at);
     }
-    this.#maybePrune(request.now);
     return { items, nextDueAt };
   }
 
@@ -233,26 +286,27 @@ export class PostgresStore implements Store {
           now.push(entry);
         }
       }
-      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null }>('settle', [
-        settleParam(now.map((e) => e.s), now.map((e) => e.ord)),
-        this.#channel,
-        this.#self,
-      ]);
+      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null }>(
+        'settle',
+        'settle',
+        [settleParam(now.map((e) => e.s), now.map((e) => e.ord)), this.#signals.channel, this.#signals.self],
+      );
       const due: [string, number][] = [];
       for (const row of rows) {
         outcomes[row.ord] = row.outcome;
         if (row.function_name !== null && row.due_at !== null) due.push([row.function_name, Number(row.due_at)]);
       }
-      this.#emitDue(due);
+      this.#signals.due(due);
       rest = later;
     }
+    this.#pruner.settled(items, outcomes);
     return outcomes;
   }
 
   async #heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
     if (request.leases.length === 0) return { lost: [], stopping: [] };
     const param = JSON.stringify(request.leases.map((l) => ({ request_id: l.requestId, lease_token: l.leaseToken })));
-    const rows = await this.#query<{ request_id: string; status: InvocationStatus | null }>('heartbeat', [
+    const rows = await this.#query<{ request_id: string; status: InvocationStatus | null }>('heartbeat', 'heartbeat', [
       param,
       request.now + request.leaseMs,
     ]);
@@ -266,20 +320,21 @@ export class PostgresStore implements Store {
   }
 
   async #requestStop(request: StopRequest): Promise<StopResult> {
-    const rows = await this.#query<RecordRow>('stop', [
+    const rows = await this.#query<RecordRow>('requestStop', 'stop', [
       request.requestId,
       request.now,
       request.deliverOnFailure,
-      this.#channel,
-      this.#self,
+      this.#signals.channel,
+      this.#signals.self,
     ]);
     if (rows[0]) {
       const record = toRecord(rows[0]);
       if (record.status === 'Stopping') {
-        this.#emit({ type: 'stop', requestId: record.requestId });
+        this.#signals.stop(record.requestId);
         return { outcome: 'stopping', record };
       }
-      if (record.dueAt !== undefined) this.#emitDue([[record.functionName, record.dueAt]]);
+      if (record.dueAt !== undefined) this.#signals.due([[record.functionName, record.dueAt]]);
+      else this.#pruner.finished(1, request.now);
       return { outcome: 'stopped', record };
     }
     const record = await this.#get(request.requestId);
@@ -288,14 +343,14 @@ export class PostgresStore implements Store {
   }
 
   async #get(requestId: string): Promise<StoredInvocation | undefined> {
-    const [row] = await this.#query<RecordRow>('get', [requestId]);
+    const [row] = await this.#query<RecordRow>('get', 'get', [requestId]);
     return row ? toRecord(row) : undefined;
   }
 
   async #list(query: ListQuery): Promise<ListPage> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     // One row more than asked tells whether there is a next page.
-    const rows = await this.#query<RecordRow>('list', [
+    const rows = await this.#query<RecordRow>('list', 'list', [
       query.functionName ?? null,
       query.statuses ? [...query.statuses] : null,
       query.since ?? null,
@@ -310,78 +365,34 @@ export class PostgresStore implements Store {
   }
 
   async #stats(functionNames?: readonly string[]): Promise<QueueStats> {
-    const rows = await this.#query<{ function_name: string; pending: string; running: string; oldest_pending_at: string | null }>(
-      'stats',
-      [functionNames ? [...functionNames] : null],
-    );
-    const pending: Record<string, number> = {};
-    const running: Record<string, number> = {};
-    const oldestPendingAt: Record<string, number> = {};
-    for (const row of rows) {
-      if (Number(row.pending) > 0) pending[row.function_name] = Number(row.pending);
-      if (Number(row.running) > 0) running[row.function_name] = Number(row.running);
-      if (row.oldest_pending_at !== null) oldestPendingAt[row.function_name] = Number(row.oldest_pending_at);
-    }
-    return { pending, running, oldestPendingAt };
+    return toQueueStats(await this.#query<StatsRow>('stats', 'stats', [functionNames ? [...functionNames] : null]));
   }
 
-  async #prune(now: number): Promise<number> {
-    await this.#pruning;
-    const [row] = await this.#query<{ removed: number }>('prune', [now - this.#maxAgeMs, this.#maxCount]);
+  async #prune(now: number, operation: string): Promise<number> {
+    const [row] = await this.#query<{ removed: number }>(operation, 'prune', [now - this.#maxAgeMs, this.#maxCount]);
     return row?.removed ?? 0;
   }
 
-  /** Retention as the store goes: a pass in the background at most once a minute of store time. */
-  #maybePrune(now: number): void {
-    if (now - this.#lastPruneAt < PRUNE_EVERY_MS || this.#pruning) return;
-    this.#lastPruneAt = now;
-    this.#pruning = this.#query('prune', [now - this.#maxAgeMs, this.#maxCount])
-      .catch(() => {}) // the next pass retries; a failed prune loses nothing
-      .finally(() => (this.#pruning = undefined));
-  }
-
   subscribe(listener: (signal: StoreSignal) => void): () => void {
-    this.#listeners.add(listener);
-    if (!this.#closed) {
-      this.#listener ??= new ChannelListener({
-        connect: async () => (await this.#open()).pool.connect(),
-        channel: this.#channel,
-        self: this.#self,
-        onSignal: (signal) => this.#emit(signal),
-        // Signals sent while disconnected are lost: wake every function this store claims for.
-        onReconnect: () => this.#emitDue([...this.#functions].map((f) => [f, 0] as const)),
-      });
-      void this.#listener.start();
-    }
-    return () => {
-      this.#listeners.delete(listener);
-    };
+    if (this.#closed) throw storeClosedError(this.name, 'subscribe');
+    return this.#signals.subscribe(listener);
   }
 
-  #emitDue(entries: readonly (readonly [string, number])[]): void {
-    if (this.#listeners.size === 0 || entries.length === 0) return;
-    const earliest = new Map<string, number>();
-    for (const [fn, at] of entries) {
-      const seen = earliest.get(fn);
-      if (seen === undefined || at < seen) earliest.set(fn, at);
-    }
-    for (const [functionName, at] of earliest) this.#emit({ type: 'due', functionName, at });
-  }
-
-  #emit(signal: StoreSignal): void {
-    for (const listener of this.#listeners) listener(signal);
+  onError(handler: (error: StoreError, during: StoreBackgroundTask) => void): () => void {
+    if (this.#closed) throw storeClosedError(this.name, 'onError');
+    return this.#signals.onError(handler);
   }
 
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      this.#listeners.clear();
       if (this.#active > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
-      await this.#listener?.close();
-      await this.#pruning;
-      const ready = this.#ready;
+      await this.#pruner.stop();
+      await this.#signals.close();
       this.#ready = undefined;
-      const opened = await ready?.catch(() => undefined);
-      if (opened && !this.#options.pool) await opened.pool.end();
+      const pool = await this.#pool?.catch(() => undefined);
+      this.#pool = undefined;
+      // Nothing is left to do with a pool that fails to end (its server is gone).
+      if (pool) await pool.end().catch(() => {});
     })();
     return this.#closed;
   }

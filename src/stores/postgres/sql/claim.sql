@@ -1,11 +1,14 @@
 -- Claims due work in one statement: per function the oldest due rows (skipping rows another
 -- claimer holds locked), at most n per function and $4 in total, leased with a fresh token.
--- The claim kinds are those of record-rules.ts: run / expire / recover / deliver.
+-- The claim kinds are those of record-rules.ts: run / expire / recover / deliver. A due row of
+-- none of these kinds (final, nothing owed) leaves the work index, as in the memory store: its
+-- due_at is cleared (left, it would head every claim and be reported as the next due time, again
+-- and again: a spin) and so is a lapsed lease it still carries (so retention can prune it).
 -- $1 jsonb: [{ f: function name, n: per-function limit, age: max event age ms }]
 -- $2 bigint: now; $3 bigint: lease ms; $4 integer: total limit.
 -- Returns one row per claimed record (kind, was_due, record columns), each with next_due: the
--- earliest due_at among the functions' unclaimed rows. With nothing claimed, one row with a
--- null kind carries next_due.
+-- earliest due_at among the functions' rows neither claimed nor cleared here, and cleared: how
+-- many rows left the work index. With nothing claimed, one row with a null kind carries both.
 with slots as (
   select * from jsonb_to_recordset($1::jsonb) as s(f text, n integer, age bigint)
 ),
@@ -21,8 +24,8 @@ candidates as (
     for update skip locked
   ) c
 ),
-picked as (
-  select request_id, due_at as was_due,
+kinds as (
+  select request_id, due_at,
     case
       when status in ('Enqueued', 'Retrying') then
         case when $2::bigint - created_at > age then 'expire' else 'run' end
@@ -30,6 +33,11 @@ picked as (
       when delivery->>'status' = 'Pending' then 'deliver'
     end as kind
   from candidates
+),
+picked as (
+  select request_id, due_at as was_due, kind
+  from kinds
+  where kind is not null
   order by due_at
   limit $4::integer
 ),
@@ -44,8 +52,15 @@ claimed as (
       then i.events || jsonb_build_array(jsonb_build_object('at', $2::bigint, 'status', 'Running', 'attempt', i.attempts + 1))
       else i.events end
   from picked p
-  where i.request_id = p.request_id and p.kind is not null
+  where i.request_id = p.request_id
   returning p.kind, p.was_due, {{record_columns}}
+),
+-- Runs whether or not the final select reads it (a data-modifying WITH always does).
+cleared as (
+  update {{schema}}.invocations i set due_at = null, lease_token = null
+  from kinds k
+  where i.request_id = k.request_id and k.kind is null
+  returning i.request_id
 ),
 next_due as (
   select min(n.due_at) as at
@@ -53,11 +68,12 @@ next_due as (
   cross join lateral (
     select i.due_at from {{schema}}.invocations i
     where i.function_name = s.f and i.due_at is not null
-      and not exists (select 1 from picked p where p.request_id = i.request_id and p.kind is not null)
+      and not exists (select 1 from picked p where p.request_id = i.request_id)
+      and not exists (select 1 from kinds k where k.request_id = i.request_id and k.kind is null)
     order by i.due_at
     limit 1
   ) n
 )
-select c.*, d.at as next_due
+select c.*, d.at as next_due, (select count(*) from cleared)::integer as cleared
 from next_due d left join claimed c on true
 order by c.was_due, c.request_id

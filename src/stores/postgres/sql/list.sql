@@ -1,6 +1,7 @@
 -- A page of records newest first (created_at desc, request_id desc), each filter optional.
 -- $1 function name; $2 text[] statuses; $3 since (>=); $4 until (<);
 -- $5, $6 cursor position (created_at, request_id): rows strictly after it; $7 limit.
+-- Returns up to $7 records' columns (record-columns.sql), in that order.
 select {{record_columns}}
 from {{schema}}.invocations i
 where ($1::text is null or i.function_name = $1::text)

@@ -1,6 +1,7 @@
 -- The earliest due_at among the given functions' rows, read after a claim in a fresh snapshot,
 -- so that work settled while the claim ran is seen (a wake-up for it may have fired meanwhile).
 -- $1 text[]: function names.
+-- Returns one row: at (the earliest due_at, null when none is due).
 select min(n.due_at) as at
 from unnest($1::text[]) as f(name)
 cross join lateral (

@@ -1,17 +1,26 @@
--- Removes finished invocations with nothing owed: those that ended before $1, then all but the
--- newest $2. Returns the number removed.
+-- Removes finished invocations with nothing owed: those that ended before $1, and all but the
+-- newest $2. The cutoff (the first row past the $2 kept) is found by walking the
+-- invocations_finished index newest first, and the rows at or past it are read from the same
+-- index: no sort, and no scan of unfinished rows. The predicate below is that index's. Rows with
+-- no ended_at count as the oldest (the index's "nulls last").
 -- $1 bigint: age cutoff (ended_at < $1); $2 integer: how many to keep.
-with finished as (
-  select i.request_id, i.ended_at,
-    row_number() over (order by i.ended_at desc nulls last, i.request_id desc) as rank
+-- Returns the number removed.
+with cutoff as (
+  select i.ended_at, i.request_id
   from {{schema}}.invocations i
   where i.due_at is null and i.lease_token is null
     and i.status in ('Succeeded', 'Failed', 'Stopped', 'Expired', 'Invalid')
+  order by i.ended_at desc nulls last, i.request_id desc
+  offset $2::integer
+  limit 1
 ),
 removed as (
   delete from {{schema}}.invocations i
-  using finished f
-  where i.request_id = f.request_id and (f.ended_at < $1::bigint or f.rank > $2::integer)
+  where i.due_at is null and i.lease_token is null
+    and i.status in ('Succeeded', 'Failed', 'Stopped', 'Expired', 'Invalid')
+    and (i.ended_at < $1::bigint
+      or (i.ended_at, i.request_id) <= (select c.ended_at, c.request_id from cutoff c)
+      or (i.ended_at is null and (select c.ended_at is not null or i.request_id <= c.request_id from cutoff c)))
   returning 1
 )
 select count(*)::integer as removed from removed

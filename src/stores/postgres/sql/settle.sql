@@ -3,7 +3,8 @@
 -- settlement that ends it. Fields left null keep their value; *_box fields are { v } wrappers
 -- so that "clear" (v = null) differs from "keep" (no box). Notifies work due again.
 -- $1 jsonb: [{ ord, request_id, lease_token, status, events, due_at, keep_lease, scheduled_at,
---             ended_at, result_box, error_box, condition, throttles, delivery_box }]
+--             ended_at, result_box, error_box, condition, throttles, lost_attempts,
+--             interrupted_attempts, delivery_box }]
 -- $2 text: channel; $3 text: sending store instance.
 -- Returns per input row: ord, outcome ('ok' | 'stale' | 'stopping'), and for work now due
 -- again (written, unleased, due_at set) its function_name and due_at.
@@ -11,7 +12,7 @@ with s as (
   select * from jsonb_to_recordset($1::jsonb) as x(
     ord integer, request_id text, lease_token text, status text, events jsonb, due_at bigint,
     keep_lease boolean, scheduled_at bigint, ended_at bigint, result_box jsonb, error_box jsonb,
-    condition text, throttles integer, delivery_box jsonb)
+    condition text, throttles integer, lost_attempts integer, interrupted_attempts integer, delivery_box jsonb)
 ),
 updated as (
   update {{schema}}.invocations i set
@@ -25,6 +26,8 @@ updated as (
     error = case when s.error_box is null then i.error else nullif(s.error_box->'v', 'null'::jsonb) end,
     condition = coalesce(s.condition, i.condition),
     throttles = coalesce(s.throttles, i.throttles),
+    lost_attempts = coalesce(s.lost_attempts, i.lost_attempts),
+    interrupted_attempts = coalesce(s.interrupted_attempts, i.interrupted_attempts),
     delivery = case when s.delivery_box is null then i.delivery else nullif(s.delivery_box->'v', 'null'::jsonb) end
   from s
   where i.request_id = s.request_id and i.lease_token = s.lease_token

@@ -1,5 +1,7 @@
 -- Pending and running counts per function, with the oldest pending created_at.
 -- $1 text[]: function names, or null for all.
+-- Returns per function with pending or running work: function_name, pending, running (bigint
+-- counts), oldest_pending_at (null without pending work).
 select i.function_name,
   count(*) filter (where i.status in ('Enqueued', 'Retrying')) as pending,
   count(*) filter (where i.status in ('Running', 'Stopping')) as running,

@@ -2,6 +2,7 @@
 -- $3) or asks a running one to stop (Running -> Stopping), as applyStop in record-rules.ts.
 -- Other statuses are left alone (no row returned). Notifies the stop or the owed delivery.
 -- $1 text: request id; $2 bigint: now; $3 boolean: deliver on failure; $4 channel; $5 instance.
+-- Returns the changed record's columns (record-columns.sql), or no row.
 with stopped as (
   update {{schema}}.invocations i set
     status = case when i.status = 'Running' then 'Stopping' else 'Stopped' end,

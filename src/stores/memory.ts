@@ -16,6 +16,7 @@ import {
   copyRecord,
   createRecord,
   isPrunable,
+  leaveWorkIndex,
   type MutableInvocation,
 } from './record-rules.js';
 import {
@@ -429,8 +430,7 @@ class MemoryStore implements Store {
   #dropFromWorkIndex(entry: Entry): void {
     // Unleased, it was counted as finished when it was settled; leased, it finishes now.
     const counted = isPrunable(entry);
-    entry.dueAt = undefined;
-    entry.leaseToken = undefined;
+    leaveWorkIndex(entry);
     entry.version++;
     this.#functions.get(entry.functionName)?.leased.delete(entry.requestId);
     if (!counted && isPrunable(entry)) this.#finish(entry);

@@ -135,6 +135,15 @@ export function applyStop(record: MutableInvocation | undefined, req: StopReques
   }
 }
 
+/**
+ * A due record a claim found nothing to do with (final, nothing owed): it owes no due time, and
+ * a lapsed kept lease on it goes too, so no claim returns to it and retention can remove it.
+ */
+export function leaveWorkIndex(record: MutableInvocation): void {
+  record.dueAt = undefined;
+  record.leaseToken = undefined;
+}
+
 /** True when retention may remove the record (finished, nothing owed). */
 export function isPrunable(record: StoredInvocation): boolean {
   return isFinalStatus(record.status) && record.delivery?.status !== 'Pending' && record.leaseToken === undefined;

@@ -50,6 +50,23 @@ export function behaviourCases({ open, pair, unreachable }: SuiteContext): void 
     });
   });
 
+  describe('work index, kept leases', () => {
+    it('takes a final record whose kept lease lapsed with nothing owed out of the work index, lease and all, so retention prunes it', async () => {
+      const store = await open({ retention: { maxAgeSeconds: 1 } });
+      const inv = newInvocation();
+      await store.enqueue([inv]);
+      const [c] = (await store.claim(claimReq(T0))).items;
+      expect(await store.settle([{ ...succeed(inv.requestId, c!.leaseToken, T0 + 1), dueAt: T0 + 10, keepLease: true }])).toEqual(['ok']);
+      expect(await store.claim(claimReq(T0 + 20))).toEqual({ items: [], nextDueAt: undefined });
+      const record = await store.get(inv.requestId);
+      expect(record).toBeDefined();
+      expect(record!.dueAt).toBeUndefined();
+      expect(record!.leaseToken).toBeUndefined();
+      expect(await store.prune(T0 + 5000)).toBe(1);
+      expect(await store.get(inv.requestId)).toBeUndefined();
+    });
+  });
+
   describe('system-lost attempts', () => {
     it('start at 0 and keep what settlements write', async () => {
       const store = await open();

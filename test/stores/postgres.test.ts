@@ -207,22 +207,6 @@ describe.runIf(available)('postgres', () => {
         await pool.end();
       });
 
-      // Belongs in the shared suite (the memory store does the same; SQLite keeps the lease).
-      it('takes a final record whose kept lease lapsed with nothing owed out of the work index, lease and all, so retention prunes it', async () => {
-        const store = await open({ retention: { maxAgeSeconds: 1 } });
-        const inv = newInvocation();
-        await store.enqueue([inv]);
-        const [c] = (await store.claim(claimReq(T0))).items;
-        expect(await store.settle([{ ...succeed(inv.requestId, c!.leaseToken, T0 + 1), dueAt: T0 + 10, keepLease: true }])).toEqual(['ok']);
-        expect(await store.claim(claimReq(T0 + 20))).toEqual({ items: [], nextDueAt: undefined });
-        const record = await store.get(inv.requestId);
-        expect(record).toBeDefined();
-        expect(record!.dueAt).toBeUndefined();
-        expect(record!.leaseToken).toBeUndefined();
-        expect(await store.prune(T0 + 5000)).toBe(1);
-        expect(await store.get(inv.requestId)).toBeUndefined();
-      });
-
       it('keeps a JSON null result apart from no result', async () => {
         const store = await open();
         const inv = newInvocation();

@@ -7,7 +7,7 @@
 import { nanoid } from 'nanoid';
 import type BetterSqlite3 from 'better-sqlite3';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { applyClaim, applySettlement, applyStop, claimKindOf, createRecord, isPrunable } from '../record-rules.js';
+import { applyClaim, applySettlement, applyStop, claimKindOf, createRecord, isPrunable, leaveWorkIndex } from '../record-rules.js';
 import type {
   Claimed,
   ClaimRequest,
@@ -124,8 +124,9 @@ export class SqliteStore implements Store {
             if (!kind) {
               // Due but nothing to do (a final record owing nothing): out of the work index,
               // or it would come back at the head of every claim.
-              delete record.dueAt;
+              leaveWorkIndex(record);
               sql.update(record);
+              if (isPrunable(record) && leased) this.#retention.finished(1);
               continue;
             }
             const token = nanoid();

@@ -8,7 +8,7 @@ import { redisStore } from '../../src/stores/redis/index.js';
 import type { StoreSignal } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
 import { dropPrefix, REDIS_URL, redisAvailable } from './redis-server.js';
-import { claimReq, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
+import { claimReq, LEASE, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
 
 const URL = REDIS_URL;
 const available = redisAvailable;
@@ -110,6 +110,23 @@ describe.skipIf(!available)('redis store', () => {
           expect(() => redisStore({ prefix: 'a{b}' })).toThrow(InvalidArgumentError);
           expect(() => redisStore({ prefix: 'a{b}' })).toThrow(/options\.prefix/);
           expect(() => redisStore({ url: 'http://x' })).toThrow(/options\.url/);
+        });
+
+        it('claims past a run of final records that owe nothing, never reporting one as the next due time', async () => {
+          const store = await open();
+          const finals = Array.from({ length: 6 }, (_, i) => newInvocation({ createdAt: T0 + i }));
+          await store.enqueue(finals);
+          const claimed = (await store.claim(claimReq(T0 + 10))).items;
+          expect(claimed).toHaveLength(6);
+          // Final and due at T0 + 20, but owing nothing: more of them than a claim reads past its quota.
+          const settled = await store.settle(claimed.map((c) => ({ ...succeed(c.record.requestId, c.leaseToken, T0 + 11), dueAt: T0 + 20 })));
+          expect(settled).toEqual(Array(6).fill('ok'));
+          const work = newInvocation({ createdAt: T0 + 21 });
+          await store.enqueue([work]);
+          const { items, nextDueAt } = await store.claim(claimReq(T0 + 30, [slot('fn', 1)], 1));
+          expect(items.map((c) => c.record.requestId)).toEqual([work.requestId]);
+          expect(nextDueAt).toBe(T0 + 30 + LEASE);
+          for (const f of finals) expect((await store.get(f.requestId))?.dueAt, f.requestId).toBeUndefined();
         });
 
         it('leaves a client passed in open on close', async () => {

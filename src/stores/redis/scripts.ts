@@ -1,5 +1,5 @@
 /**
- * Loads the Lua scripts (scripts/*.lua, each prefixed with scripts/lib.lua) and runs
+ * Loads the Lua scripts (scripts/*.lua, the op scripts prefixed with scripts/lib.lua) and runs
  * them with EVALSHA in pipelines. When the server lost its script cache (a restart, SCRIPT
  * FLUSH), the calls that failed with NOSCRIPT are loaded and rerun; the others already ran and
  * keep their results, so nothing is applied twice. Errors are the driver's, as they come: the
@@ -9,8 +9,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
-export const SCRIPT_NAMES = ['enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune'] as const;
+export const SCRIPT_NAMES = ['enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune', 'workers'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
+/** Scripts that do not work on a function's records, so do not take lib.lua's index keys. */
+const WITHOUT_LIB: ReadonlySet<ScriptName> = new Set(['workers']);
 
 interface Script {
   readonly source: string;
@@ -23,7 +25,7 @@ function loadSources(): Record<ScriptName, Script> {
   const lib = read('lib');
   const scripts = {} as Record<ScriptName, Script>;
   for (const name of SCRIPT_NAMES) {
-    const source = `${lib}\n${read(name)}`;
+    const source = WITHOUT_LIB.has(name) ? read(name) : `${lib}\n${read(name)}`;
     scripts[name] = { source, sha: createHash('sha1').update(source).digest('hex') };
   }
   return scripts;

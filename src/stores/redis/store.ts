@@ -18,6 +18,7 @@ import { Faults } from './faults.js';
 import { Keys } from './keys.js';
 import { Link } from './link.js';
 import type { ParsedRedisStoreOptions } from './options.js';
+import { announce, liveWorkers, withdraw } from './presence.js';
 import { listInvocations, pruneFinished, queueStats, type Retention } from './queries.js';
 import type { Step } from './scripts.js';
 import { Signals } from './signals.js';
@@ -41,6 +42,7 @@ import type {
   StoreBackgroundTask,
   StoreSignal,
   StoredInvocation,
+  WorkerPresence,
 } from '../contract.js';
 
 export const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -156,6 +158,18 @@ export class RedisStore implements Store {
 
   prune(now: number): Promise<number> {
     return this.#op('prune', () => this.#prune(now));
+  }
+
+  announce(presence: WorkerPresence): Promise<void> {
+    return this.#op('announce', () => announce(this.#link, this.#keys, presence));
+  }
+
+  withdraw(workerId: string): Promise<void> {
+    return this.#op('withdraw', () => withdraw(this.#link, this.#keys, workerId));
+  }
+
+  workers(now: number): Promise<WorkerPresence[]> {
+    return this.#op('workers', () => liveWorkers(this.#link, this.#keys, now));
   }
 
   subscribe(listener: (signal: StoreSignal) => void): () => void {
@@ -341,9 +355,11 @@ export class RedisStore implements Store {
     return decodeRecord(fn, new Map(Object.entries(fields as Record<string, string>)));
   }
 
-  /** Finished invocations past retention. */
+  /** Finished invocations past retention, and lapsed worker presences. */
   async #prune(now: number): Promise<number> {
-    return pruneFinished(this.#link, this.#keys, this.#retention, now, () => this.#closed);
+    const removed = await pruneFinished(this.#link, this.#keys, this.#retention, now, () => this.#closed);
+    await liveWorkers(this.#link, this.#keys, now);
+    return removed;
   }
 
   /**

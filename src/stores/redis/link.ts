@@ -15,7 +15,7 @@ export class Link {
   readonly #boundMs: number;
   #client: Redis | undefined;
   #creating: Promise<Redis> | undefined;
-  /** `#client`, resolved: what `ready()` hands out while connected, without a new promise. */
+  /** `#client`, resolved: what `#ready()` hands out while connected, without a new promise. */
   #readyClient: Promise<Redis> | undefined;
   /** The wait for a connection being opened, shared by the calls made meanwhile. */
   #waiting: Promise<Redis> | undefined;
@@ -38,12 +38,12 @@ export class Link {
 
   /** One round trip (`steps` in one pipeline), bounded by `operationTimeoutMs`. */
   async run(steps: readonly Step[]): Promise<unknown[]> {
-    const client = await this.ready();
+    const client = await this.#ready();
     return within(runSteps(client, steps), this.#boundMs);
   }
 
   /** The client once it takes commands; rejects with the driver's error when it cannot. */
-  ready(): Promise<Redis> {
+  #ready(): Promise<Redis> {
     if (this.#client?.status === 'ready') return this.#readyClient!;
     return (this.#waiting ??= this.#connect().finally(() => (this.#waiting = undefined)));
   }

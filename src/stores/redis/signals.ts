@@ -67,6 +67,8 @@ export class Signals {
   publish(link: Link, signals: readonly StoreSignal[]): void {
     const { hub, channel, origin } = this.#p;
     for (const signal of signals) hub.emit(signal);
+    // A write that was under way when the store closed: its connection is going too.
+    if (this.#closed) return;
     const steps: Step[] = signals.map((s) => {
       const message: Message = { o: origin, s };
       return { command: 'publish', args: [channel, JSON.stringify(message)] };

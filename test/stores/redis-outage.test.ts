@@ -121,24 +121,34 @@ describe.runIf(installed)('redis store while Redis is down', () => {
 
   it('fails a call with StoreError while Redis holds the connection without answering, and works again when it answers', async () => {
     output = captureOutput();
-    const store = redisStore({ url: server.url, prefix: 'paused', operationTimeoutMs: 300 });
+    const options = { url: server.url, prefix: 'paused', operationTimeoutMs: 300 };
+    const store = redisStore(options);
+    // Opened while the server is paused: the kernel accepts the connection, Redis never answers.
+    const late = redisStore(options);
     try {
       await store.get('warm-up');
       await server.signal('SIGSTOP');
       let error: unknown;
+      let connecting: unknown;
       try {
         error = await store.get('while-paused').then(() => undefined, (e: unknown) => e);
         // A write too: it may still run once the server does (documented), but its caller is not held.
         const write = await store.enqueue([newInvocation({ functionName: 'paused' })]).then(() => undefined, (e: unknown) => e);
         expect(write).toBeInstanceOf(StoreError);
+        connecting = await late.get('while-paused').then(() => undefined, (e: unknown) => e);
       } finally {
         await server.signal('SIGCONT');
       }
       expect(error).toBeInstanceOf(StoreError);
       expect((error as Error).message).toContain(`no reply from ${server.url} within 300 ms (operationTimeoutMs)`);
-      await waitFor(async () => (await store.get('after').then(() => true, () => false)), { what: 'the store to answer again' });
+      expect(connecting).toBeInstanceOf(StoreError);
+      expect((connecting as Error).message).toContain(`cannot reach ${server.url} (no connection within 300 ms)`);
+      for (const s of [store, late]) {
+        await waitFor(async () => (await s.get('after').then(() => true, () => false)), { what: 'the store to answer again' });
+      }
     } finally {
       await store.close();
+      await late.close();
     }
     expect(output.printed).toEqual([]);
   }, 60_000);

@@ -42,6 +42,22 @@ export class Link {
     return within(runSteps(client, steps), this.#boundMs);
   }
 
+  /**
+   * Plain commands in one MULTI/EXEC, bounded like `run`: their replies all come from one state
+   * of the data, with no other client's command in between.
+   */
+  async atomically(steps: readonly { readonly command: string; readonly args: readonly (string | number)[] }[]): Promise<unknown[]> {
+    const client = await this.#ready();
+    const multi = client.multi();
+    for (const step of steps) multi.call(step.command, [...step.args]);
+    const results = await within(multi.exec(), this.#boundMs);
+    if (!results) throw new Error('a transaction was discarded');
+    return results.map(([error, reply]) => {
+      if (error) throw error;
+      return reply;
+    });
+  }
+
   /** The client once it takes commands; rejects with the driver's error when it cannot. */
   #ready(): Promise<Redis> {
     if (this.#client?.status === 'ready') return this.#readyClient!;

@@ -109,9 +109,9 @@ export async function pruneFinished(link: Link, keys: Keys, retention: Retention
   let removed = 0;
   const cutoff = now - retention.maxAgeMs;
   for (const fn of names) {
-    const done = keys.index(fn)[3]!;
+    const index = keys.index(fn)[3]!;
     while (!stopped()) {
-      const [reply] = await link.run([{ command: 'zrangebyscore', args: [done, '-inf', `(${cutoff}`, 'LIMIT', 0, PRUNE_CHUNK] }]);
+      const [reply] = await link.run([{ command: 'zrangebyscore', args: [index, '-inf', `(${cutoff}`, 'LIMIT', 0, PRUNE_CHUNK] }]);
       const ids = reply as string[];
       const n = await pruneIds(link, keys, fn, ids);
       removed += n;
@@ -119,26 +119,38 @@ export async function pruneFinished(link: Link, keys: Keys, retention: Retention
     }
   }
   if (stopped()) return removed;
-  const counts = await link.run(names.map((fn) => ({ command: 'zcard', args: [keys.index(fn)[3]!] })));
-  const total = counts.reduce<number>((sum, c) => sum + Number(c), 0);
-  let excess = total - retention.maxCount;
-  while (excess > 0 && !stopped()) {
-    const take = Math.min(excess, PRUNE_CHUNK);
+  const done = names.map((fn) => keys.index(fn)[3]!);
+  const counted = await link.run(done.map((key) => ({ command: 'zcard', args: [key] })));
+  let take = Math.min(PRUNE_CHUNK, sum(counted) - retention.maxCount);
+  while (take > 0 && !stopped()) {
+    // The excess and the ids to remove come from one read (a transaction): a pass running
+    // meanwhile in another process then removes the same oldest ids or the next ones, never
+    // more than the excess between them, as it would if each pass counted and picked at
+    // different moments.
+    const replies = await link.atomically([
+      ...done.map((key) => ({ command: 'zcard', args: [key] })),
+      ...done.map((key) => ({ command: 'zrange', args: [key, 0, take - 1, 'WITHSCORES'] })),
+    ]);
+    const excess = sum(replies.slice(0, names.length)) - retention.maxCount;
+    if (excess <= 0) break;
     // The oldest `take` of each function hold the oldest `take` overall.
-    const heads = await link.run(names.map((fn) => ({ command: 'zrange', args: [keys.index(fn)[3]!, 0, take - 1, 'WITHSCORES'] })));
     const oldest = names
-      .flatMap((fn, i) => pairs(heads[i] as string[]).map(([rid, at]) => ({ fn, rid, at })))
+      .flatMap((fn, i) => pairs(replies[names.length + i] as string[]).map(([rid, at]) => ({ fn, rid, at })))
       .sort((a, b) => a.at - b.at)
-      .slice(0, take);
+      .slice(0, Math.min(excess, take));
     let n = 0;
     for (const fn of new Set(oldest.map((o) => o.fn))) {
       n += await pruneIds(link, keys, fn, oldest.filter((o) => o.fn === fn).map((o) => o.rid));
     }
     removed += n;
-    excess -= n;
     if (n === 0) break;
+    take = Math.min(PRUNE_CHUNK, excess - n);
   }
   return removed;
+}
+
+function sum(counts: readonly unknown[]): number {
+  return counts.reduce<number>((total, c) => total + Number(c), 0);
 }
 
 async function pruneIds(link: Link, keys: Keys, fn: string, ids: readonly string[]): Promise<number> {

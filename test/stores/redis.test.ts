@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, StoreError } from '../../src/errors.js';
 import { CLAIM_FIELDS } from '../../src/stores/redis/codec.js';
 import { redisStore } from '../../src/stores/redis/index.js';
-import type { StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
+import type { Store, StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
 import { captureOutput } from './capture-output.js';
 import { dropPrefix, REDIS_URL, redisAvailable } from './redis-server.js';
@@ -152,6 +152,24 @@ describe.skipIf(!available)('redis store', () => {
           expect(items.map((c) => c.record.requestId)).toEqual([work.requestId]);
           expect(nextDueAt).toBe(T0 + 30 + LEASE);
           for (const f of finals) expect((await store.get(f.requestId))?.dueAt, f.requestId).toBeUndefined();
+        });
+
+        it('keeps exactly maxCount when instances prune the same prefix at once', async () => {
+          const maxCount = 10;
+          const stores = [await open({ retention: { maxCount } }), await open({ retention: { maxCount } }), await open({ retention: { maxCount } })];
+          const [a] = stores as [Store, Store, Store];
+          const finished = async () => (await a.list({ limit: 1000, statuses: ['Succeeded'] })).items.length;
+          for (let round = 0; round < 5; round++) {
+            // Spread over functions, so a pass takes several round trips while the others run.
+            const items = Array.from({ length: 30 }, (_, i) => newInvocation({ functionName: `f${i % 6}`, createdAt: T0 + round * 100 + i }));
+            await a.enqueue(items);
+            const slots = Array.from({ length: 6 }, (_, i) => slot(`f${i}`, 5));
+            const claimed = (await a.claim(claimReq(T0 + round * 100 + 50, slots, 100))).items;
+            expect(claimed).toHaveLength(30);
+            await a.settle(claimed.map((c, i) => succeed(c.record.requestId, c.leaseToken, T0 + round * 100 + 50 + i)));
+            await Promise.all(stores.map((s) => s.prune(T0 + round * 100 + 90)));
+            expect(await finished(), `round ${round}`).toBe(maxCount);
+          }
         });
 
         it('names the server without its credentials in errors, with what to check', async () => {

@@ -84,6 +84,8 @@ export class RedisStore implements Store {
   readonly #trigger: RetentionTrigger;
   /** The retention pass running in the background, if any. */
   #pass: Promise<void> | undefined;
+  /** The end of the last retention pass queued (background or explicit). */
+  #passes: Promise<void> = Promise.resolve();
   /** The latest `now` an invoker passed (settlements carry none): store time for retention. */
   #lastNow: number | undefined;
   #closed = false;
@@ -355,11 +357,19 @@ export class RedisStore implements Store {
     return decodeRecord(fn, new Map(Object.entries(fields as Record<string, string>)));
   }
 
-  /** Finished invocations past retention, and lapsed worker presences. */
-  async #prune(now: number): Promise<number> {
-    const removed = await pruneFinished(this.#link, this.#keys, this.#retention, now, () => this.#closed);
-    await liveWorkers(this.#link, this.#keys, now);
-    return removed;
+  /**
+   * Finished invocations past retention, and lapsed worker presences. One pass at a time in this
+   * store: an explicit prune waits for a background pass rather than counting the same records.
+   */
+  #prune(now: number): Promise<number> {
+    const pass = this.#passes.then(async () => {
+      const removed = await pruneFinished(this.#link, this.#keys, this.#retention, now, () => this.#closed);
+      await liveWorkers(this.#link, this.#keys, now);
+      return removed;
+    });
+    // The queue only orders passes: each pass's failure goes to its own caller.
+    this.#passes = pass.then(() => undefined, () => undefined);
+    return pass;
   }
 
   /**

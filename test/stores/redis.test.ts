@@ -154,6 +154,15 @@ describe.skipIf(!available)('redis store', () => {
           for (const f of finals) expect((await store.get(f.requestId))?.dueAt, f.requestId).toBeUndefined();
         });
 
+        it('gives a slot what the slots before it left of the claim limit', async () => {
+          const store = await open();
+          const few = newInvocation({ functionName: 'few' });
+          const many = Array.from({ length: 5 }, (_, i) => newInvocation({ functionName: 'many', createdAt: T0 + i }));
+          await store.enqueue([few, ...many]);
+          const { items } = await store.claim(claimReq(T0 + 10, [slot('few', 4), slot('many', 4)], 4));
+          expect(items.map((c) => c.record.requestId)).toEqual([few.requestId, ...many.slice(0, 3).map((i) => i.requestId)]);
+        });
+
         it('keeps exactly maxCount when instances prune the same prefix at once', async () => {
           const maxCount = 10;
           const stores = [await open({ retention: { maxCount } }), await open({ retention: { maxCount } }), await open({ retention: { maxCount } })];

@@ -116,8 +116,11 @@ export class Claims {
         taken++;
       }
       quotas[s] = quotas[s]! - taken;
-      // Fewer than asked while some are still due: the guess missed them (or hit strays).
-      if (taken < wanted[i]! && candidates.length > 0) again.push(s);
+      // Some are still due, and either fewer were taken than asked (the guess missed them, or hit
+      // strays), or the slots before this one left it no room: it gets what they did not use, as
+      // in the memory store, rather than waiting for the next claim.
+      const room = taken < wanted[i]! || (wanted[i] === 0 && quotas[s]! > 0);
+      if (room && candidates.length > 0) again.push(s);
     });
     return again;
   }

@@ -2,13 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError } from '../../src/errors.js';
+import { InvalidArgumentError, StoreError } from '../../src/errors.js';
 import { CLAIM_FIELDS } from '../../src/stores/redis/codec.js';
 import { redisStore } from '../../src/stores/redis/index.js';
-import type { StoreSignal } from '../../src/stores/contract.js';
+import type { Store, StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
+import { captureOutput } from './capture-output.js';
 import { dropPrefix, REDIS_URL, redisAvailable } from './redis-server.js';
-import { claimReq, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
+import { freePort } from './redis-own-server.js';
+import { claimReq, LEASE, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
 
 const URL = REDIS_URL;
 const available = redisAvailable;
@@ -17,15 +19,36 @@ if (!available) console.warn('redis store tests skipped: no Redis answers at 127
 const runId = randomBytes(4).toString('hex');
 let n = 0;
 let prefix = `t${runId}-${n}`;
-const used: string[] = [prefix];
 let admin: Redis;
+/** A loopback port where nothing listens. */
+let deadPort = 0;
+
+/** Closes the connections of this test's stores that serve `role` (found by their names). */
+async function killConnections(role: 'commands' | 'signals'): Promise<number> {
+  const list = (await admin.call('CLIENT', 'LIST')) as string;
+  const ids = list
+    .split('\n')
+    .filter((line) => line.includes(` name=async-invoker:${prefix}:${role} `))
+    .map((line) => /^id=(\d+)/.exec(line)![1]!);
+  for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
+  return ids.length;
+}
+
+/** Collects what a store reports to onError. */
+function reports(store: { onError: (h: (e: StoreError, d: StoreBackgroundTask) => void) => unknown }): [StoreBackgroundTask, StoreError][] {
+  const seen: [StoreBackgroundTask, StoreError][] = [];
+  store.onError((error, during) => seen.push([during, error]));
+  return seen;
+}
 
 describe.skipIf(!available)('redis store', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     admin = new Redis(URL);
+    deadPort = await freePort();
   });
   afterAll(async () => {
-    for (const p of used) await dropPrefix(p, admin);
+    // One pass for every prefix of this run (a scan per prefix takes long on a full server).
+    await dropPrefix(`t${runId}-*`, admin);
     admin.disconnect();
   });
 
@@ -35,9 +58,9 @@ describe.skipIf(!available)('redis store', () => {
     cleanup: async () => {
       await dropPrefix(prefix, admin);
       prefix = `t${runId}-${++n}`;
-      used.push(prefix);
     },
     shared: true,
+    unreachable: () => redisStore({ url: `redis://127.0.0.1:${deadPort}`, prefix, operationTimeoutMs: 500 }),
     extra: ({ open }) => {
       describe('redis specifics', () => {
         it('wakes a subscriber in another instance through pub/sub', async () => {
@@ -110,6 +133,150 @@ describe.skipIf(!available)('redis store', () => {
           expect(() => redisStore({ prefix: 'a{b}' })).toThrow(InvalidArgumentError);
           expect(() => redisStore({ prefix: 'a{b}' })).toThrow(/options\.prefix/);
           expect(() => redisStore({ url: 'http://x' })).toThrow(/options\.url/);
+          expect(() => redisStore({ operationTimeoutMs: 0 })).toThrow(/options\.operationTimeoutMs must be an integer from 1/);
+          expect(() => redisStore({ operationTimeoutMs: 1.5 })).toThrow(/options\.operationTimeoutMs/);
+        });
+
+        it('claims past a run of final records that owe nothing, never reporting one as the next due time', async () => {
+          const store = await open();
+          const finals = Array.from({ length: 6 }, (_, i) => newInvocation({ createdAt: T0 + i }));
+          await store.enqueue(finals);
+          const claimed = (await store.claim(claimReq(T0 + 10))).items;
+          expect(claimed).toHaveLength(6);
+          // Final and due at T0 + 20, but owing nothing: more of them than a claim reads past its quota.
+          const settled = await store.settle(claimed.map((c) => ({ ...succeed(c.record.requestId, c.leaseToken, T0 + 11), dueAt: T0 + 20 })));
+          expect(settled).toEqual(Array(6).fill('ok'));
+          const work = newInvocation({ createdAt: T0 + 21 });
+          await store.enqueue([work]);
+          const { items, nextDueAt } = await store.claim(claimReq(T0 + 30, [slot('fn', 1)], 1));
+          expect(items.map((c) => c.record.requestId)).toEqual([work.requestId]);
+          expect(nextDueAt).toBe(T0 + 30 + LEASE);
+          for (const f of finals) expect((await store.get(f.requestId))?.dueAt, f.requestId).toBeUndefined();
+        });
+
+        it('gives a slot what the slots before it left of the claim limit', async () => {
+          const store = await open();
+          const few = newInvocation({ functionName: 'few' });
+          const many = Array.from({ length: 5 }, (_, i) => newInvocation({ functionName: 'many', createdAt: T0 + i }));
+          await store.enqueue([few, ...many]);
+          const { items } = await store.claim(claimReq(T0 + 10, [slot('few', 4), slot('many', 4)], 4));
+          expect(items.map((c) => c.record.requestId)).toEqual([few.requestId, ...many.slice(0, 3).map((i) => i.requestId)]);
+        });
+
+        it('keeps exactly maxCount when instances prune the same prefix at once', async () => {
+          const maxCount = 10;
+          const stores = [await open({ retention: { maxCount } }), await open({ retention: { maxCount } }), await open({ retention: { maxCount } })];
+          const [a] = stores as [Store, Store, Store];
+          const finished = async () => (await a.list({ limit: 1000, statuses: ['Succeeded'] })).items.length;
+          for (let round = 0; round < 5; round++) {
+            // Spread over functions, so a pass takes several round trips while the others run.
+            const items = Array.from({ length: 30 }, (_, i) => newInvocation({ functionName: `f${i % 6}`, createdAt: T0 + round * 100 + i }));
+            await a.enqueue(items);
+            const slots = Array.from({ length: 6 }, (_, i) => slot(`f${i}`, 5));
+            const claimed = (await a.claim(claimReq(T0 + round * 100 + 50, slots, 100))).items;
+            expect(claimed).toHaveLength(30);
+            await a.settle(claimed.map((c, i) => succeed(c.record.requestId, c.leaseToken, T0 + round * 100 + 50 + i)));
+            await Promise.all(stores.map((s) => s.prune(T0 + round * 100 + 90)));
+            expect(await finished(), `round ${round}`).toBe(maxCount);
+          }
+        });
+
+        it('names the server without its credentials in errors, with what to check', async () => {
+          const store = redisStore({ url: `redis://someone:s3cret@127.0.0.1:${deadPort}/2`, prefix, operationTimeoutMs: 500 });
+          try {
+            const error = await store.get('x').then(() => undefined, (e: unknown) => e);
+            expect(error).toBeInstanceOf(StoreError);
+            expect((error as Error).message).toBe(
+              `redis store: cannot reach redis://127.0.0.1:${deadPort}/2 (connect ECONNREFUSED 127.0.0.1:${deadPort}): ` +
+                'check that Redis is running and the url is right',
+            );
+            expect((error as StoreError).cause).toMatchObject({ code: 'ECONNREFUSED' });
+          } finally {
+            await store.close();
+          }
+        });
+
+        it('prints nothing while Redis cannot be reached, and reports the subscriber to onError', async () => {
+          const output = captureOutput();
+          try {
+            const store = redisStore({ url: `redis://127.0.0.1:${deadPort}`, prefix, operationTimeoutMs: 500 });
+            const reported = reports(store);
+            store.subscribe(() => {});
+            for (let i = 0; i < 3; i++) await expect(store.enqueue([newInvocation()])).rejects.toBeInstanceOf(StoreError);
+            await waitFor(() => reported.length > 0, { what: 'the subscriber failure to be reported' });
+            expect(reported.map(([during]) => during)).toEqual(['subscriber']);
+            expect(reported[0]![1].message).toMatch(/^redis store: cannot reach redis:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED/);
+            await store.close();
+          } finally {
+            output.restore();
+          }
+          expect(output.printed).toEqual([]);
+        });
+
+        it('keeps a client passed in from printing while the store uses it, and bounds its calls', async () => {
+          const output = captureOutput();
+          const client = new Redis(`redis://127.0.0.1:${deadPort}`, { lazyConnect: true });
+          try {
+            const store = redisStore({ client, prefix, operationTimeoutMs: 500 });
+            const error = await store.get('x').then(() => undefined, (e: unknown) => e);
+            expect(error).toBeInstanceOf(StoreError);
+            expect((error as Error).message).toContain(`cannot reach redis://127.0.0.1:${deadPort} (connect ECONNREFUSED`);
+            expect((error as Error).message).toContain('the client passed in');
+            client.disconnect();
+            await store.close();
+          } finally {
+            client.disconnect();
+            output.restore();
+          }
+          expect(output.printed).toEqual([]);
+        });
+
+        it('reports a failed publish and a failed retention pass to onError, while the writes succeed', async () => {
+          // A Redis user that may do everything but PUBLISH and ZCARD (which only retention uses here).
+          const user = `async-invoker-test-${runId}`;
+          await admin.call('ACL', 'SETUSER', user, 'reset', 'on', '>pw', '~*', '&*', '+@all', '-publish', '-zcard');
+          const store = redisStore({ url: `redis://${user}:pw@127.0.0.1:6379`, prefix });
+          try {
+            const reported = reports(store);
+            const inv = newInvocation();
+            expect(await store.enqueue([inv])).toEqual([{ requestId: inv.requestId, outcome: 'created' }]);
+            await waitFor(() => reported.some(([during]) => during === 'publish'), { what: 'the failed publish' });
+            // The first claim runs a retention pass, which needs ZCARD.
+            expect((await store.claim(claimReq(T0))).items).toHaveLength(1);
+            await waitFor(() => reported.some(([during]) => during === 'prune'), { what: 'the failed retention pass' });
+            for (const [, error] of reported) {
+              expect(error).toBeInstanceOf(StoreError);
+              expect(error.message).toContain('NOPERM');
+              expect(error.message).toContain('lacks a permission');
+            }
+          } finally {
+            await store.close();
+            await admin.call('ACL', 'DELUSER', user);
+          }
+        });
+
+        it('reports a lost subscriber, subscribes again on its own, and wakes the functions it claims for', async () => {
+          const a = await open();
+          const b = await open();
+          const reported = reports(a);
+          const heard: StoreSignal[] = [];
+          a.subscribe((s) => heard.push(s));
+          await a.claim(claimReq(T0, [slot('served')]));
+          const crossesOver = async (functionName: string): Promise<void> => {
+            await waitFor(async () => {
+              await b.enqueue([newInvocation({ functionName })]);
+              return heard.some((s) => s.type === 'due' && s.functionName === functionName);
+            }, { what: `a due signal for ${functionName} from the other instance`, intervalMs: 20 });
+          };
+          await crossesOver('before');
+          expect(await killConnections('signals')).toBe(1);
+          await waitFor(() => reported.length > 0, { what: 'the lost subscriber to be reported' });
+          expect(reported[0]![0]).toBe('subscriber');
+          expect(reported[0]![1]).toBeInstanceOf(StoreError);
+          // Signals sent while it was gone are lost: the functions it claims for are woken instead.
+          await waitFor(() => heard.some((s) => s.type === 'due' && s.functionName === 'served'), { what: 'a due signal for served' });
+          await crossesOver('after');
+          expect(reported).toHaveLength(1);
         });
 
         it('leaves a client passed in open on close', async () => {

@@ -2,6 +2,9 @@
  * Converts between record hashes and `StoredInvocation`, and encodes settlements as script
  * arguments. JSON values (payload, result, error, delivery, events) are stored as JSON text
  * and never parsed inside Lua: Lua's JSON library rounds numbers to 14 digits.
+ *
+ * Counters a record has never had written (`lostAttempts`, `interruptedAttempts`: enqueue does
+ * not write them, and records from before they existed lack them too) read as 0.
  */
 import type { InvocationStatus, JsonValue } from '../../types.js';
 import type { DeliveryState, Settlement, StoredInvocation } from '../contract.js';
@@ -31,6 +34,8 @@ export function decodeRecord(functionName: string, fields: Map<string, string>):
     scheduledAt: Number(fields.get('scheduledAt')),
     events: JSON.parse(`[${fields.get('events') ?? ''}]`) as StoredInvocation['events'],
     throttles: Number(fields.get('throttles') ?? 0),
+    lostAttempts: Number(fields.get('lostAttempts') ?? 0),
+    interruptedAttempts: Number(fields.get('interruptedAttempts') ?? 0),
     hops: Number(fields.get('hops') ?? 0),
   };
   const startedAt = fields.get('startedAt');
@@ -58,6 +63,7 @@ export function decodeRecord(functionName: string, fields: Map<string, string>):
 export const CLAIM_FIELDS = [
   'requestId', 'status', 'payload', 'attempts', 'createdAt', 'scheduledAt', 'events', 'throttles', 'hops',
   'startedAt', 'endedAt', 'result', 'error', 'condition', 'invocationId', 'dueAt', 'lease', 'delivery', 'dpending',
+  'lostAttempts', 'interruptedAttempts',
 ] as const;
 
 /** The record claim.lua returned as field values in CLAIM_FIELDS order (null = absent). */
@@ -76,6 +82,8 @@ export function decodeClaimed(functionName: string, f: readonly (string | null)[
     scheduledAt: Number(f[5]),
     events: JSON.parse(`[${f[6] ?? ''}]`) as StoredInvocation['events'],
     throttles: Number(f[7] ?? 0),
+    lostAttempts: Number(f[19] ?? 0),
+    interruptedAttempts: Number(f[20] ?? 0),
     hops: Number(f[8] ?? 0),
   };
   if (f[9] != null) record.startedAt = Number(f[9]);
@@ -109,7 +117,7 @@ function taggedJson(value: unknown): string {
   return SET + JSON.stringify(value);
 }
 
-/** The 13 ARGV entries of one item of scripts/settle.lua. */
+/** The 15 ARGV entries of one item of scripts/settle.lua. */
 export function settlementArgs(s: Settlement): string[] {
   let events = '';
   for (const event of s.events) events += (events ? ',' : '') + JSON.stringify(event);
@@ -131,5 +139,7 @@ export function settlementArgs(s: Settlement): string[] {
     tagged(s.condition),
     tagged(s.throttles),
     delivery,
+    tagged(s.lostAttempts),
+    tagged(s.interruptedAttempts),
   ];
 }

@@ -11,6 +11,8 @@ export class Keys {
   readonly created: string;
   /** Set of the function names that ever had an invocation (stats and prune walk it). */
   readonly functions: string;
+  /** Hash workerId -> worker presence (presence.ts). */
+  readonly workers: string;
   /** Pub/sub channel for `due` and `stop` signals. */
   readonly channel: string;
 
@@ -19,6 +21,7 @@ export class Keys {
     this.functionOf = `{${prefix}}:fnof`;
     this.created = `{${prefix}}:created`;
     this.functions = `{${prefix}}:fns`;
+    this.workers = `{${prefix}}:workers`;
     this.channel = `${prefix}:signals`;
   }
 

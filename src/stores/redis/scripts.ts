@@ -1,16 +1,18 @@
 /**
- * Loads the Lua scripts (scripts/*.lua, each prefixed with scripts/lib.lua) and runs them with
- * EVALSHA in pipelines. When the server lost its script cache (a restart, SCRIPT FLUSH), the
- * calls that failed with NOSCRIPT are loaded and rerun; the others already ran and keep their
- * results, so nothing is applied twice.
+ * Loads the Lua scripts (scripts/*.lua, the op scripts prefixed with scripts/lib.lua) and runs
+ * them with EVALSHA in pipelines. When the server lost its script cache (a restart, SCRIPT
+ * FLUSH), the calls that failed with NOSCRIPT are loaded and rerun; the others already ran and
+ * keep their results, so nothing is applied twice. Errors are the driver's, as they come: the
+ * store maps them (faults.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
-import { StoreError } from '../../errors.js';
 
-export const SCRIPT_NAMES = ['enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune'] as const;
+export const SCRIPT_NAMES = ['enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune', 'workers'] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
+/** Scripts that do not work on a function's records, so do not take lib.lua's index keys. */
+const WITHOUT_LIB: ReadonlySet<ScriptName> = new Set(['workers']);
 
 interface Script {
   readonly source: string;
@@ -23,7 +25,7 @@ function loadSources(): Record<ScriptName, Script> {
   const lib = read('lib');
   const scripts = {} as Record<ScriptName, Script>;
   for (const name of SCRIPT_NAMES) {
-    const source = `${lib}\n${read(name)}`;
+    const source = WITHOUT_LIB.has(name) ? read(name) : `${lib}\n${read(name)}`;
     scripts[name] = { source, sha: createHash('sha1').update(source).digest('hex') };
   }
   return scripts;
@@ -64,9 +66,7 @@ export async function runSteps(client: Redis, steps: readonly Step[]): Promise<u
     const rerun = await execPipeline(client, missing.map((i) => steps[i]!));
     missing.forEach((i, j) => (replies[i] = rerun[j]));
   }
-  for (const reply of replies) {
-    if (reply instanceof Error) throw new StoreError(`redis store: ${reply.message}`, { cause: reply });
-  }
+  for (const reply of replies) if (reply instanceof Error) throw reply;
   return replies;
 }
 
@@ -76,19 +76,10 @@ async function runOne(client: Redis, step: Step): Promise<unknown> {
   try {
     return await client.call(command, args);
   } catch (error) {
-    if (!isNoScript(error)) throw asStoreError(error);
+    if (!isNoScript(error)) throw error;
   }
   await loadScripts(client);
-  try {
-    return await client.call(command, args);
-  } catch (error) {
-    throw asStoreError(error);
-  }
-}
-
-function asStoreError(error: unknown): StoreError {
-  const message = error instanceof Error ? error.message : String(error);
-  return new StoreError(`redis store: ${message}`, { cause: error });
+  return client.call(command, args);
 }
 
 async function execPipeline(client: Redis, steps: readonly Step[]): Promise<unknown[]> {
@@ -106,7 +97,5 @@ export async function loadScripts(client: Redis): Promise<void> {
   const pipeline = client.pipeline();
   for (const name of SCRIPT_NAMES) pipeline.call('script', ['load', scripts()[name].source]);
   const results = (await pipeline.exec()) ?? [];
-  for (const [error] of results) {
-    if (error) throw new StoreError(`redis store: SCRIPT LOAD failed: ${error.message}`, { cause: error });
-  }
+  for (const [error] of results) if (error) throw error;
 }

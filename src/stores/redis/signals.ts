@@ -1,10 +1,22 @@
 /**
  * `due`/`stop` signals over Redis pub/sub, so idle workers in every process wake without
- * polling. Listeners in this process are called at once; the message published for the other
- * processes carries this instance's id so it is not delivered here twice.
+ * polling. Listeners in this process are called at once (through the store's SignalHub); the
+ * message published for the other processes carries this instance's id so it is not delivered
+ * here twice.
+ *
+ * The subscriber has a connection of its own (a subscribed connection takes no other commands),
+ * opened by the first `subscribe()`. ioredis reconnects it after a failure and this class
+ * subscribes again; signals published meanwhile were lost, so `onResubscribed` then lets the
+ * store wake its listeners itself.
  */
 import type { Redis } from 'ioredis';
+import type { StoreError } from '../../errors.js';
 import type { StoreSignal } from '../contract.js';
+import type { SignalHub } from '../signal-hub.js';
+import type { Endpoint } from './connect.js';
+import { ConnectionLost } from './faults.js';
+import type { Link } from './link.js';
+import type { Step } from './scripts.js';
 
 interface Message {
   readonly o: string;
@@ -19,77 +31,129 @@ function isSignal(value: unknown): value is StoreSignal {
   return false;
 }
 
+export interface SignalsParts {
+  readonly hub: SignalHub;
+  readonly channel: string;
+  /** This store instance's id, in every message it publishes. */
+  readonly origin: string;
+  readonly endpoint: Endpoint;
+  /** Maps a driver error to the StoreError reported to `onError`. */
+  readonly toStoreError: (error: unknown, operation: string) => StoreError;
+  /** The subscription is back after a failure or loss: signals sent meanwhile never arrived. */
+  readonly onResubscribed: () => void;
+}
+
 export class Signals {
-  readonly #listeners = new Set<(signal: StoreSignal) => void>();
-  readonly #origin: string;
-  readonly #channel: string;
-  readonly #connect: () => Promise<Redis>;
-  /** The subscriber connection, opened by the first subscribe(). */
-  #subscriber: Promise<Redis> | undefined;
+  readonly #p: SignalsParts;
+  #subscriber: Redis | undefined;
+  #opening: Promise<void> | undefined;
+  /** The subscriber failed or lost its connection and that was reported; cleared once subscribed. */
+  #down = false;
+  #lastError: Error | undefined;
   #closed = false;
 
-  constructor(channel: string, origin: string, connect: () => Promise<Redis>) {
-    this.#channel = channel;
-    this.#origin = origin;
-    this.#connect = connect;
+  constructor(parts: SignalsParts) {
+    this.#p = parts;
   }
 
-  subscribe(listener: (signal: StoreSignal) => void, onError: (error: unknown) => void): () => void {
-    this.#listeners.add(listener);
-    if (!this.#subscriber && !this.#closed) {
-      this.#subscriber = this.#open();
-      this.#subscriber.catch(onError);
-    }
-    return () => this.#listeners.delete(listener);
+  /** Adds a listener and opens the subscriber connection if it is not open yet. */
+  subscribe(listener: (signal: StoreSignal) => void): () => void {
+    const unsubscribe = this.#p.hub.subscribe(listener);
+    this.#open();
+    return unsubscribe;
   }
 
-  /** Sends `signals` to local listeners now and to other processes through `client`. */
-  publish(client: Redis, signals: readonly StoreSignal[]): void {
-    for (const signal of signals) this.#emit(signal);
-    for (const s of signals) {
-      const message: Message = { o: this.#origin, s };
-      // Fire and forget: a lost wake-up only delays work until the next claim or lease expiry.
-      client.publish(this.#channel, JSON.stringify(message)).catch(() => {});
-    }
+  /** Sends `signals` to local listeners now and to other processes through `link`. */
+  publish(link: Link, signals: readonly StoreSignal[]): void {
+    const { hub, channel, origin } = this.#p;
+    for (const signal of signals) hub.emit(signal);
+    // A write that was under way when the store closed: its connection is going too.
+    if (this.#closed) return;
+    const steps: Step[] = signals.map((s) => {
+      const message: Message = { o: origin, s };
+      return { command: 'publish', args: [channel, JSON.stringify(message)] };
+    });
+    // Not awaited: the write it follows succeeded, and a lost wake-up only delays work until
+    // the next claim or lease expiry. The failure is reported, not thrown.
+    link.run(steps).catch((error: unknown) => hub.report(this.#p.toStoreError(error, 'publish'), 'publish'));
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#listeners.clear();
+    await this.#opening;
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
-    if (subscriber) {
-      const client = await subscriber.catch(() => undefined);
-      client?.disconnect();
-    }
+    if (!subscriber) return;
+    subscriber.off('ready', this.#onReady);
+    subscriber.off('close', this.#onClose);
+    subscriber.off('message', this.#onMessage);
+    // The error listener stays: a late error of a closing connection must not be printed.
+    subscriber.disconnect();
   }
 
-  async #open(): Promise<Redis> {
-    const client = await this.#connect();
-    client.on('message', (_channel: string, text: string) => this.#onMessage(text));
-    await client.subscribe(this.#channel);
-    if (this.#closed) client.disconnect();
-    return client;
+  #open(): void {
+    if (this.#subscriber || this.#opening || this.#closed) return;
+    this.#opening = this.#p.endpoint
+      .open('signals', this.#onError)
+      .then(
+        (subscriber) => {
+          if (this.#closed) {
+            subscriber.disconnect();
+            return;
+          }
+          this.#subscriber = subscriber;
+          subscriber.on('ready', this.#onReady);
+          subscriber.on('close', this.#onClose);
+          subscriber.on('message', this.#onMessage);
+          subscriber.connect().catch(() => undefined); // a failure arrives as an error event
+        },
+        (error: unknown) => this.#lost(error),
+      )
+      .finally(() => (this.#opening = undefined));
   }
 
-  #onMessage(text: string): void {
+  /** Connected (first time or again): subscribe. */
+  readonly #onReady = (): void => {
+    const subscriber = this.#subscriber;
+    if (!subscriber) return;
+    subscriber.subscribe(this.#p.channel).then(
+      () => {
+        this.#lastError = undefined;
+        if (!this.#down || this.#closed) return;
+        this.#down = false;
+        this.#p.onResubscribed();
+      },
+      // The connection dropped again before the subscription: the next 'ready' retries it.
+      (error: unknown) => this.#lost(error),
+    );
+  };
+
+  readonly #onError = (error: Error): void => {
+    this.#lastError = error;
+    this.#lost(error);
+  };
+
+  readonly #onClose = (): void => {
+    this.#lost(this.#lastError ?? new ConnectionLost());
+  };
+
+  /** Reports a failed or lost subscriber once, until it is subscribed again. */
+  #lost(error: unknown): void {
+    if (this.#closed) return;
+    // A connection that never subscribed counts as lost too: once it does, wake the listeners.
+    if (this.#down) return;
+    this.#down = true;
+    this.#p.hub.report(this.#p.toStoreError(error, 'subscribe'), 'subscriber');
+  }
+
+  readonly #onMessage = (_channel: string, text: string): void => {
     let message: Partial<Message>;
     try {
       message = JSON.parse(text) as Partial<Message>;
     } catch {
       return; // not ours: ignore
     }
-    if (message.o === this.#origin || !isSignal(message.s)) return;
-    this.#emit(message.s);
-  }
-
-  #emit(signal: StoreSignal): void {
-    for (const listener of this.#listeners) {
-      try {
-        listener(signal);
-      } catch {
-        // A throwing listener must not stop the others from waking.
-      }
-    }
-  }
+    if (message.o === this.#p.origin || !isSignal(message.s)) return;
+    this.#p.hub.emit(message.s);
+  };
 }

@@ -1,18 +1,29 @@
 /**
- * The Redis store's state changes: each is one Lua script per function (scripts/*.lua), sent
- * for all functions of a call in one pipeline. Lease tokens start with the function name, so a
- * settle or heartbeat finds the record key without asking the server first.
+ * The Redis store. Each state change is one Lua script per function (scripts/*.lua), sent for
+ * all functions of a call in one pipeline; claims live in claims.ts, reads in queries.ts.
+ *
+ * Every operation goes through `#op`: it refuses calls after close() and turns whatever went
+ * wrong into a StoreError (faults.ts). Every round trip goes through the Link, which bounds it.
+ * Retention and wake-ups run off the hot path; their failures go to onError (the SignalHub).
  */
 import { nanoid } from 'nanoid';
-import type { Redis } from 'ioredis';
-import { decodeClaimed, decodeRecord, settlementArgs, toFields, type FlatFields } from './codec.js';
-import type { Keys } from './keys.js';
+import { isFinalStatus } from '../../types.js';
+import { RetentionTrigger } from '../retention.js';
+import { SignalHub, storeClosedError } from '../signal-hub.js';
+import { RETENTION_DEFAULTS } from '../contract.js';
+import { Claims, functionOfToken } from './claims.js';
+import { decodeRecord, settlementArgs, toFields, type FlatFields } from './codec.js';
+import { endpoint } from './connect.js';
+import { Faults } from './faults.js';
+import { Keys } from './keys.js';
+import { Link } from './link.js';
+import type { ParsedRedisStoreOptions } from './options.js';
+import { announce, liveWorkers, withdraw } from './presence.js';
 import { listInvocations, pruneFinished, queueStats, type Retention } from './queries.js';
-import { runSteps, type Step } from './scripts.js';
-import type { Signals } from './signals.js';
+import type { Step } from './scripts.js';
+import { Signals } from './signals.js';
+import { InvalidArgumentError, type StoreError } from '../../errors.js';
 import type {
-  Claimed,
-  ClaimKind,
   ClaimRequest,
   ClaimResult,
   EnqueueOutcome,
@@ -28,37 +39,16 @@ import type {
   StopRequest,
   StopResult,
   Store,
+  StoreBackgroundTask,
   StoreSignal,
   StoredInvocation,
+  WorkerPresence,
 } from '../contract.js';
 
-/** Separates the function name from the random part of a lease token (names cannot hold it). */
-const TOKEN_SEPARATOR = '|';
+export const DEFAULT_URL = 'redis://127.0.0.1:6379';
+
 /** Items per enqueue script call: keeps one script from blocking the server for long. */
 const ENQUEUE_CHUNK = 500;
-/** How often (in the `now` the invokers pass) claims trigger a retention pass. */
-const PRUNE_EVERY_MS = 60_000;
-/** Also a retention pass after this many settlements, so the count limit holds under load. */
-const PRUNE_EVERY_SETTLES = 5_000;
-/** Rounds a claim makes when other claimers took its candidates first. */
-const MAX_CLAIM_ROUNDS = 4;
-/** Due entries a claim reads beyond its quota (as many again, within these): the next one's candidates. */
-const PEEK_MIN = 4;
-const PEEK_MAX = 1000;
-/** Candidates passed beyond a claim's quota, for ids another process claimed meanwhile. */
-const CANDIDATES_SLACK = 4;
-/** Ids enqueued here are added to a function's candidates up to this many. */
-const CANDIDATES_MAX = 2000;
-
-export interface RedisStoreParts {
-  readonly keys: Keys;
-  readonly retention: Retention;
-  readonly signals: Signals;
-  /** The command connection, opened on first use. */
-  readonly client: () => Promise<Redis>;
-  /** Closes what the store opened. */
-  readonly release: () => Promise<void>;
-}
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, number[]> {
   const groups = new Map<string, number[]>();
@@ -71,40 +61,141 @@ function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return groups;
 }
 
-function functionOfToken(token: string): string | undefined {
-  const at = token.indexOf(TOKEN_SEPARATOR);
-  return at > 0 ? token.slice(0, at) : undefined;
-}
-
 /** Adds a `due` signal for `functionName`, keeping the earliest time per function. */
 function addDue(due: Map<string, number>, functionName: string, at: number): void {
   const known = due.get(functionName);
   if (known === undefined || at < known) due.set(functionName, at);
 }
 
+/** True when a settlement written as given leaves the invocation finished with nothing owed. */
+function finishes(s: Settlement): boolean {
+  return isFinalStatus(s.status) && !s.keepLease && s.delivery?.status !== 'Pending';
+}
+
 export class RedisStore implements Store {
   readonly name = 'redis';
-  readonly #p: RedisStoreParts;
-  #nextPruneAt = -Infinity;
-  /** The latest `now` an invoker passed (settlements carry none); the age cutoff of a pass. */
+  readonly #keys: Keys;
+  readonly #retention: Retention;
+  readonly #faults: Faults;
+  readonly #link: Link;
+  readonly #hub = new SignalHub('redis');
+  readonly #signals: Signals;
+  /** When to run a retention pass (finished invocations here, and store time). */
+  readonly #trigger: RetentionTrigger;
+  /** The retention pass running in the background, if any. */
+  #pass: Promise<void> | undefined;
+  /** The end of the last retention pass queued (background or explicit). */
+  #passes: Promise<void> = Promise.resolve();
+  /** The latest `now` an invoker passed (settlements carry none): store time for retention. */
   #lastNow: number | undefined;
-  #settledSincePrune = 0;
-  #background: Promise<unknown> | undefined;
   #closed = false;
-  /**
-   * Per function this store claims: the ids due first as the last claim saw them, plus those
-   * enqueued here since. The next claim passes their record keys, so it needs no read first.
-   */
-  readonly #candidates = new Map<string, string[]>();
+  readonly #claims: Claims;
+  /** Functions this store claimed for: woken when signals may have been lost. */
+  readonly #served = new Set<string>();
 
-  constructor(parts: RedisStoreParts) {
-    this.#p = parts;
+  constructor(o: ParsedRedisStoreOptions) {
+    const where = o.client ? { client: o.client } : { url: o.url ?? DEFAULT_URL };
+    const ends = endpoint(where, o.prefix, o.operationTimeoutMs);
+    this.#keys = new Keys(o.prefix);
+    const maxCount = o.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
+    this.#retention = { maxAgeMs: (o.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000, maxCount };
+    this.#trigger = new RetentionTrigger(maxCount);
+    this.#faults = new Faults(where);
+    this.#link = new Link(ends, o.operationTimeoutMs);
+    this.#claims = new Claims(this.#link, this.#keys);
+    this.#signals = new Signals({
+      hub: this.#hub,
+      channel: this.#keys.channel,
+      origin: nanoid(),
+      endpoint: ends,
+      toStoreError: (error, operation) => this.#faults.toStoreError(error, operation),
+      onResubscribed: () => this.#wakeServed(),
+    });
   }
 
-  async enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
+  /**
+   * Runs an operation: refused after close(), and failing only with a StoreError (or, for a bad
+   * argument such as a foreign cursor, the InvalidArgumentError the caller can fix).
+   */
+  async #op<T>(operation: string, body: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw storeClosedError(this.name, operation);
+    try {
+      return await body();
+    } catch (error) {
+      throw error instanceof InvalidArgumentError ? error : this.#faults.toStoreError(error, operation);
+    }
+  }
+
+  enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
+    return this.#op('enqueue', () => this.#enqueue(items));
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.#op('claim', () => this.#claim(request));
+  }
+
+  settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
+    return this.#op('settle', () => this.#settle(items));
+  }
+
+  heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
+    return this.#op('heartbeat', () => this.#heartbeat(request));
+  }
+
+  requestStop(request: StopRequest): Promise<StopResult> {
+    return this.#op('requestStop', () => this.#requestStop(request));
+  }
+
+  get(requestId: string): Promise<StoredInvocation | undefined> {
+    return this.#op('get', () => this.#get(requestId));
+  }
+
+  list(query: ListQuery): Promise<ListPage> {
+    return this.#op('list', () => listInvocations(this.#link, this.#keys, query));
+  }
+
+  stats(functionNames?: readonly string[]): Promise<QueueStats> {
+    return this.#op('stats', () => queueStats(this.#link, this.#keys, functionNames));
+  }
+
+  prune(now: number): Promise<number> {
+    return this.#op('prune', () => this.#prune(now));
+  }
+
+  announce(presence: WorkerPresence): Promise<void> {
+    return this.#op('announce', () => announce(this.#link, this.#keys, presence));
+  }
+
+  withdraw(workerId: string): Promise<void> {
+    return this.#op('withdraw', () => withdraw(this.#link, this.#keys, workerId));
+  }
+
+  workers(now: number): Promise<WorkerPresence[]> {
+    return this.#op('workers', () => liveWorkers(this.#link, this.#keys, now));
+  }
+
+  subscribe(listener: (signal: StoreSignal) => void): () => void {
+    if (this.#closed) throw storeClosedError(this.name, 'subscribe');
+    return this.#signals.subscribe(listener);
+  }
+
+  onError(handler: (error: StoreError, during: StoreBackgroundTask) => void): () => void {
+    if (this.#closed) throw storeClosedError(this.name, 'onError');
+    return this.#hub.onError(handler);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pass; // ends early: it checks #closed between chunks
+    await this.#signals.close();
+    await this.#link.close();
+    this.#hub.clear();
+  }
+
+  async #enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
     if (items.length === 0) return [];
-    const { keys } = this.#p;
-    const client = await this.#p.client();
+    const keys = this.#keys;
     // Global indexes first (a separate slot, so not inside the script): an entry whose record
     // never got written is skipped by readers, while a record missing from them would be
     // invisible to get() and list().
@@ -136,7 +227,7 @@ export class RedisStore implements Store {
         calls.push(chunk);
       }
     }
-    const replies = await runSteps(client, steps);
+    const replies = await this.#link.run(steps);
     const results: EnqueueResult[] = new Array<EnqueueResult>(items.length);
     const unused: string[] = [];
     const due = new Map<string, number>();
@@ -148,150 +239,85 @@ export class RedisStore implements Store {
         const item = items[i]!;
         if (outcome === 'created') {
           addDue(due, item.functionName, item.scheduledAt);
-          const candidates = item.scheduledAt <= item.createdAt ? this.#candidates.get(item.functionName) : undefined;
-          if (candidates && candidates.length < CANDIDATES_MAX) candidates.push(item.requestId);
+          if (item.scheduledAt <= item.createdAt) this.#claims.enqueued(item.functionName, item.requestId);
         }
         else unused.push(item.requestId);
       });
     });
     if (unused.length) {
-      await runSteps(client, [
+      await this.#link.run([
         { command: 'hdel', args: [keys.functionOf, ...unused] },
         { command: 'zrem', args: [keys.created, ...unused] },
       ]);
     }
-    this.#signalDue(client, due);
+    this.#signalDue(due);
     return results;
   }
 
-  async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const { now, slots } = request;
-    const client = await this.#p.client();
-    this.#lastNow = now;
-    if (now >= this.#nextPruneAt) this.#pruneInBackground(now);
-    if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
-    const items: Claimed[] = [];
-    const quotas = slots.map((slot) => slot.limit);
-    // Earliest dueAt per slot, from the latest script call that covered it.
-    const nextDue: (number | undefined)[] = new Array<number | undefined>(slots.length);
-    let pending = slots.map((_slot, s) => s);
-    const tokenBase = nanoid(12);
-    // Usually one round: the candidates guessed from the previous claim were the due ones.
-    // When they were not (other processes enqueued or claimed), the script stopped early and
-    // returned the right ones, so the next round takes them.
-    for (let round = 0; round < MAX_CLAIM_ROUNDS && pending.length; round++) {
-      pending = await this.#claimRound(client, request, pending, quotas, nextDue, request.limit - items.length, items, `${tokenBase}${round}:`);
-      if (items.length >= request.limit) break;
-    }
-    let nextDueAt: number | undefined;
-    for (const at of nextDue) if (at !== undefined && (nextDueAt === undefined || at < nextDueAt)) nextDueAt = at;
-    return { items, nextDueAt };
+  async #claim(request: ClaimRequest): Promise<ClaimResult> {
+    this.#lastNow = request.now;
+    this.#maybePrune(request.now);
+    for (const slot of request.slots) this.#served.add(slot.functionName);
+    return this.#claims.claim(request);
   }
 
-  /**
-   * One claim script per slot in `pending`, in one pipeline; updates `quotas`, `nextDue`, the
-   * candidate cache and `items`. Returns the slots that should claim again.
-   */
-  async #claimRound(
-    client: Redis, request: ClaimRequest, pending: readonly number[], quotas: number[],
-    nextDue: (number | undefined)[], limit: number, items: Claimed[], tokenBase: string,
-  ): Promise<number[]> {
-    const { keys } = this.#p;
-    const { now, slots } = request;
-    const steps: Step[] = [];
-    const wanted: number[] = [];
-    let remaining = limit;
-    for (const s of pending) {
-      const slot = slots[s]!;
-      const n = Math.min(quotas[s]!, remaining);
-      remaining -= n;
-      wanted.push(n);
-      const fn = slot.functionName;
-      const cached = this.#candidates.get(fn);
-      const candidates = n > 0 && cached ? cached.slice(0, n + CANDIDATES_SLACK) : [];
-      const scriptKeys = keys.index(fn);
-      for (const rid of candidates) scriptKeys.push(keys.record(fn, rid));
-      steps.push({
-        script: 'claim',
-        keys: scriptKeys,
-        args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}`, n,
-          Math.min(Math.max(n, PEEK_MIN), PEEK_MAX), ...candidates],
-      });
-    }
-    const replies = await runSteps(client, steps);
-    const again: number[] = [];
-    pending.forEach((s, i) => {
-      const fn = slots[s]!.functionName;
-      const reply = replies[i] as [string, string[], ...(string | (string | null)[])[]];
-      nextDue[s] = reply[0] === '' ? undefined : Number(reply[0]);
-      const candidates = reply[1];
-      this.#candidates.set(fn, candidates);
-      let taken = 0;
-      for (let j = 2; j + 2 < reply.length; j += 3) {
-        const record = decodeClaimed(fn, reply[j + 2] as (string | null)[]);
-        if (record) items.push({ kind: reply[j] as ClaimKind, leaseToken: reply[j + 1] as string, record });
-        taken++;
-      }
-      quotas[s] = quotas[s]! - taken;
-      // Fewer than asked while some are still due: the guess missed them (or hit strays).
-      if (taken < wanted[i]! && candidates.length > 0) again.push(s);
-    });
-    return again;
-  }
-
-  async settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
+  async #settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
     if (items.length === 0) return [];
-    const client = await this.#p.client();
     // Written one turn later: the claim a worker makes as its slots free up (on that turn) goes
     // first, so Redis answers it before running these, and the worker starts the next batch
     // while Redis settles the last one.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const fns = await this.#functionsOf(client, items);
+    const fns = await this.#functionsOf(items);
     const outcomes: SettleOutcome[] = new Array<SettleOutcome>(items.length).fill('stale');
-    const groups = this.#groupKnown(items, fns);
+    const groups = groupKnown(items, fns);
     const steps: Step[] = [];
     const order: [string, number[]][] = [...groups];
     for (const [fn, indexes] of order) {
       steps.push({
         script: 'settle',
-        keys: [...this.#p.keys.index(fn), ...indexes.map((i) => this.#p.keys.record(fn, items[i]!.requestId))],
+        keys: [...this.#keys.index(fn), ...indexes.map((i) => this.#keys.record(fn, items[i]!.requestId))],
         args: indexes.flatMap((i) => settlementArgs(items[i]!)),
       });
     }
-    const replies = await runSteps(client, steps);
+    const replies = await this.#link.run(steps);
     const due = new Map<string, number>();
+    let finished = 0;
     order.forEach(([fn, indexes], g) => {
       const reply = replies[g] as string[];
       indexes.forEach((i, j) => {
-        outcomes[i] = reply[2 * j] as SettleOutcome;
+        const outcome = reply[2 * j] as SettleOutcome;
+        outcomes[i] = outcome;
+        if (outcome === 'ok' && finishes(items[i]!)) finished++;
         const at = reply[2 * j + 1]!;
         if (at !== '') addDue(due, fn, Number(at));
       });
     });
-    this.#signalDue(client, due);
-    this.#settledSincePrune += items.length;
-    if (this.#settledSincePrune >= PRUNE_EVERY_SETTLES && this.#lastNow !== undefined) this.#pruneInBackground(this.#lastNow);
+    this.#signalDue(due);
+    if (finished > 0) {
+      this.#trigger.finished(finished);
+      this.#maybePrune(this.#lastNow);
+    }
     return outcomes;
   }
 
-  async heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
+  async #heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
     const lost: string[] = [];
     const stopping: string[] = [];
     if (request.leases.length === 0) return { lost, stopping };
-    const client = await this.#p.client();
+    this.#lastNow = request.now;
     const { leases } = request;
-    const fns = await this.#functionsOf(client, leases);
-    const groups = this.#groupKnown(leases, fns);
+    const fns = await this.#functionsOf(leases);
+    const groups = groupKnown(leases, fns);
     leases.forEach((lease, i) => {
       if (fns[i] === undefined) lost.push(lease.requestId);
     });
     const order = [...groups];
     const steps: Step[] = order.map(([fn, indexes]) => ({
       script: 'heartbeat',
-      keys: [...this.#p.keys.index(fn), ...indexes.map((i) => this.#p.keys.record(fn, leases[i]!.requestId))],
+      keys: [...this.#keys.index(fn), ...indexes.map((i) => this.#keys.record(fn, leases[i]!.requestId))],
       args: [request.now + request.leaseMs, ...indexes.flatMap((i) => [leases[i]!.requestId, leases[i]!.leaseToken])],
     }));
-    const replies = await runSteps(client, steps);
+    const replies = await this.#link.run(steps);
     order.forEach(([, indexes], g) => {
       const reply = replies[g] as string[];
       indexes.forEach((i, j) => {
@@ -302,13 +328,12 @@ export class RedisStore implements Store {
     return { lost, stopping };
   }
 
-  async requestStop(request: StopRequest): Promise<StopResult> {
-    const client = await this.#p.client();
-    const { keys } = this.#p;
+  async #requestStop(request: StopRequest): Promise<StopResult> {
+    const keys = this.#keys;
     // The requestId alone does not name the record key: one extra read finds its function.
-    const fn = await client.hget(keys.functionOf, request.requestId);
-    if (fn === null) return { outcome: 'notFound' };
-    const [reply] = await runSteps(client, [{
+    const fn = await this.#functionOf(request.requestId);
+    if (fn === undefined) return { outcome: 'notFound' };
+    const [reply] = await this.#link.run([{
       script: 'stop',
       keys: [...keys.index(fn), keys.record(fn, request.requestId)],
       args: [request.requestId, request.now, request.deliverOnFailure ? '1' : ''],
@@ -316,83 +341,97 @@ export class RedisStore implements Store {
     const [outcome, fields] = reply as [StopResult['outcome'], FlatFields];
     const record = decodeRecord(fn, toFields(fields));
     if (!record) return { outcome: 'notFound' };
-    if (outcome === 'stopping') this.#p.signals.publish(client, [{ type: 'stop', requestId: request.requestId }]);
-    else if (outcome === 'stopped' && record.dueAt !== undefined) {
-      this.#signalDue(client, new Map([[fn, record.dueAt]]));
+    if (outcome === 'stopping') this.#signals.publish(this.#link, [{ type: 'stop', requestId: request.requestId }]);
+    else if (outcome === 'stopped') {
+      if (record.dueAt !== undefined) this.#signalDue(new Map([[fn, record.dueAt]]));
+      else this.#trigger.finished(1);
     }
     return { outcome, record };
   }
 
-  async get(requestId: string): Promise<StoredInvocation | undefined> {
-    const client = await this.#p.client();
-    const fn = await client.hget(this.#p.keys.functionOf, requestId);
-    if (fn === null) return undefined;
-    const fields = await client.hgetall(this.#p.keys.record(fn, requestId));
-    return decodeRecord(fn, new Map(Object.entries(fields)));
+  async #get(requestId: string): Promise<StoredInvocation | undefined> {
+    const fn = await this.#functionOf(requestId);
+    if (fn === undefined) return undefined;
+    const [fields] = await this.#link.run([{ command: 'hgetall', args: [this.#keys.record(fn, requestId)] }]);
+    // ioredis turns an HGETALL reply into an object.
+    return decodeRecord(fn, new Map(Object.entries(fields as Record<string, string>)));
   }
 
-  async list(query: ListQuery): Promise<ListPage> {
-    return listInvocations(await this.#p.client(), this.#p.keys, query);
+  /**
+   * Finished invocations past retention, and lapsed worker presences. One pass at a time in this
+   * store: an explicit prune waits for a background pass rather than counting the same records.
+   */
+  #prune(now: number): Promise<number> {
+    const pass = this.#passes.then(async () => {
+      const removed = await pruneFinished(this.#link, this.#keys, this.#retention, now, () => this.#closed);
+      await liveWorkers(this.#link, this.#keys, now);
+      return removed;
+    });
+    // The queue only orders passes: each pass's failure goes to its own caller.
+    this.#passes = pass.then(() => undefined, () => undefined);
+    return pass;
   }
 
-  async stats(functionNames?: readonly string[]): Promise<QueueStats> {
-    return queueStats(await this.#p.client(), this.#p.keys, functionNames);
+  /**
+   * Retention as the store goes (retention.ts says when), in the background: the write that
+   * triggered it does not wait. A failed pass is reported to onError and tried again when next due.
+   */
+  #maybePrune(now: number | undefined): void {
+    if (now === undefined || this.#pass || this.#closed || !this.#trigger.due(now)) return;
+    this.#trigger.ran(now);
+    this.#pass = this.#prune(now)
+      .then(
+        () => undefined,
+        (error: unknown) => this.#hub.report(this.#faults.toStoreError(error, 'prune'), 'prune'),
+      )
+      .finally(() => {
+        this.#pass = undefined;
+        // Invocations finished during the pass may make the next one due already.
+        this.#maybePrune(this.#lastNow);
+      });
   }
 
-  async prune(now: number): Promise<number> {
-    return pruneFinished(await this.#p.client(), this.#p.keys, this.#p.retention, now);
-  }
-
-  subscribe(listener: (signal: StoreSignal) => void): () => void {
-    // A failed subscriber connection only costs wake-up latency: claims still find the work.
-    return this.#p.signals.subscribe(listener, () => {});
-  }
-
-  async close(): Promise<void> {
+  /** The subscriber is back: signals published meanwhile were lost, so wake every function here. */
+  #wakeServed(): void {
     if (this.#closed) return;
-    this.#closed = true;
-    await this.#background?.catch(() => {});
-    await this.#p.signals.close();
-    await this.#p.release();
+    const at = this.#lastNow ?? 0;
+    for (const functionName of this.#served) this.#hub.emit({ type: 'due', functionName, at });
   }
 
-  /** Retention as the store goes; a failed pass is simply tried again at the next interval. */
-  #pruneInBackground(now: number): void {
-    this.#nextPruneAt = now + PRUNE_EVERY_MS;
-    this.#settledSincePrune = 0;
-    if (this.#background) return;
-    this.#background = this.prune(now)
-      .catch(() => {})
-      .finally(() => (this.#background = undefined));
+  async #functionOf(requestId: string): Promise<string | undefined> {
+    const [fn] = await this.#link.run([{ command: 'hget', args: [this.#keys.functionOf, requestId] }]);
+    return (fn as string | null) ?? undefined;
   }
 
   /** The function of each lease (from its token, else one read of the global map). */
-  async #functionsOf(client: Redis, leases: readonly { requestId: string; leaseToken: string }[]): Promise<(string | undefined)[]> {
+  async #functionsOf(leases: readonly { requestId: string; leaseToken: string }[]): Promise<(string | undefined)[]> {
     const fns = leases.map((l) => functionOfToken(l.leaseToken));
     const unknown = fns.flatMap((fn, i) => (fn === undefined ? [i] : []));
     if (unknown.length) {
-      const found = await client.hmget(this.#p.keys.functionOf, ...unknown.map((i) => leases[i]!.requestId));
+      const [reply] = await this.#link.run([{ command: 'hmget', args: [this.#keys.functionOf, ...unknown.map((i) => leases[i]!.requestId)] }]);
+      const found = reply as (string | null)[];
       unknown.forEach((i, j) => (fns[i] = found[j] ?? undefined));
     }
     return fns;
   }
 
-  #groupKnown<T>(items: readonly T[], fns: readonly (string | undefined)[]): Map<string, number[]> {
-    const groups = new Map<string, number[]>();
-    items.forEach((_item, i) => {
-      const fn = fns[i];
-      if (fn === undefined) return;
-      const group = groups.get(fn);
-      if (group) group.push(i);
-      else groups.set(fn, [i]);
-    });
-    return groups;
-  }
-
-  #signalDue(client: Redis, due: Map<string, number>): void {
+  #signalDue(due: Map<string, number>): void {
     if (due.size === 0) return;
     const signals: StoreSignal[] = [];
     for (const [functionName, at] of due) signals.push({ type: 'due', functionName, at });
-    this.#p.signals.publish(client, signals);
+    this.#signals.publish(this.#link, signals);
   }
+}
+
+/** Indexes of `items` by their known function (unknown ones are left out). */
+function groupKnown<T>(items: readonly T[], fns: readonly (string | undefined)[]): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  items.forEach((_item, i) => {
+    const fn = fns[i];
+    if (fn === undefined) return;
+    const group = groups.get(fn);
+    if (group) group.push(i);
+    else groups.set(fn, [i]);
+  });
+  return groups;
 }

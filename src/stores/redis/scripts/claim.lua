@@ -22,7 +22,7 @@
 -- a field the record does not have (codec.ts CLAIM_FIELDS is the same list).
 local RECORD_FIELDS = { 'requestId', 'status', 'payload', 'attempts', 'createdAt', 'scheduledAt',
   'events', 'throttles', 'hops', 'startedAt', 'endedAt', 'result', 'error', 'condition',
-  'invocationId', 'dueAt', 'lease', 'delivery', 'dpending' }
+  'invocationId', 'dueAt', 'lease', 'delivery', 'dpending', 'lostAttempts', 'interruptedAttempts' }
 local F_STATUS, F_ATTEMPTS, F_CREATED, F_EVENTS, F_STARTED = 2, 4, 5, 7, 10
 local F_DUE, F_LEASE, F_DPENDING = 16, 17, 19
 local now, lease_ms, max_age = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
@@ -85,14 +85,19 @@ end
 flush_index()
 -- The entries not looked at are still due, in due order: the next claim's candidates, and the
 -- first of them is the earliest dueAt left (all before it were leased into the future or
--- dropped). With none left, the index itself says.
+-- dropped). With none left, the index itself says; when what it says is due (the window was
+-- used up), that id is a candidate too, so a caller still short of its quota claims again and
+-- sees what it is (a final record owing nothing is cleared then, not left as the next due).
 local candidates = {}
 for k = j, entries do candidates[#candidates + 1] = window[2 * k - 1] end
-out[2] = candidates
 if j <= entries then
   out[1] = window[2 * j]
 else
   local first = redis.call('ZRANGE', K_DUE, 0, 0, 'WITHSCORES')
-  if first[2] then out[1] = first[2] end
+  if first[2] then
+    out[1] = first[2]
+    if tonumber(first[2]) <= now then candidates[1] = first[1] end
+  end
 end
+out[2] = candidates
 return out

@@ -2,24 +2,25 @@
 --
 -- KEYS[1..5]  the function's index keys (see lib.lua)
 -- KEYS[6..]   record hash of each item, in ARGV order
--- ARGV, 13 per item. Optional fields are tagged by their first character:
+-- ARGV, 15 per item. Optional fields are tagged by their first character:
 --   'u' = leave unchanged, 'n' = clear (null), 'v' + value = set; delivery also 'p' + value =
 --   set a delivery whose status is Pending.
 --   1 requestId   2 leaseToken   3 status   4 events (comma-joined JSON objects, '' = none)
 --   5 dueAt ('' = none)   6 keepLease ('1' or '')   7 scheduledAt (tagged)   8 endedAt (tagged)
 --   9 result (tagged JSON)   10 error (tagged JSON)   11 condition (tagged)
---   12 throttles (tagged)   13 delivery (tagged JSON)
+--   12 throttles (tagged)   13 delivery (tagged JSON)   14 lostAttempts (tagged)
+--   15 interruptedAttempts (tagged)
 --
 -- Returns 2 entries per item: outcome, signalAt
 --   outcome 'ok' (written), 'stale' (the lease token does not match or the record is gone),
 --           'stopping' (record is Stopping and the status would not end it; nothing written)
 --   signalAt the new dueAt when the record is now unleased and due (a 'due' signal), else ''
 local TAGGED = { [7] = 'scheduledAt', [8] = 'endedAt', [9] = 'result', [10] = 'error',
-  [11] = 'condition', [12] = 'throttles' }
+  [11] = 'condition', [12] = 'throttles', [14] = 'lostAttempts', [15] = 'interruptedAttempts' }
 local out = {}
-local n = #ARGV / 13
+local n = #ARGV / 15
 for i = 0, n - 1 do
-  local a = i * 13
+  local a = i * 15
   local rid, token, status = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
   local rec = KEYS[INDEX_KEYS + 1 + i]
   local f = redis.call('HMGET', rec, 'lease', 'status', 'events', 'createdAt', 'endedAt', 'dpending')

@@ -139,7 +139,11 @@ export class DestinationDeliveryError extends AsyncInvokerError {
   readonly statusCode: number | undefined;
 }
 
-/** A store was given something it cannot hold (a path that is not a database, ...). */
+/**
+ * A store operation failed: its server could not be reached, refused, or did not answer in time;
+ * the store was given something it cannot hold (a file that is not a database); or the store was
+ * closed. `cause` is the driver's error; the message names the store and what to check.
+ */
 export class StoreError extends AsyncInvokerError {
   readonly code = 'StoreError' as const;
 }

@@ -22,7 +22,7 @@ let tarball = '';
 /** What an app that uses the package links in: its runtime dependencies and the frameworks' types. */
 const LINKED = [
   'zod', 'eventemitter3', 'p-queue', 'nanoid', '@types/node', 'express', '@types/express', 'koa', '@types/koa',
-  'ioredis', 'fastify', 'hono', '@hono/node-server',
+  'ioredis', 'fastify', 'hono', '@hono/node-server', 'light-my-request',
 ];
 
 const APP = `
@@ -33,6 +33,10 @@ import { postgresStore } from 'async-invoker/postgres';
 import * as onExpress from 'async-invoker/express';
 import * as onKoa from 'async-invoker/koa';
 import * as onNode from 'async-invoker/http';
+import * as onFastify from 'async-invoker/fastify';
+import * as onFetch from 'async-invoker/fetch';
+import Fastify from 'fastify';
+import { Hono } from 'hono';
 import { fakeClock } from 'async-invoker/testing';
 import express from 'express';
 import Koa from 'koa';
@@ -66,8 +70,17 @@ export async function main(): Promise<void> {
   koa.use(onKoa.asyncTrigger(untyped, { app: koa }));
   koa.use(onKoa.taskRoutes(untyped, { authorize: (ctx) => ctx.state.user?.admin === true }));
   createServer(onNode.asyncTrigger(untyped, { handler: (_req, res) => res.end('ok') }));
+  const fastify = Fastify();
+  await fastify.register(onFastify.asyncTrigger, { invoker: untyped });
+  await fastify.register(onFastify.taskRoutes, { invoker: untyped, prefix: '/admin', authorize: (request) => request.headers['x-admin'] === 'yes' });
+  const hono = new Hono();
+  hono.post('/upload', (c) => c.json({ ok: true }));
+  const handler: (request: Request) => Promise<Response> = onFetch.asyncTrigger(untyped, { fetch: hono.fetch });
+  const tasks = onFetch.taskRoutes(untyped, { authorize: (request) => request.headers.get('x-admin') === 'yes' });
+  // A typed invoker goes wherever an invoker does.
+  app.use(onExpress.taskRoutes(invoker));
   const takesAny = (i: Invoker): Invoker => i;
-  void [status, value, takesAny(untyped)];
+  void [status, value, takesAny(untyped), handler, tasks];
 }
 `;
 
@@ -78,10 +91,13 @@ export * as sqlite from 'async-invoker/sqlite';
 export * as redis from 'async-invoker/redis';
 export * as postgres from 'async-invoker/postgres';
 export * as express from 'async-invoker/express';
-export * as koa from 'async-invoker/koa';
 export * as http from 'async-invoker/http';
+export * as fastify from 'async-invoker/fastify';
+export * as fetch from 'async-invoker/fetch';
 export * as testing from 'async-invoker/testing';
 `;
+// async-invoker/koa is checked by the app only: @types/koa itself fails a full check today
+// (it reads an Options type content-disposition 1.x no longer declares).
 
 /**
  * The app is checked as apps are (skipLibCheck: frameworks' own types are theirs to keep

@@ -333,6 +333,9 @@ export interface Store {
   /**
    * Listens for signals; returns the unsubscribe function. A listener that throws never fails
    * the write that caused the signal: the error goes to the `onError` handlers (as `listener`).
+   * Work that became due before the store's wake-up channel was in place (its own, or another
+   * process's enqueue) is signalled once it is, at least for the functions this store instance
+   * has claimed for: a subscriber never misses work for want of a wake-up.
    */
   subscribe(listener: (signal: StoreSignal) => void): () => void;
 

@@ -353,7 +353,16 @@ class MemoryStore implements Store {
 
   subscribe(listener: (signal: StoreSignal) => void): () => void {
     this.#assertOpen('subscribe');
-    return this.#hub.subscribe(listener);
+    const off = this.#hub.subscribe(listener);
+    // Work already due was enqueued before this listener: tell it (once the caller has returned).
+    queueMicrotask(() => {
+      if (this.#closed) return;
+      for (const [functionName, fn] of this.#functions) {
+        const at = this.#peekValid(fn)?.at;
+        if (at !== undefined) listener({ type: 'due', functionName, at });
+      }
+    });
+    return off;
   }
 
   onError(handler: (error: StoreError, during: StoreBackgroundTask) => void): () => void {

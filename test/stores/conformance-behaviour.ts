@@ -50,6 +50,55 @@ export function behaviourCases({ open, pair, unreachable }: SuiteContext): void 
     });
   });
 
+  describe('claims and retention under contention', () => {
+    it('claims past a run of final records that owe nothing, never reporting one as the next due time', async () => {
+      const store = await open();
+      const finals = Array.from({ length: 6 }, (_, i) => newInvocation({ createdAt: T0 + i }));
+      await store.enqueue(finals);
+      const claimed = (await store.claim(claimReq(T0 + 10))).items;
+      expect(claimed).toHaveLength(6);
+      // Final and due at T0 + 20, but owing nothing: more of them than a claim reads past its quota.
+      const settled = await store.settle(claimed.map((c) => ({ ...succeed(c.record.requestId, c.leaseToken, T0 + 11), dueAt: T0 + 20 })));
+      expect(settled).toEqual(Array(6).fill('ok'));
+      const work = newInvocation({ createdAt: T0 + 21 });
+      await store.enqueue([work]);
+      const { items, nextDueAt } = await store.claim(claimReq(T0 + 30, [slot('fn', 1)], 1));
+      expect(items.map((c) => c.record.requestId)).toEqual([work.requestId]);
+      // Never a final's due time (in the past); the memory store may name an earlier lease expiry (a lower bound).
+      expect(nextDueAt).toBeGreaterThan(T0 + 30);
+      expect(nextDueAt).toBeLessThanOrEqual(T0 + 30 + LEASE);
+      for (const f of finals) expect((await store.get(f.requestId))?.dueAt, f.requestId).toBeUndefined();
+    });
+
+    it('gives a slot what the slots before it left of the claim limit', async () => {
+      const store = await open();
+      const few = newInvocation({ functionName: 'few' });
+      const many = Array.from({ length: 5 }, (_, i) => newInvocation({ functionName: 'many', createdAt: T0 + i }));
+      await store.enqueue([few, ...many]);
+      const { items } = await store.claim(claimReq(T0 + 10, [slot('few', 4), slot('many', 4)], 4));
+      expect(items.map((c) => c.record.requestId)).toEqual([few.requestId, ...many.slice(0, 3).map((i) => i.requestId)]);
+    });
+
+    it('keeps exactly maxCount when instances prune the same prefix at once', async () => {
+      const maxCount = 10;
+      const stores = [await open({ retention: { maxCount } }), await open({ retention: { maxCount } }), await open({ retention: { maxCount } })];
+      const [a] = stores as [Store, Store, Store];
+      const finished = async () => (await a.list({ limit: 1000, statuses: ['Succeeded'] })).items.length;
+      for (let round = 0; round < 5; round++) {
+        // Spread over functions, so a pass takes several round trips while the others run.
+        const items = Array.from({ length: 30 }, (_, i) => newInvocation({ functionName: `f${i % 6}`, createdAt: T0 + round * 100 + i }));
+        await a.enqueue(items);
+        const slots = Array.from({ length: 6 }, (_, i) => slot(`f${i}`, 5));
+        const claimed = (await a.claim(claimReq(T0 + round * 100 + 50, slots, 100))).items;
+        expect(claimed).toHaveLength(30);
+        await a.settle(claimed.map((c, i) => succeed(c.record.requestId, c.leaseToken, T0 + round * 100 + 50 + i)));
+        await Promise.all(stores.map((s) => s.prune(T0 + round * 100 + 90)));
+        expect(await finished(), `round ${round}`).toBe(maxCount);
+      }
+    });
+
+  });
+
   describe('work index, kept leases', () => {
     it('takes a final record whose kept lease lapsed with nothing owed out of the work index, lease and all, so retention prunes it', async () => {
       const store = await open({ retention: { maxAgeSeconds: 1 } });

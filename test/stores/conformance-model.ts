@@ -16,7 +16,7 @@ const FUNCTIONS = ['a', 'b'] as const;
 
 type Op =
   | { op: 'enqueue'; fn: 0 | 1; id: number | null; variant: number; delay: number }
-  | { op: 'claim'; leaseMs: number; maxEventAgeMs: number; fns: number }
+  | { op: 'claim'; leaseMs: number; maxEventAgeMs: number; fns: number; limit: number; slotLimit: number }
   | { op: 'settle'; pick: number; rightToken: boolean; kind: 'retry' | 'lost' | 'succeed' | 'fail' | 'owe' | 'delivered' | 'stopped'; delay: number }
   | { op: 'heartbeat'; picks: number[]; leaseMs: number }
   | { op: 'stop'; pick: number; deliverOnFailure: boolean }
@@ -35,6 +35,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     leaseMs: fc.constantFrom(1000, 5000),
     maxEventAgeMs: fc.constantFrom(2000, 86_400_000),
     fns: fc.integer({ min: 1, max: 3 }),
+    // Sometimes a total below the slots' sum, so how it is shared out between slots is compared too.
+    limit: fc.constantFrom(200, 200, 1, 2, 3),
+    slotLimit: fc.constantFrom(100, 100, 1, 2),
   }),
   fc.record({
     op: fc.constant('settle' as const),
@@ -113,9 +116,9 @@ async function check(ops: Op[], real: Store): Promise<void> {
           break;
         }
         case 'claim': {
-          const slots = FUNCTIONS.filter((_, i) => op.fns & (1 << i)).map((functionName) => ({ functionName, limit: 100, maxEventAgeMs: op.maxEventAgeMs }));
+          const slots = FUNCTIONS.filter((_, i) => op.fns & (1 << i)).map((functionName) => ({ functionName, limit: op.slotLimit, maxEventAgeMs: op.maxEventAgeMs }));
           const [m, r] = await both(async (s, i) => {
-            const result = await s.claim({ now, leaseMs: op.leaseMs, limit: 200, slots });
+            const result = await s.claim({ now, leaseMs: op.leaseMs, limit: op.limit, slots });
             for (const c of result.items) tokens[i].set(c.record.requestId, c.leaseToken);
             const items = result.items
               .map((c) => ({ kind: c.kind, record: normal(c.record) as { requestId: string } }))

@@ -7,7 +7,7 @@ import type { NewInvocation, Store, StoreSignal } from '../../src/stores/contrac
 import { waitFor } from '../helpers.js';
 import { claimReq, DAY, newInvocation, slot, succeed, T0, type SuiteContext } from './conformance-helpers.js';
 
-export function queryCases({ open }: SuiteContext): void {
+export function queryCases({ open, pair }: SuiteContext): void {
   describe('list', () => {
     it('filters by function, statuses and createdAt range, newest first', async () => {
       const store = await open();
@@ -143,6 +143,21 @@ export function queryCases({ open }: SuiteContext): void {
       await store.enqueue([newInvocation({ functionName: 'sig' })]);
       await new Promise((resolve) => setImmediate(resolve));
       expect(signals.length).toBe(count);
+    });
+  });
+
+  describe('subscribe, late', () => {
+    it('tells a subscriber about work that became due before its wake-up channel was in place', async () => {
+      const [a, b] = await pair();
+      // b has claimed for `late` (nothing yet), then work arrives before b listens: that signal is gone.
+      expect((await b.claim(claimReq(T0, [slot('late')]))).items).toEqual([]);
+      await a.enqueue([newInvocation({ functionName: 'late', createdAt: T0 + 1 })]);
+      const signals: StoreSignal[] = [];
+      b.subscribe((s) => signals.push(s));
+      await waitFor(() => signals.some((s) => s.type === 'due' && s.functionName === 'late' && s.at <= T0 + 1), {
+        what: 'a due signal for work enqueued before the subscription',
+        timeoutMs: 5000,
+      });
     });
   });
 

@@ -24,8 +24,11 @@ export class ChannelListener {
   #retryMs = RETRY_MIN_MS;
   #retryTimer: NodeJS.Timeout | undefined;
   #closed = false;
-  /** A connection was lost or an attempt failed since LISTEN was last in place: signals were missed. */
-  #missed = false;
+  /**
+   * Signals may have been missed: before the first LISTEN was in place (claims may have run
+   * already), or since a connection was lost or an attempt failed.
+   */
+  #missed = true;
 
   constructor(options: {
     /** A dedicated client (taken from the store's pool). */

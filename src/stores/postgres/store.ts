@@ -58,6 +58,9 @@ interface Ready {
   readonly sql: Statements;
 }
 
+/** Claim statements one claim may run when final records owing nothing stand in the way. */
+const MAX_CLAIM_ROUNDS = 8;
+
 export class PostgresStore implements Store {
   readonly name = 'postgres';
   readonly #options: ParsedPostgresStoreOptions;
@@ -237,37 +240,59 @@ export class PostgresStore implements Store {
 
   async #claim(request: ClaimRequest): Promise<ClaimResult> {
     this.#pruner.tick(request.now);
-    const slots = request.slots.filter((s) => s.limit > 0);
+    let slots = request.slots.filter((s) => s.limit > 0);
     if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
     this.#signals.claiming(slots.map((s) => s.functionName));
-    const param = JSON.stringify(
-      slots.map((s) => ({ f: s.functionName, n: Math.min(s.limit, request.limit), age: s.maxEventAgeMs })),
-    );
-    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null; cleared: number }>('claim', 'claim', [
-      param,
-      request.now,
-      request.leaseMs,
-      request.limit,
-    ]);
+    const capacity = Math.min(request.limit, slots.reduce((n, s) => n + s.limit, 0));
     const items: Claimed[] = [];
-    let nextDueAt = rows[0]?.next_due == null ? undefined : Number(rows[0].next_due);
-    // Final records that left the work index are finished now, as far as retention goes.
-    this.#pruner.finished(rows[0]?.cleared ?? 0, request.now);
-    for (const row of rows) {
-      if (row.kind === null) continue;
-      const record = toRecord(row);
-      items.push({ kind: row.kind, leaseToken: record.leaseToken!, record });
+    let nextDueAt: number | undefined;
+    // Final records owing nothing take a candidate's place and leave the work index: when some
+    // did and the claim is not full, claim again past them (a run of them never hides work).
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      const once = await this.#claimOnce(request.now, request.leaseMs, request.limit - items.length, slots);
+      items.push(...once.items);
+      nextDueAt = once.nextDueAt;
+      if (once.cleared === 0 || items.length >= capacity) break;
+      const taken = new Map<string, number>();
+      for (const c of once.items) taken.set(c.record.functionName, (taken.get(c.record.functionName) ?? 0) + 1);
+      slots = slots.map((s) => ({ ...s, limit: s.limit - (taken.get(s.functionName) ?? 0) })).filter((s) => s.limit > 0);
+      if (slots.length === 0) break;
     }
     // What was just leased is due again when its lease runs out.
     if (items.length) nextDueAt = Math.min(nextDueAt ?? Infinity, request.now + request.leaseMs);
     // A claim that was not full leaves the worker waiting for nextDueAt. The claim's snapshot
     // predates work settled while it ran (whose wake-up may have fired meanwhile), so look again.
-    const capacity = Math.min(request.limit, slots.reduce((n, s) => n + s.limit, 0));
     if (items.length < capacity) {
-      const [again] = await this.#query<{ at: string | null }>('claim', 'next-due', [slots.map((s) => s.functionName)]);
+      const [again] = await this.#query<{ at: string | null }>('claim', 'next-due', [request.slots.map((s) => s.functionName)]);
       nextDueAt = again?.at == null ? undefined : Number(again.at);
     }
     return { items, nextDueAt };
+  }
+
+  /** One claim statement: what it leased, the earliest due time it left, how many rows it cleared. */
+  async #claimOnce(
+    now: number,
+    leaseMs: number,
+    limit: number,
+    slots: readonly { functionName: string; limit: number; maxEventAgeMs: number }[],
+  ): Promise<{ items: Claimed[]; nextDueAt: number | undefined; cleared: number }> {
+    const param = JSON.stringify(slots.map((s) => ({ f: s.functionName, n: Math.min(s.limit, limit), age: s.maxEventAgeMs })));
+    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null; cleared: number }>('claim', 'claim', [
+      param,
+      now,
+      leaseMs,
+      limit,
+    ]);
+    const cleared = rows[0]?.cleared ?? 0;
+    // Final records that left the work index are finished now, as far as retention goes.
+    this.#pruner.finished(cleared, now);
+    const items: Claimed[] = [];
+    for (const row of rows) {
+      if (row.kind === null) continue;
+      const record = toRecord(row);
+      items.push({ kind: row.kind, leaseToken: record.leaseToken!, record });
+    }
+    return { items, nextDueAt: rows[0]?.next_due == null ? undefined : Number(rows[0].next_due), cleared };
   }
 
   async #settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {

@@ -112,6 +112,8 @@ export class Signals {
       .finally(() => (this.#opening = undefined));
   }
 
+  #subscribedOnce = false;
+
   /** Connected (first time or again): subscribe. */
   readonly #onReady = (): void => {
     const subscriber = this.#subscriber;
@@ -119,9 +121,13 @@ export class Signals {
     subscriber.subscribe(this.#p.channel).then(
       () => {
         this.#lastError = undefined;
-        if (!this.#down || this.#closed) return;
+        if (this.#closed) return;
+        // Signals published before the first subscription (claims may have run already) or
+        // while it was down could not reach us: wake the functions this store claims for.
+        const missed = this.#down || !this.#subscribedOnce;
+        this.#subscribedOnce = true;
         this.#down = false;
-        this.#p.onResubscribed();
+        if (missed) this.#p.onResubscribed();
       },
       // The connection dropped again before the subscription: the next 'ready' retries it.
       (error: unknown) => this.#lost(error),

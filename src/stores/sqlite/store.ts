@@ -116,24 +116,28 @@ export class SqliteStore implements Store {
       for (const requested of request.slots) {
         const limit = Math.min(requested.limit, request.limit - items.length);
         let taken = 0;
-        // Expired leases first (their workers are gone), then free work; each by dueAt.
+        // Expired leases first (their workers are gone), then free work; each by dueAt. A due
+        // record with nothing to do (final, owing nothing) leaves the work index and takes no
+        // place in the claim: the page is read again past a run of them.
         for (const leased of [true, false]) {
-          if (taken >= limit) break;
-          for (const record of sql.due(requested.functionName, leased, now, limit - taken)) {
-            const kind = claimKindOf(record, now, requested);
-            if (!kind) {
-              // Due but nothing to do (a final record owing nothing): out of the work index,
-              // or it would come back at the head of every claim.
-              leaveWorkIndex(record);
+          for (let more = true; more && taken < limit; ) {
+            const page = sql.due(requested.functionName, leased, now, limit - taken);
+            more = false;
+            for (const record of page) {
+              const kind = claimKindOf(record, now, requested);
+              if (!kind) {
+                leaveWorkIndex(record);
+                sql.update(record);
+                if (isPrunable(record) && leased) this.#retention.finished(1);
+                more = true;
+                continue;
+              }
+              const token = nanoid();
+              applyClaim(record, kind, now, leaseMs, token);
               sql.update(record);
-              if (isPrunable(record) && leased) this.#retention.finished(1);
-              continue;
+              items.push({ kind, leaseToken: token, record });
+              taken++;
             }
-            const token = nanoid();
-            applyClaim(record, kind, now, leaseMs, token);
-            sql.update(record);
-            items.push({ kind, leaseToken: token, record });
-            taken++;
           }
         }
         const next = sql.nextDue(requested.functionName);
@@ -316,6 +320,13 @@ export class SqliteStore implements Store {
     if (this.#closed) throw storeClosedError('sqlite', 'subscribe');
     const off = this.#hub.subscribe(listener);
     this.#watcher?.start();
+    // Work already due was enqueued before this listener (maybe by another process): tell it.
+    this.#read('subscribe', (sql) => sql.earliestFree()).then(
+      (rows) => {
+        for (const row of rows) if (!this.#closed) listener({ type: 'due', functionName: row.function_name, at: row.at });
+      },
+      (error: unknown) => this.#hub.report(error, 'subscriber'),
+    );
     return () => {
       off();
       if (this.#hub.size === 0) this.#watcher?.stop();

@@ -52,8 +52,9 @@ while j <= entries and taken < limit do
   elseif f[F_DPENDING] == '1' then
     kind = 'deliver'
   else
-    -- final with nothing owed: it should not be due at all
-    redis.call('HDEL', rec, 'dueAt')
+    -- final with nothing owed: it should not be due at all, and a lapsed kept lease goes too
+    -- (so retention can prune it)
+    redis.call('HDEL', rec, 'dueAt', 'lease')
     reindex(rec, rid)
   end
   if kind then

@@ -56,6 +56,10 @@ export interface StoredInvocation extends InvocationRecord {
   /** Destination hops that led to this invocation (0 for a direct call). */
   readonly hops: number;
   readonly delivery?: DeliveryState;
+  /** See NewInvocation.traceContext. */
+  readonly traceContext?: string;
+  /** See NewInvocation.groupKey. */
+  readonly groupKey?: string;
 }
 
 export interface NewInvocation {
@@ -73,6 +77,15 @@ export interface NewInvocation {
   readonly hops: number;
   /** Appended as the first event (status `Enqueued`, attempt 0). */
   readonly detail?: string;
+  /** The request id this invocation re-runs (`rerunInvocation`). */
+  readonly rerunOf?: string;
+  /**
+   * The W3C trace context the invocation was created in (`traceparent`, then `;` and
+   * `tracestate` if any), so a worker anywhere continues the trace. Opaque to stores.
+   */
+  readonly traceContext?: string;
+  /** The fairness group (the function's `limits.groupBy` of the payload), for grouped claims. */
+  readonly groupKey?: string;
 }
 
 export type EnqueueOutcome = 'created' | 'duplicate' | 'conflict';
@@ -82,12 +95,47 @@ export interface EnqueueResult {
   readonly outcome: EnqueueOutcome;
 }
 
+/**
+ * A function's limits across every process sharing the store, enforced by the store in the claim
+ * itself (never check-then-act). They apply to `run` claims only: expiring, recovering and
+ * delivering run no handler. "Running" means leased for a run with the lease not yet lapsed, so a
+ * worker that dies gives its slots back when its leases lapse.
+ */
+export interface FunctionLimits {
+  /** At most this many running attempts of the function at once. */
+  readonly concurrency?: number;
+  /** At most this many attempts start in any one-second interval (of the invokers' clocks). */
+  readonly perSecond?: number;
+  /** At most this many running attempts per `groupKey` at once. */
+  readonly groupConcurrency?: number;
+  /**
+   * Invocations carry a `groupKey`: serve the groups with due work round-robin (least recently
+   * started first), so one group's backlog never holds up another's work.
+   */
+  readonly grouped?: boolean;
+}
+
 export interface ClaimSlot {
   readonly functionName: string;
   /** At most this many invocations of the function in this claim. */
   readonly limit: number;
   /** Due `Enqueued`/`Retrying` invocations older than this are returned as kind `expire`. */
   readonly maxEventAgeMs: number;
+  readonly limits?: FunctionLimits;
+}
+
+/** Due work a claim left waiting because of a limit: it stays `Enqueued`, keeps its place and spends nothing. */
+export interface HeldBack {
+  readonly functionName: string;
+  readonly reason: 'concurrency' | 'rate' | 'group';
+  /** For `rate`: when the next attempt may start. */
+  readonly retryAt?: number;
+  /**
+   * When the earliest invocation the claim passed over for a limit would be claimed as `expire`
+   * (its createdAt + maxEventAgeMs + 1): the worker claims again by then even if no slot frees,
+   * so held-back work still expires on time.
+   */
+  readonly expiresAt: number;
 }
 
 export interface ClaimRequest {
@@ -119,6 +167,8 @@ export interface ClaimResult {
   readonly items: Claimed[];
   /** Earliest `dueAt` left among the slots' functions after this claim, if any. */
   readonly nextDueAt: number | undefined;
+  /** Functions with due work left waiting by a limit (one entry per function at most). */
+  readonly heldBack?: readonly HeldBack[];
 }
 
 /** A fenced update by the lease holder. Fields left undefined are unchanged. */
@@ -143,6 +193,11 @@ export interface Settlement {
   readonly interruptedAttempts?: number;
   /** `null` clears it. */
   readonly delivery?: DeliveryState | null;
+  /**
+   * A limited function's running slot was freed: after writing, signal `due` for the function
+   * (to every process) so workers waiting for a slot claim again.
+   */
+  readonly wake?: boolean;
 }
 
 /**
@@ -195,6 +250,8 @@ export interface StopResult {
 
 export interface ListQuery {
   readonly functionName?: string;
+  /** Only invocations whose invocationId starts with this (the execution's name). */
+  readonly invocationIdPrefix?: string;
   readonly statuses?: readonly InvocationStatus[];
   /** createdAt >= since */
   readonly since?: number;
@@ -218,6 +275,75 @@ export interface QueueStats {
   /** createdAt of the oldest pending invocation, by function. */
   readonly oldestPendingAt: Record<string, number>;
 }
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** One line of an invocation's execution log. */
+export interface LogLine {
+  /** Position in the invocation's log, from 1, assigned by the store; `after` cursors compare it. */
+  readonly seq: number;
+  /** Epoch ms. */
+  readonly at: number;
+  readonly attempt: number;
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly data?: JsonValue;
+}
+
+/** Lines to append to one invocation's log, and the bounds its log must stay within. */
+export interface LogAppend {
+  readonly requestId: string;
+  readonly lines: readonly Omit<LogLine, 'seq'>[];
+  /** Keep at most this many lines: the oldest go first. */
+  readonly maxLines: number;
+  /** Keep at most this many bytes of lines (each counted as `logLineBytes`): the oldest go first. */
+  readonly maxBytes: number;
+  /**
+   * Lines the writer already dropped (older than `lines`): added to the log's dropped count, and
+   * they take seq numbers (seq counts every line logged), so a reader sees the gap.
+   */
+  readonly dropped?: number;
+}
+
+export interface LogPage {
+  /** Lines with `seq` greater than the cursor, oldest first. */
+  readonly lines: LogLine[];
+  /** Lines dropped so far (oldest first) to stay within the bounds. */
+  readonly dropped: number;
+}
+
+/**
+ * Upper bounds, in ms, of the duration histograms' buckets (queue wait, run time); one more,
+ * open bucket follows the last. The same in every store and process, so counts add up.
+ */
+export const DURATION_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 300_000, 900_000] as const;
+
+export type FinishedStatus = 'Succeeded' | 'Failed' | 'Expired' | 'Stopped' | 'Invalid';
+
+/**
+ * What happened to one function in one minute, as counters that add up across processes:
+ * invocations finished by status, and histograms (`DURATION_BUCKETS_MS` + 1 open bucket) of
+ * each attempt's queue wait (due → start) and run time (start → outcome).
+ */
+export interface ActivityEntry {
+  readonly functionName: string;
+  /** Start of the minute, epoch ms (a multiple of 60000). */
+  readonly minute: number;
+  readonly finished: Readonly<Partial<Record<FinishedStatus, number>>>;
+  readonly wait: readonly number[];
+  readonly run: readonly number[];
+}
+
+export interface ActivityQuery {
+  /** Minutes at or after this (epoch ms). */
+  readonly since: number;
+  /** Minutes before this. */
+  readonly until: number;
+  readonly functionName?: string;
+}
+
+/** Activity counters are kept this long, then dropped by retention passes. */
+export const ACTIVITY_RETENTION_MS = 48 * 3600_000;
 
 /** Retention of finished invocations (and their idempotency ids). */
 export interface RetentionOptions {
@@ -245,6 +371,11 @@ export interface WorkerPresence {
   readonly workerId: string;
   /** Registered function names. */
   readonly functions: readonly string[];
+  /**
+   * Each registered function's limits in words ("none" for none), so processes can tell when
+   * they disagree. Absent in presences from versions that had no limits.
+   */
+  readonly limits?: Readonly<Record<string, string>>;
   readonly host: string;
   readonly pid: number;
   readonly concurrency: number;
@@ -290,9 +421,12 @@ export interface Store {
   enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]>;
 
   /**
-   * Atomically takes due work (`dueAt <= now`) of the slots' functions, oldest `dueAt` first,
-   * at most `limit` per slot, and leases each (`leaseToken` new, `dueAt = now + leaseMs`). No
-   * two concurrent claims return the same invocation for the same lease.
+   * Atomically takes due work (`dueAt <= now`) of the slots' functions and leases each
+   * (`leaseToken` new, `dueAt = now + leaseMs`): slot by slot, in order; within a slot, expired
+   * leases and free due work in one order, oldest `dueAt` first (an expired lease first on a tie,
+   * equal due times in insertion order), at most the slot's `limit`, and at most `limit` in all
+   * (a slot gets what the slots before it left). A slot's `limits` may leave work waiting
+   * (`heldBack`). No two concurrent claims return the same invocation for the same lease.
    */
   claim(request: ClaimRequest): Promise<ClaimResult>;
 
@@ -307,6 +441,22 @@ export interface Store {
 
   get(requestId: string): Promise<StoredInvocation | undefined>;
 
+  /** The invocation holding `invocationId` for `functionName` (the idempotency index), if any. */
+  findByInvocationId(functionName: string, invocationId: string): Promise<StoredInvocation | undefined>;
+
+  /**
+   * Appends log lines (seq assigned in order, continuing the invocation's log), then drops the
+   * oldest lines past the item's bounds, counting them. Lines for an unknown (or pruned)
+   * invocation are ignored. Not fenced: a worker that lost its lease may still log its attempt.
+   */
+  appendLogs(items: readonly LogAppend[]): Promise<void>;
+
+  /**
+   * Lines of an invocation's log with `seq > after`, oldest first, at most `limit`; undefined
+   * when there is no such invocation. Logs are pruned with their invocation.
+   */
+  readLogs(requestId: string, after: number, limit: number): Promise<LogPage | undefined>;
+
   /** Filtered, cursor-paginated listing from an index. New work never shifts later pages. */
   list(query: ListQuery): Promise<ListPage>;
 
@@ -318,6 +468,15 @@ export interface Store {
    * Stores also prune on their own as they go; this forces a pass.
    */
   prune(now: number): Promise<number>;
+
+  /** Adds counters to the per-function, per-minute activity (the same minute from several processes adds up). */
+  recordActivity(entries: readonly ActivityEntry[]): Promise<void>;
+
+  /**
+   * Activity of the minutes in [since, until), one entry per function and minute that had any,
+   * ordered by minute then function name.
+   */
+  activity(query: ActivityQuery): Promise<ActivityEntry[]>;
 
   /**
    * Records (or renews) a worker's presence. Lapsed presences are dropped as the store goes.

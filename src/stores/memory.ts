@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { parseOptions, retentionSchema } from '../config.js';
 import { Fifo } from './fifo.js';
-import { MinHeap } from './min-heap.js';
+import { DueQueue, earlier, type DueEntry } from './memory-due.js';
+import { StartWindow } from './limits.js';
+import { ClaimGate, isRunning, NO_GROUP } from './claim-gate.js';
 import { decodeCursor, encodeCursor, listsBefore } from './cursor.js';
 import {
   applyClaim,
@@ -20,16 +22,24 @@ import {
   type MutableInvocation,
 } from './record-rules.js';
 import {
+  ACTIVITY_RETENTION_MS,
   RETENTION_DEFAULTS,
+  type ActivityEntry,
+  type ActivityQuery,
   type Claimed,
   type ClaimRequest,
   type ClaimResult,
+  type ClaimSlot,
+  type HeldBack,
   type EnqueueResult,
   type HeartbeatRequest,
   type ImmediateStoreOps,
   type HeartbeatResult,
   type ListPage,
   type ListQuery,
+  type LogAppend,
+  type LogLine,
+  type LogPage,
   type NewInvocation,
   type QueueStats,
   type RetentionOptions,
@@ -45,6 +55,8 @@ import {
 } from './contract.js';
 import type { StoreError } from '../errors.js';
 import { SignalHub, storeClosedError } from './signal-hub.js';
+import { linesToDrop, logLineBytes } from './logs.js';
+import { addActivity, emptyActivity } from './activity.js';
 
 export interface MemoryStoreOptions {
   /**
@@ -57,30 +69,38 @@ export interface MemoryStoreOptions {
 /** Finished invocations the memory store keeps by default. */
 const MEMORY_MAX_FINISHED = 10_000;
 
+interface MemoryLog {
+  readonly lines: LogLine[];
+  /** logLineBytes of each line, in the same order. */
+  readonly sizes: number[];
+  seq: number;
+  dropped: number;
+}
+
 interface Entry extends MutableInvocation {
   payloadKey: string | undefined;
   /** Bumped whenever dueAt changes, so stale heap entries can be recognised. */
   version: number;
+  /**
+   * Insertion order, fixed for the record's life: equal due times go in this order, as they do
+   * in the stores that break ties by row (SQLite's rowid, PostgreSQL's sequence).
+   */
+  order: number;
 }
 
-interface DueEntry {
-  at: number;
-  seq: number;
-  entry: Entry;
-  version: number;
-}
+type Due = DueEntry<Entry>;
 
 interface FunctionIndex {
-  /**
-   * Entries appended in non-decreasing `at` order (most work: due now, time only moves on):
-   * O(1) in and out. Anything earlier than the tail goes to `due`, the heap.
-   */
-  readonly fifo: Fifo<DueEntry>;
-  readonly due: MinHeap<DueEntry>;
+  /** Due work without a group key. */
+  readonly main: DueQueue<Entry>;
+  /** Due work of each group (grouped functions: served round-robin). */
+  readonly groups: Map<string, DueQueue<Entry>>;
   /** Leased invocations of this function. */
   readonly leased: Map<string, Entry>;
   /** A lower bound on the earliest lease expiry in `leased`; rescanned only once reached. */
   minLeaseAt: number;
+  /** Attempts started in the last second (the `perSecond` limit). */
+  readonly starts: StartWindow;
 }
 
 const optionsSchema = z.strictObject({ retention: retentionSchema.optional() }, { error: 'an object { retention? }' });
@@ -96,9 +116,17 @@ class MemoryStore implements Store {
   readonly #functions = new Map<string, FunctionIndex>();
   readonly #hub = new SignalHub('memory');
   readonly #workers = new Map<string, WorkerPresence>();
+  /** Activity counters by `functionName \0 minute`. */
+  readonly #activity = new Map<string, ReturnType<typeof emptyActivity>>();
+  #activityPrunedAt = -Infinity;
+  /** Execution logs by requestId; removed with their record. */
+  readonly #logs = new Map<string, MemoryLog>();
   /** Finished invocations in the order they finished: retention pops from the front. */
   readonly #finished = new Fifo<{ requestId: string; endedAt: number }>();
-  #seq = 0;
+  /** The next entry's insertion order. */
+  #order = 0;
+  /** Starts of grouped work, in order (round-robin between groups). */
+  #starts = 0;
   /** Lease tokens only need to be unique within this process: a counter is enough and cheap. */
   #tokens = 0;
   readonly #maxAgeMs: number;
@@ -163,7 +191,7 @@ class MemoryStore implements Store {
       }
       this.#idempotency.set(key, item.requestId);
     }
-    const entry = newEntry(item);
+    const entry = newEntry(item, this.#order++);
     this.#records.set(entry.requestId, entry);
     this.#index(entry);
     if (signal && this.#hub.size) this.#hub.emit({ type: 'due', functionName: item.functionName, at: item.scheduledAt });
@@ -179,19 +207,37 @@ class MemoryStore implements Store {
     const { now, leaseMs } = request;
     const items: Claimed[] = [];
     let nextDueAt: number | undefined;
+    let heldBack: HeldBack[] | undefined;
     for (const slot of request.slots) {
       const fn = this.#functions.get(slot.functionName);
       if (!fn) continue;
       const limit = Math.min(slot.limit, request.limit - items.length);
+      const gate = slot.limits ? new ClaimGate({ ...slot, limits: slot.limits }, () => runningGroups(fn.leased.values(), now), fn.starts, now) : undefined;
+      let held: HeldBack['reason'] | undefined;
       let taken = 0;
-      if (now >= fn.minLeaseAt) taken += this.#reclaimExpired(fn, slot, limit, now, leaseMs, items);
+      // Expired leases and due work are taken in one order: oldest dueAt first.
+      const expired = now >= fn.minLeaseAt ? this.#expiredLeases(fn, now) : [];
+      let lapsedAt = 0;
       while (taken < limit) {
-        const top = this.#peekValid(fn);
+        const top = gate?.grouped ? this.#nextInGroups(fn, gate, slot, now) : this.#peekValid(fn);
+        const lapsed = expired[lapsedAt];
+        if (lapsed !== undefined && (top === undefined || top.at > now || lapsed.dueAt! <= top.at)) {
+          lapsedAt++;
+          if (this.#reclaim(lapsed, slot, now, leaseMs, items)) {
+            taken++;
+            gate?.recovered(lapsed);
+          }
+          continue;
+        }
         if (top === undefined || top.at > now) break;
-        this.#popFront(fn, top);
         const entry = top.entry;
-        if (top.version !== entry.version || entry.leaseToken !== undefined) continue;
         const kind = claimKindOf(entry, now, slot);
+        // A limit holds back runs only: expiring, recovering and delivering run no handler.
+        if (kind === 'run' && gate) {
+          held = gate.refusal(entry);
+          if (held) break;
+        }
+        top.queue.remove(top);
         if (!kind) {
           this.#dropFromWorkIndex(entry);
           continue;
@@ -199,15 +245,48 @@ class MemoryStore implements Store {
         const token = `L${++this.#tokens}`;
         applyClaim(entry, kind, now, leaseMs, token);
         this.#index(entry);
+        if (kind === 'run' && gate) {
+          gate.started(entry, now);
+          top.queue.lastStarted = ++this.#starts;
+        }
         items.push({ kind, leaseToken: token, record: entry });
         taken++;
       }
+      if (!held && gate?.groupHeld) held = 'group';
+      if (held) (heldBack ??= []).push(gate!.heldBack(slot.functionName, held));
+      if (expired.length > 0) fn.minLeaseAt = this.#earliestLease(fn);
       const next = this.#peekValid(fn)?.at;
       const candidate = Math.min(next ?? Infinity, fn.leased.size ? fn.minLeaseAt : Infinity);
       if (candidate !== Infinity && (nextDueAt === undefined || candidate < nextDueAt)) nextDueAt = candidate;
     }
     this.#pruneByAge(now);
-    return { items, nextDueAt };
+    return heldBack ? { items, nextDueAt, heldBack } : { items, nextDueAt };
+  }
+
+  /**
+   * The next due entry of a grouped function: round-robin between its groups (the least recently
+   * started first, then the earliest due), passing over groups at their cap.
+   */
+  #nextInGroups(fn: FunctionIndex, gate: ClaimGate, slot: ClaimSlot, now: number): Due | undefined {
+    let best: Due | undefined;
+    let earliest: Due | undefined;
+    const consider = (group: string, queue: DueQueue<Entry>) => {
+      const head = queue.peek();
+      if (!head) return;
+      if (!earliest || earlier(head, earliest)) earliest = head;
+      if (head.at > now) return;
+      // A full group's head waits, unless it is not a run (expiring work is still taken).
+      if (gate.groupFull(group) && claimKindOf(head.entry, now, slot) === 'run') {
+        gate.groupHeld = true;
+        gate.passedOver(head.entry);
+        return;
+      }
+      if (!best || queue.lastStarted < best.queue.lastStarted || (queue.lastStarted === best.queue.lastStarted && earlier(head, best))) best = head;
+    };
+    consider(NO_GROUP, fn.main);
+    for (const [group, queue] of fn.groups) consider(group, queue);
+    // Nothing startable is due: the earliest entry tells the caller when to look again.
+    return best ?? (earliest && earliest.at > now ? earliest : undefined);
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
@@ -225,6 +304,8 @@ class MemoryStore implements Store {
       entry.version++;
       this.#index(entry);
       if (entry.leaseToken === undefined && entry.dueAt !== undefined) this.#emitDue(entry);
+      // A limited function's slot freed: workers held back may claim again.
+      else if (s.wake && this.#hub.size) this.#hub.emit({ type: 'due', functionName: entry.functionName, at: s.events[0]?.at ?? 0 });
       if (isPrunable(entry)) this.#finish(entry);
     }
     return outcomes;
@@ -274,6 +355,46 @@ class MemoryStore implements Store {
     });
   }
 
+  findByInvocationId(functionName: string, invocationId: string): Promise<StoredInvocation | undefined> {
+    return this.#async('findByInvocationId', () => {
+      const requestId = this.#idempotency.get(`${functionName}\u0000${invocationId}`);
+      const entry = requestId === undefined ? undefined : this.#records.get(requestId);
+      return entry ? publicCopy(entry) : undefined;
+    });
+  }
+
+  appendLogs(items: readonly LogAppend[]): Promise<void> {
+    return this.#async('appendLogs', () => {
+      for (const item of items) {
+        if (!this.#records.has(item.requestId)) continue;
+        let log = this.#logs.get(item.requestId);
+        if (!log) this.#logs.set(item.requestId, (log = { lines: [], sizes: [], seq: 0, dropped: 0 }));
+        // Lines the writer dropped took their seq numbers: a reader sees the gap.
+        log.seq += item.dropped ?? 0;
+        log.dropped += item.dropped ?? 0;
+        for (const line of item.lines) {
+          log.lines.push({ ...line, seq: ++log.seq });
+          log.sizes.push(logLineBytes(line));
+        }
+        const drop = linesToDrop(log.sizes, item.maxLines, item.maxBytes);
+        if (drop > 0) {
+          log.lines.splice(0, drop);
+          log.sizes.splice(0, drop);
+          log.dropped += drop;
+        }
+      }
+    });
+  }
+
+  readLogs(requestId: string, after: number, limit: number): Promise<LogPage | undefined> {
+    return this.#async('readLogs', () => {
+      if (!this.#records.has(requestId)) return undefined;
+      const log = this.#logs.get(requestId);
+      if (!log) return { lines: [], dropped: 0 };
+      return { lines: log.lines.filter((l) => l.seq > after).slice(0, limit), dropped: log.dropped };
+    });
+  }
+
   list(query: ListQuery): Promise<ListPage> {
     return this.#async('list', () => this.#list(query));
   }
@@ -284,6 +405,7 @@ class MemoryStore implements Store {
     const matches: Entry[] = [];
     for (const entry of this.#records.values()) {
       if (query.functionName !== undefined && entry.functionName !== query.functionName) continue;
+      if (query.invocationIdPrefix !== undefined && !entry.invocationId?.startsWith(query.invocationIdPrefix)) continue;
       if (statuses && !statuses.has(entry.status)) continue;
       if (query.since !== undefined && entry.createdAt < query.since) continue;
       if (query.until !== undefined && entry.createdAt >= query.until) continue;
@@ -325,7 +447,30 @@ class MemoryStore implements Store {
   }
 
   prune(now: number): Promise<number> {
-    return this.#async('prune', () => this.#pruneByAge(now) + this.#pruneByCount());
+    return this.#async('prune', () => {
+      this.#activityPrunedAt = -Infinity; // an explicit pass drops old activity too
+      return this.#pruneByAge(now) + this.#pruneByCount();
+    });
+  }
+
+  recordActivity(entries: readonly ActivityEntry[]): Promise<void> {
+    return this.#async('recordActivity', () => {
+      for (const entry of entries) {
+        const key = `${entry.functionName}\u0000${entry.minute}`;
+        let kept = this.#activity.get(key);
+        if (!kept) this.#activity.set(key, (kept = emptyActivity(entry.functionName, entry.minute)));
+        addActivity(kept, entry);
+      }
+    });
+  }
+
+  activity(query: ActivityQuery): Promise<ActivityEntry[]> {
+    return this.#async('activity', () =>
+      [...this.#activity.values()]
+        .filter((e) => e.minute >= query.since && e.minute < query.until && (query.functionName === undefined || e.functionName === query.functionName))
+        .sort((a, b) => a.minute - b.minute || (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0))
+        .map((e) => ({ ...e, finished: { ...e.finished }, wait: [...e.wait], run: [...e.run] })),
+    );
   }
 
   announce(presence: WorkerPresence): Promise<void> {
@@ -359,7 +504,7 @@ class MemoryStore implements Store {
       if (this.#closed) return;
       for (const [functionName, fn] of this.#functions) {
         const at = this.#peekValid(fn)?.at;
-        if (at !== undefined) listener({ type: 'due', functionName, at });
+        if (at !== undefined) this.#hub.tell(listener, { type: 'due', functionName, at });
       }
     });
     return off;
@@ -379,7 +524,7 @@ class MemoryStore implements Store {
   #fn(name: string): FunctionIndex {
     let fn = this.#functions.get(name);
     if (!fn) {
-      fn = { fifo: new Fifo(), due: new MinHeap(), leased: new Map(), minLeaseAt: Infinity };
+      fn = { main: this.#queue(), groups: new Map(), leased: new Map(), minLeaseAt: Infinity, starts: new StartWindow() };
       this.#functions.set(name, fn);
     }
     return fn;
@@ -395,41 +540,44 @@ class MemoryStore implements Store {
     }
     fn.leased.delete(entry.requestId);
     if (entry.dueAt !== undefined) {
-      const due: DueEntry = { at: entry.dueAt, seq: this.#seq++, entry, version: entry.version };
-      const tail = fn.fifo.last();
-      if (!tail || tail.at <= due.at) fn.fifo.push(due);
-      else fn.due.push(due);
+      let queue = fn.main;
+      if (entry.groupKey !== undefined) {
+        queue = fn.groups.get(entry.groupKey) ?? this.#queue();
+        fn.groups.set(entry.groupKey, queue);
+      }
+      queue.push(entry.dueAt, entry.order, entry, entry.version);
     }
   }
 
-  #reclaimExpired(fn: FunctionIndex, slot: ClaimRequest['slots'][number], limit: number, now: number, leaseMs: number, out: Claimed[]): number {
-    let taken = 0;
-    let min = Infinity;
+  #queue(): DueQueue<Entry> {
+    return new DueQueue<Entry>((d) => this.#valid(d));
+  }
+
+  /** Leased entries whose lease expired by `now`, oldest expiry first. */
+  #expiredLeases(fn: FunctionIndex, now: number): Entry[] {
     const expired: Entry[] = [];
-    for (const entry of fn.leased.values()) {
-      if (entry.dueAt! <= now) expired.push(entry);
-      else if (entry.dueAt! < min) min = entry.dueAt!;
+    for (const entry of fn.leased.values()) if (entry.dueAt! <= now) expired.push(entry);
+    return expired.sort((a, b) => a.dueAt! - b.dueAt!);
+  }
+
+  /** Takes over an expired lease; false when the record owes nothing (it leaves the work index). */
+  #reclaim(entry: Entry, slot: ClaimRequest['slots'][number], now: number, leaseMs: number, out: Claimed[]): boolean {
+    const kind = claimKindOf(entry, now, slot);
+    if (!kind) {
+      this.#dropFromWorkIndex(entry);
+      return false;
     }
-    expired.sort((a, b) => a.dueAt! - b.dueAt!);
-    for (const entry of expired) {
-      if (taken >= limit) {
-        min = Math.min(min, entry.dueAt!);
-        continue;
-      }
-      const kind = claimKindOf(entry, now, slot);
-      if (!kind) {
-        this.#dropFromWorkIndex(entry);
-        continue;
-      }
-      const token = `L${++this.#tokens}`;
-      applyClaim(entry, kind, now, leaseMs, token);
-      entry.version++;
-      min = Math.min(min, entry.dueAt!);
-      out.push({ kind, leaseToken: token, record: entry });
-      taken++;
-    }
-    fn.minLeaseAt = min;
-    return taken;
+    const token = `L${++this.#tokens}`;
+    applyClaim(entry, kind, now, leaseMs, token);
+    entry.version++;
+    out.push({ kind, leaseToken: token, record: entry });
+    return true;
+  }
+
+  #earliestLease(fn: FunctionIndex): number {
+    let min = Infinity;
+    for (const entry of fn.leased.values()) if (entry.dueAt! < min) min = entry.dueAt!;
+    return min;
   }
 
   /**
@@ -445,26 +593,23 @@ class MemoryStore implements Store {
     if (!counted && isPrunable(entry)) this.#finish(entry);
   }
 
-  /** The earliest still-valid due entry of the FIFO and the heap, dropping stale ones on the way. */
-  #peekValid(fn: FunctionIndex): DueEntry | undefined {
-    while (fn.fifo.size > 0 && !this.#valid(fn.fifo.peek()!)) fn.fifo.shift();
-    let top = fn.due.peek();
-    while (top && !this.#valid(top)) {
-      fn.due.pop();
-      top = fn.due.peek();
+  /** The earliest still-valid due entry of the function, over its main queue and its groups. */
+  #peekValid(fn: FunctionIndex): Due | undefined {
+    let best = fn.main.peek();
+    if (fn.groups.size) {
+      for (const [key, queue] of fn.groups) {
+        const head = queue.peek();
+        if (!head) {
+          if (queue.size === 0) fn.groups.delete(key);
+          continue;
+        }
+        if (!best || earlier(head, best)) best = head;
+      }
     }
-    const head = fn.fifo.peek();
-    if (!head) return top;
-    if (!top) return head;
-    return top.at < head.at || (top.at === head.at && top.seq < head.seq) ? top : head;
+    return best;
   }
 
-  #popFront(fn: FunctionIndex, entry: DueEntry): void {
-    if (fn.fifo.peek() === entry) fn.fifo.shift();
-    else fn.due.pop();
-  }
-
-  #valid(d: DueEntry): boolean {
+  #valid(d: Due): boolean {
     const e = d.entry;
     // A pruned entry has version -1, so no due entry matches it.
     return d.version === e.version && e.leaseToken === undefined && e.dueAt === d.at;
@@ -482,6 +627,11 @@ class MemoryStore implements Store {
   }
 
   #pruneByAge(now: number): number {
+    // Old activity goes at most once a minute: this runs on every claim.
+    if (now - this.#activityPrunedAt >= 60_000) {
+      this.#activityPrunedAt = now;
+      for (const [key, e] of this.#activity) if (e.minute < now - ACTIVITY_RETENTION_MS) this.#activity.delete(key);
+    }
     let removed = 0;
     const cutoff = now - this.#maxAgeMs;
     while (this.#finished.size > 0 && this.#finished.peek()!.endedAt < cutoff) removed += this.#removeOldest();
@@ -493,6 +643,7 @@ class MemoryStore implements Store {
     const entry = this.#records.get(requestId);
     if (!entry || !isPrunable(entry)) return 0;
     this.#records.delete(requestId);
+    this.#logs.delete(requestId);
     entry.version = -1;
     if (entry.invocationId !== undefined) {
       const key = `${entry.functionName}\u0000${entry.invocationId}`;
@@ -507,17 +658,23 @@ class MemoryStore implements Store {
   }
 }
 
-/** createRecord's record plus the store's own fields (every entry takes the same two steps, so one shape). */
-function newEntry(item: NewInvocation): Entry {
+function* runningGroups(leased: Iterable<Entry>, now: number): Iterable<string> {
+  for (const record of leased) if (isRunning(record, now)) yield record.groupKey ?? NO_GROUP;
+}
+
+/** createRecord's record plus the store's own fields (set in the same order on every entry, so one shape). */
+function newEntry(item: NewInvocation, order: number): Entry {
   const entry = createRecord(item) as Entry;
   entry.payloadKey = item.payloadKey;
   entry.version = 0;
+  entry.order = order;
   return entry;
 }
 
 function publicCopy(entry: Entry): StoredInvocation {
-  const copy = copyRecord(entry) as StoredInvocation & { version?: number; payloadKey?: string };
+  const copy = copyRecord(entry) as StoredInvocation & { version?: number; payloadKey?: string; order?: number };
   delete copy.version;
   delete copy.payloadKey;
+  delete copy.order;
   return copy;
 }

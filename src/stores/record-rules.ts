@@ -53,6 +53,9 @@ export function createRecord(item: NewInvocation): MutableInvocation {
     interruptedAttempts: 0,
     hops: item.hops,
     delivery: undefined,
+    rerunOf: item.rerunOf,
+    traceContext: item.traceContext,
+    groupKey: item.groupKey,
   };
 }
 

@@ -39,6 +39,15 @@ export class SignalHub {
     };
   }
 
+  /** Calls one listener (a new subscriber being told what it missed); a throw is reported, never raised. */
+  tell(listener: Listener, signal: StoreSignal): void {
+    try {
+      listener(signal);
+    } catch (error) {
+      this.report(error, 'listener');
+    }
+  }
+
   /** Calls every listener; one that throws is reported and the others still run. */
   emit(signal: StoreSignal): void {
     for (const listener of this.#listeners) {

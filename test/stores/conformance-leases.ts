@@ -158,6 +158,18 @@ export function leaseCases({ open, pair }: SuiteContext): void {
       expect(await store.get(inv.requestId)).toMatchObject({ status: 'Succeeded' });
     });
 
+    it('takes expired leases and due work in one order, oldest dueAt first', async () => {
+      const store = await open();
+      const leased = newInvocation();
+      await store.enqueue([leased]);
+      await store.claim(claimReq(T0, [slot()], 10, 1000)); // its lease lapses at T0 + 1000
+      const waiting = newInvocation(); // due at T0, before the lapse
+      await store.enqueue([waiting]);
+      const taken = async () => (await store.claim(claimReq(T0 + 6000, [slot()], 1, 1000))).items.map((c) => [c.kind, c.record.requestId]);
+      expect(await taken()).toEqual([['run', waiting.requestId]]);
+      expect(await taken()).toEqual([['recover', leased.requestId]]);
+    });
+
     it('hands a final invocation with a pending delivery out as kind deliver', async () => {
       const store = await open();
       const inv = newInvocation();

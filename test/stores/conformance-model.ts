@@ -8,14 +8,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryStore } from '../../src/stores/memory.js';
-import type { Settlement, Store, StoredInvocation } from '../../src/stores/contract.js';
+import type { FunctionLimits, Settlement, Store, StoredInvocation } from '../../src/stores/contract.js';
 import type { SuiteContext } from './conformance-helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const FUNCTIONS = ['a', 'b'] as const;
 
 type Op =
-  | { op: 'enqueue'; fn: 0 | 1; id: number | null; variant: number; delay: number }
+  | { op: 'enqueue'; fn: 0 | 1; id: number | null; variant: number; delay: number; group: number }
   | { op: 'claim'; leaseMs: number; maxEventAgeMs: number; fns: number; limit: number; slotLimit: number }
   | { op: 'settle'; pick: number; rightToken: boolean; kind: 'retry' | 'lost' | 'succeed' | 'fail' | 'owe' | 'delivered' | 'stopped'; delay: number }
   | { op: 'heartbeat'; picks: number[]; leaseMs: number }
@@ -29,6 +29,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     id: fc.option(fc.integer({ min: 0, max: 2 })),
     variant: fc.integer({ min: 0, max: 1 }),
     delay: fc.constantFrom(0, 0, 500, 3000),
+    group: fc.integer({ min: 0, max: 2 }),
   }),
   fc.record({
     op: fc.constant('claim' as const),
@@ -63,6 +64,7 @@ function normal(record: StoredInvocation | undefined): unknown {
       createdAt: r.createdAt, scheduledAt: r.scheduledAt, startedAt: r.startedAt, endedAt: r.endedAt, result: r.result,
       error: r.error, condition: r.condition, invocationId: r.invocationId, events: r.events, dueAt: r.dueAt,
       throttles: r.throttles, lostAttempts: r.lostAttempts, interruptedAttempts: r.interruptedAttempts, hops: r.hops, delivery: r.delivery, leased: r.leaseToken !== undefined,
+      groupKey: r.groupKey,
     }),
   ) as unknown;
 }
@@ -91,7 +93,23 @@ function settlement(kind: Extract<Op, { op: 'settle' }>['kind'], requestId: stri
   }
 }
 
-async function check(ops: Op[], real: Store): Promise<void> {
+/** Per function, the limits every claim passes (a function may have none). */
+type LimitsOf = Partial<Record<(typeof FUNCTIONS)[number], FunctionLimits>>;
+
+const limitsArb: fc.Arbitrary<FunctionLimits> = fc
+  .record({
+    concurrency: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+    perSecond: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+    grouped: fc.boolean(),
+    groupConcurrency: fc.option(fc.integer({ min: 1, max: 2 }), { nil: undefined }),
+  })
+  .map(({ concurrency, perSecond, grouped, groupConcurrency }) => ({
+    ...(concurrency === undefined ? {} : { concurrency }),
+    ...(perSecond === undefined ? {} : { perSecond }),
+    ...(grouped ? { grouped: true, ...(groupConcurrency === undefined ? {} : { groupConcurrency }) } : {}),
+  }));
+
+async function check(ops: Op[], real: Store, limits: LimitsOf = {}): Promise<void> {
   const model = memoryStore();
   const stores: [Store, Store] = [model, real];
   const tokens: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
@@ -106,9 +124,11 @@ async function check(ops: Op[], real: Store): Promise<void> {
         case 'enqueue': {
           const requestId = `r${String(seq++).padStart(4, '0')}`;
           const payload = { v: op.variant };
+          const functionName = FUNCTIONS[op.fn];
           const item = {
-            requestId, functionName: FUNCTIONS[op.fn], payload, createdAt: now, scheduledAt: now + op.delay, hops: 0,
+            requestId, functionName, payload, createdAt: now, scheduledAt: now + op.delay, hops: 0,
             ...(op.id === null ? {} : { invocationId: `id${op.id}`, payloadKey: JSON.stringify(payload) }),
+            ...(limits[functionName]?.grouped ? { groupKey: `g${op.group}` } : {}),
           };
           const [m, r] = await both((s) => s.enqueue([item]));
           expect(r, where).toEqual(m);
@@ -116,16 +136,22 @@ async function check(ops: Op[], real: Store): Promise<void> {
           break;
         }
         case 'claim': {
-          const slots = FUNCTIONS.filter((_, i) => op.fns & (1 << i)).map((functionName) => ({ functionName, limit: op.slotLimit, maxEventAgeMs: op.maxEventAgeMs }));
+          const slots = FUNCTIONS.filter((_, i) => op.fns & (1 << i)).map((functionName) => {
+            const slot = { functionName, limit: op.slotLimit, maxEventAgeMs: op.maxEventAgeMs };
+            const fnLimits = limits[functionName];
+            return fnLimits ? { ...slot, limits: fnLimits } : slot;
+          });
           const [m, r] = await both(async (s, i) => {
             const result = await s.claim({ now, leaseMs: op.leaseMs, limit: op.limit, slots });
             for (const c of result.items) tokens[i].set(c.record.requestId, c.leaseToken);
             const items = result.items
               .map((c) => ({ kind: c.kind, record: normal(c.record) as { requestId: string } }))
               .sort((x, y) => (x.record.requestId < y.record.requestId ? -1 : 1));
-            return { items, nextDueAt: result.nextDueAt };
+            const heldBack = [...(result.heldBack ?? [])].sort((x, y) => (x.functionName < y.functionName ? -1 : 1));
+            return { items, nextDueAt: result.nextDueAt, heldBack };
           });
           expect(r.items, where).toEqual(m.items);
+          expect(r.heldBack, `${where}: heldBack`).toEqual(m.heldBack);
           // nextDueAt: SQLite reports the exact earliest dueAt left; the memory model may report
           // an earlier, stale lease expiry (a lower bound: a worker just wakes early).
           const names = new Set<string>(slots.map((x) => x.functionName));
@@ -139,7 +165,7 @@ async function check(ops: Op[], real: Store): Promise<void> {
           if (ids.length === 0) break;
           const requestId = ids[op.pick % ids.length]!;
           const [m, r] = await both((s, i) =>
-            s.settle([settlement(op.kind, requestId, op.rightToken ? (tokens[i].get(requestId) ?? 'none') : 'bogus', now, op.delay)]),
+            s.settle([{ ...settlement(op.kind, requestId, op.rightToken ? (tokens[i].get(requestId) ?? 'none') : 'bogus', now, op.delay), wake: true }]),
           );
           expect(r, where).toEqual(m);
           break;
@@ -192,6 +218,21 @@ export function modelCases({ open, reset }: SuiteContext): void {
           await reset();
           await check(ops, await open());
         }),
+        { numRuns: 40 },
+      );
+    }, 120_000);
+
+    it('agrees with the memory model with function limits (concurrency, perSecond, groups)', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(opArb, { minLength: 5, maxLength: 40 }),
+          limitsArb,
+          fc.option(limitsArb, { nil: undefined }),
+          async (ops, a, b) => {
+            await reset();
+            await check(ops, await open(), b === undefined ? { a } : { a, b });
+          },
+        ),
         { numRuns: 40 },
       );
     }, 120_000);

@@ -18,6 +18,9 @@ import type { StoreFactoryOptions, SuiteContext } from './conformance-helpers.js
 import { leaseCases } from './conformance-leases.js';
 import { queryCases } from './conformance-queries.js';
 import { behaviourCases } from './conformance-behaviour.js';
+import { logCases } from './conformance-logs.js';
+import { activityCases } from './conformance-activity.js';
+import { limitCases } from './conformance-limits.js';
 import { modelCases } from './conformance-model.js';
 
 export * from './conformance-helpers.js';
@@ -65,6 +68,9 @@ export function testStore(suite: StoreSuite): void {
     leaseCases(ctx);
     queryCases(ctx);
     behaviourCases(ctx);
+    logCases(ctx);
+    activityCases(ctx);
+    limitCases(ctx);
     if (!suite.isModel) modelCases(ctx);
     suite.extra?.(ctx);
   });

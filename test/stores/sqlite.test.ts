@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,49 @@ testStore({
         expect(() => sqliteStore({})).toThrow(/sqliteStore options\.path must be set exactly one of path and database/);
         expect(() => sqliteStore({ path: 'x.db', busyTimeoutMs: -1 })).toThrow(/busyTimeoutMs must be an integer from 0 to 60000; received -1/);
         expect(() => sqliteStore({ path: 'x.db', retention: { maxCount: 1.5 } })).toThrow(/retention\.maxCount/);
+        expect(() => sqliteStore({ path: 'x.db', synchronous: 'off' as never })).toThrow(/synchronous must be 'full' or 'normal'; received "off"/);
+      });
+
+      it('commits with synchronous FULL by default, NORMAL when asked', async () => {
+        for (const [synchronous, pragma] of [[undefined, 2], ['full', 2], ['normal', 1]] as const) {
+          const db = new Database(join(dir, `sync-${synchronous ?? 'default'}.db`));
+          const store = sqliteStore(synchronous === undefined ? { database: db } : { database: db, synchronous });
+          await store.enqueue([newInvocation()]);
+          expect(db.pragma('synchronous', { simple: true })).toBe(pragma);
+          await store.close();
+          db.close();
+        }
+      });
+
+      it("keeps every acknowledged enqueue with synchronous 'normal' when the process is SIGKILLed", async () => {
+        const file = join(dir, 'normal-kill.db');
+        const script = `
+          const { sqliteStore } = await import(${JSON.stringify(new URL('../../dist/stores/sqlite/index.js', import.meta.url).href)});
+          const store = sqliteStore({ path: ${JSON.stringify(file)}, synchronous: 'normal' });
+          for (let i = 0; ; i++) {
+            const at = Date.UTC(2026, 0, 1);
+            await store.enqueue([{ requestId: 'k' + String(i).padStart(6, '0'), functionName: 'fn', payload: { i }, createdAt: at, scheduledAt: at, hops: 0 }]);
+            process.stdout.write(i + '\\n');
+          }`;
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+        let acked = -1;
+        let buffered = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop()!;
+          for (const line of lines) acked = Number(line);
+        });
+        await waitFor(() => acked >= 200, { timeoutMs: 60_000, what: '200 acknowledged enqueues' });
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+        const store = sqliteStore({ path: file });
+        // Every enqueue acknowledged before the kill is there (and maybe one more in flight).
+        const missing: number[] = [];
+        for (let i = 0; i <= acked; i++) if (!(await store.get('k' + String(i).padStart(6, '0')))) missing.push(i);
+        await store.close();
+        expect(missing).toEqual([]);
       });
 
       it('uses a database passed in and leaves it open on close', async () => {

@@ -10,7 +10,7 @@ import { StoreError } from '../../errors.js';
 export const APPLICATION_ID = 0x4173496e;
 
 /** Migration files, in order; `user_version` = how many have been applied. */
-const MIGRATIONS = ['001-initial.sql', '002-workers.sql'] as const;
+const MIGRATIONS = ['001-initial.sql', '002-workers.sql', '003-logs.sql', '004-activity.sql', '005-limits.sql'] as const;
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 function migrationSql(file: string): string {
@@ -21,7 +21,7 @@ function migrationSql(file: string): string {
  * Sets the pragmas and brings the schema up to date. Throws a StoreError naming `label` (the
  * path) for a file that is not a SQLite database, or a database that is not ours or is newer.
  */
-export function prepareDatabase(db: BetterSqlite3.Database, label: string, busyTimeoutMs: number): void {
+export function prepareDatabase(db: BetterSqlite3.Database, label: string, busyTimeoutMs: number, synchronous: 'full' | 'normal'): void {
   try {
     // Waits for another process's write lock instead of failing at once.
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -30,8 +30,9 @@ export function prepareDatabase(db: BetterSqlite3.Database, label: string, busyT
     if (typeof mode === 'string' && mode.toLowerCase() !== 'wal' && label !== ':memory:') {
       throw new StoreError(`sqlite store: SQLite database ${label} could not switch to WAL mode (got ${mode})`);
     }
-    // FULL: a commit is on disk before it returns, so an acknowledged invokeAsync survives a power cut.
-    db.pragma('synchronous = FULL');
+    // FULL: a commit is on disk before it returns, so an acknowledged invokeAsync survives a power
+    // cut. NORMAL (in WAL mode): survives a process crash; the WAL is fsynced at checkpoints only.
+    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     migrate(db, label);
   } catch (error) {
     if (error instanceof StoreError) throw error;

@@ -8,15 +8,22 @@ import { nanoid } from 'nanoid';
 import type BetterSqlite3 from 'better-sqlite3';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { applyClaim, applySettlement, applyStop, claimKindOf, createRecord, isPrunable, leaveWorkIndex } from '../record-rules.js';
+import { ACTIVITY_RETENTION_MS } from '../contract.js';
 import type {
+  ActivityEntry,
+  ActivityQuery,
   Claimed,
   ClaimRequest,
   ClaimResult,
+  ClaimSlot,
   EnqueueResult,
   HeartbeatRequest,
+  HeldBack,
   HeartbeatResult,
   ListPage,
   ListQuery,
+  LogAppend,
+  LogPage,
   NewInvocation,
   QueueStats,
   SettleOutcome,
@@ -32,9 +39,17 @@ import type {
 import { AsyncInvokerError, StoreError } from '../../errors.js';
 import { RetentionTrigger } from '../retention.js';
 import { messageOf, SignalHub, storeClosedError } from '../signal-hub.js';
+import { limitsAnything } from '../claim-gate.js';
+import { claimLimited, type ClaimSink } from './limited-claim.js';
 import { Statements } from './statements.js';
 import { WriteQueue, type Emit } from './write-queue.js';
 import { ChangeWatcher } from './watch.js';
+
+/**
+ * How often a grouped claim adopts the function's groupless work (enqueued by a process that
+ * had no groupBy for it) into a group of its own: a scan of the function's work, so spaced out.
+ */
+const ADOPTION_INTERVAL_MS = 30_000;
 
 export interface Connection {
   readonly db: BetterSqlite3.Database;
@@ -63,6 +78,8 @@ export class SqliteStore implements Store {
   readonly #settings: SqliteSettings;
   readonly #hub = new SignalHub('sqlite');
   readonly #retention: RetentionTrigger;
+  /** When each grouped function's groupless work was last adopted (see #adoptionDue). */
+  readonly #adoptedAt = new Map<string, number>();
   /** The latest store time seen (claims and settlements carry it): the age cutoff of a pass. */
   #lastNow = -Infinity;
   #pruning = false;
@@ -113,40 +130,72 @@ export class SqliteStore implements Store {
       const { now, leaseMs } = request;
       const items: Claimed[] = [];
       let nextDueAt: number | undefined;
+      let heldBack: HeldBack[] | undefined;
+      const sink: ClaimSink = {
+        take: (record, kind) => {
+          const token = nanoid();
+          applyClaim(record, kind, now, leaseMs, token);
+          sql.update(record);
+          items.push({ kind, leaseToken: token, record });
+        },
+        drop: (record) => {
+          const leased = record.leaseToken !== undefined;
+          leaveWorkIndex(record);
+          sql.update(record);
+          if (isPrunable(record) && leased) this.#retention.finished(1);
+        },
+      };
       for (const requested of request.slots) {
         const limit = Math.min(requested.limit, request.limit - items.length);
-        let taken = 0;
-        // Expired leases first (their workers are gone), then free work; each by dueAt. A due
-        // record with nothing to do (final, owing nothing) leaves the work index and takes no
-        // place in the claim: the page is read again past a run of them.
-        for (const leased of [true, false]) {
-          for (let more = true; more && taken < limit; ) {
-            const page = sql.due(requested.functionName, leased, now, limit - taken);
-            more = false;
-            for (const record of page) {
-              const kind = claimKindOf(record, now, requested);
-              if (!kind) {
-                leaveWorkIndex(record);
-                sql.update(record);
-                if (isPrunable(record) && leased) this.#retention.finished(1);
-                more = true;
-                continue;
-              }
-              const token = nanoid();
-              applyClaim(record, kind, now, leaseMs, token);
-              sql.update(record);
-              items.push({ kind, leaseToken: token, record });
-              taken++;
-            }
-          }
+        if (limitsAnything(requested.limits)) {
+          const adoptGroupless = requested.limits.grouped === true && this.#adoptionDue(requested.functionName, now);
+          const held = claimLimited({ sql, slot: requested, limits: requested.limits, limit, now, adoptGroupless }, sink);
+          if (held) (heldBack ??= []).push(held);
+        } else {
+          this.#claimFree(sql, requested, limit, now, sink);
         }
         const next = sql.nextDue(requested.functionName);
         if (next !== undefined && (nextDueAt === undefined || next < nextDueAt)) nextDueAt = next;
       }
-      return { items, nextDueAt };
+      return heldBack ? { items, nextDueAt, heldBack } : { items, nextDueAt };
     });
     this.#sawTime(request.now);
     return result;
+  }
+
+  /**
+   * A slot without limits. Expired leases and free work in one order, oldest dueAt first: the
+   * first of each (two ranges of the work index), merged. A due record with nothing to do
+   * (final, owing nothing) leaves the work index and takes no place in the claim: the pages are
+   * read again past a run of them.
+   */
+  #claimFree(sql: Statements, slot: ClaimSlot, limit: number, now: number, sink: ClaimSink): void {
+    let taken = 0;
+    for (let more = true; more && taken < limit; ) {
+      const n = limit - taken;
+      const page = [...sql.due(slot.functionName, true, now, n), ...sql.due(slot.functionName, false, now, n)]
+        .sort((a, b) => a.dueAt! - b.dueAt!)
+        .slice(0, n);
+      more = false;
+      for (const record of page) {
+        const kind = claimKindOf(record, now, slot);
+        if (kind) {
+          sink.take(record, kind);
+          taken++;
+        } else {
+          sink.drop(record);
+          more = true;
+        }
+      }
+    }
+  }
+
+  /** Groupless work of a grouped function is adopted at its first grouped claim, then every 30 s of store time. */
+  #adoptionDue(functionName: string, now: number): boolean {
+    const last = this.#adoptedAt.get(functionName);
+    if (last !== undefined && now - last < ADOPTION_INTERVAL_MS) return false;
+    this.#adoptedAt.set(functionName, now);
+    return true;
   }
 
   async settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
@@ -160,6 +209,10 @@ export class SqliteStore implements Store {
         if (isPrunable(record)) finished++;
         if (record.leaseToken === undefined && record.dueAt !== undefined) {
           emit({ type: 'due', functionName: record.functionName, at: record.dueAt });
+        } else if (s.wake) {
+          // A limited function's slot freed: workers of this process held back claim again
+          // (other processes' watchers see the commit).
+          emit({ type: 'due', functionName: record.functionName, at: s.events[0]?.at ?? 0 });
         }
         return outcome;
       }),
@@ -206,6 +259,20 @@ export class SqliteStore implements Store {
     return this.#read('get', (sql) => sql.get(requestId));
   }
 
+  findByInvocationId(functionName: string, invocationId: string): Promise<StoredInvocation | undefined> {
+    return this.#read('findByInvocationId', (sql) => sql.findByInvocationId(functionName, invocationId));
+  }
+
+  appendLogs(items: readonly LogAppend[]): Promise<void> {
+    return this.#write('appendLogs', (sql) => {
+      for (const item of items) sql.appendLogs(item);
+    });
+  }
+
+  readLogs(requestId: string, after: number, limit: number): Promise<LogPage | undefined> {
+    return this.#read('readLogs', (sql) => sql.readLogs(requestId, after, limit));
+  }
+
   list(query: ListQuery): Promise<ListPage> {
     // Decoded outside the store's error mapping: a bad cursor is the caller's InvalidArgumentError.
     let after: ReturnType<typeof decodeCursor> | undefined;
@@ -223,6 +290,12 @@ export class SqliteStore implements Store {
     if (query.functionName !== undefined) {
       where.push('function_name = ?');
       params.push(query.functionName);
+    }
+    if (query.invocationIdPrefix !== undefined) {
+      // A range over the invocation-id index, not LIKE: '_' is a wildcard there and ids contain it.
+      // Ids are ASCII, so every id with the prefix sorts below prefix + U+007F.
+      where.push('invocation_id >= ? AND invocation_id < ?');
+      params.push(query.invocationIdPrefix, `${query.invocationIdPrefix}\u007f`);
     }
     if (query.statuses) {
       where.push(`status IN (${query.statuses.map(() => '?').join(', ') || 'NULL'})`);
@@ -279,6 +352,7 @@ export class SqliteStore implements Store {
 
   #pruneIn(sql: Statements, now: number): number {
     this.#retention.ran(now);
+    sql.pruneActivity(now - ACTIVITY_RETENTION_MS);
     return sql.pruneByAge(now - this.#settings.maxAgeMs) + sql.pruneByCount(this.#settings.maxCount);
   }
 
@@ -299,6 +373,16 @@ export class SqliteStore implements Store {
         if (!this.#closed) this.#hub.report(error, 'prune');
       },
     );
+  }
+
+  recordActivity(entries: readonly ActivityEntry[]): Promise<void> {
+    return this.#write('recordActivity', (sql) => {
+      for (const entry of entries) sql.recordActivity(entry);
+    });
+  }
+
+  activity(query: ActivityQuery): Promise<ActivityEntry[]> {
+    return this.#read('activity', (sql) => sql.activity(query.since, query.until, query.functionName));
   }
 
   announce(presence: WorkerPresence): Promise<void> {
@@ -323,7 +407,7 @@ export class SqliteStore implements Store {
     // Work already due was enqueued before this listener (maybe by another process): tell it.
     this.#read('subscribe', (sql) => sql.earliestFree()).then(
       (rows) => {
-        for (const row of rows) if (!this.#closed) listener({ type: 'due', functionName: row.function_name, at: row.at });
+        for (const row of rows) if (!this.#closed) this.#hub.tell(listener, { type: 'due', functionName: row.function_name, at: row.at });
       },
       (error: unknown) => this.#hub.report(error, 'subscriber'),
     );

@@ -3,11 +3,14 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresStore } from '../../src/stores/postgres/index.js';
 import { InvalidArgumentError, StoreError } from '../../src/errors.js';
-import type { StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
+import type { LogAppend, StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
+import { memoryStore } from '../../src/stores/memory.js';
+import { appendLogsParam } from '../../src/stores/postgres/rows.js';
 import { createInvoker } from '../../src/invoker.js';
 import { waitFor, waitForStatus } from '../helpers.js';
 import { loadStatements } from '../../src/stores/postgres/statements.js';
 import { claimReq, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
+import { logLineBytes } from '../../src/stores/logs.js';
 
 const url = process.env.PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const schema = `ai_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -46,12 +49,34 @@ describe.runIf(available)('postgres', () => {
     create: (options) => postgresStore({ connectionString: url, schema, max: 4, ...options }),
     // Keeps the migrated schema; each test starts from an empty table.
     cleanup: async () => {
-      await admin.query(`truncate "${schema}".invocations, "${schema}".workers`).catch((error: { code?: string }) => {
-        if (error.code !== '42P01') throw error; // not created yet
+      const tables = ['invocations', 'workers', 'log_counters', 'logs'].map((t) => `"${schema}".${t}`).join(', ');
+      await admin.query(`truncate ${tables}`).catch((error: { code?: string }) => {
+        if (error.code !== '42P01' && error.code !== '3F000') throw error; // not created yet
       });
     },
     unreachable: () => postgresStore({ connectionString: unreachableUrl, schema, operationTimeoutMs: 500 }),
-    extra: ({ open }) => {
+    extra: ({ open, pair }) => {
+      /** Lines `from`..`from + n - 1` of attempt 1, each `line N`. */
+      const logLines = (n: number, from = 0): LogAppend['lines'] =>
+        Array.from({ length: n }, (_, i) => ({ at: T0 + from + i, attempt: 1, level: 'info' as const, message: `line ${from + i}` }));
+
+      /** Runs append-logs.sql for `items` in a transaction of its own, left open: another process mid-append. */
+      async function appendHeld(items: LogAppend[]): Promise<{ client: pg.PoolClient; pid: number }> {
+        const { statements } = await loadStatements(schema);
+        const client = await admin.connect();
+        const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+        await client.query('begin');
+        await client.query(statements['append-logs'], [appendLogsParam(items)]);
+        return { client, pid: rows[0]!.pid };
+      }
+
+      /** Waits until a statement waits for a lock `pid` holds (it has taken its snapshot). */
+      const waitingFor = (pid: number) =>
+        waitFor(async () => {
+          const { rows } = await admin.query('select count(*)::int as n from pg_stat_activity where $1 = any(pg_blocking_pids(pid))', [pid]);
+          return rows[0].n > 0;
+        }, { what: 'the append to wait for the other one' });
+
       it('wakes a store instance in another pool through NOTIFY', async () => {
         const producer = await open();
         const consumer = await open();
@@ -158,13 +183,18 @@ describe.runIf(available)('postgres', () => {
           await admin.query(first!.sql);
           await admin.query(`insert into "${old}".migrations (id, name) values (1, '001_invocations.sql')`);
           await admin.query(
-            `insert into "${old}".invocations (request_id, function_name, status, payload, created_at, scheduled_at, events, due_at)
-             values ('old-1', 'fn', 'Enqueued', '{}', $1, $1, $2, $1)`,
+            `insert into "${old}".invocations (request_id, function_name, status, payload, created_at, scheduled_at, events, due_at, invocation_id, payload_key)
+             values ('old-1', 'fn', 'Enqueued', '{}', $1, $1, $2, $1, 'order_1', 'k')`,
             [T0, JSON.stringify([{ at: T0, status: 'Enqueued', attempt: 0 }])],
           );
           const store = postgresStore({ connectionString: url, schema: old, max: 2 });
           try {
             expect(await store.get('old-1')).toMatchObject({ status: 'Enqueued', lostAttempts: 0, interruptedAttempts: 0 });
+            expect((await store.findByInvocationId('fn', 'order_1'))?.requestId).toBe('old-1');
+            expect((await store.list({ limit: 10, invocationIdPrefix: 'order_' })).items.map((r) => r.requestId)).toEqual(['old-1']);
+            expect(await store.readLogs('old-1', 0, 10)).toEqual({ lines: [], dropped: 0 });
+            await store.appendLogs([{ requestId: 'old-1', lines: logLines(1), maxLines: 10, maxBytes: 1024 }]);
+            expect((await store.readLogs('old-1', 0, 10))!.lines.map((l) => l.seq)).toEqual([1]);
             const [c] = (await store.claim(claimReq(T0))).items;
             expect(c!.record.requestId).toBe('old-1');
             await store.announce({ workerId: 'w', functions: ['fn'], host: 'h', pid: 1, concurrency: 1, startedAt: T0, expiresAt: T0 + 1000 });
@@ -190,6 +220,8 @@ describe.runIf(available)('postgres', () => {
           expect(rows).toEqual([
             { id: 1, name: '001_invocations.sql' },
             { id: 2, name: '002_presence_and_counters.sql' },
+            { id: 3, name: '003_logs_and_lineage.sql' },
+            { id: 4, name: '004_claim_order.sql' },
           ]);
         } finally {
           await admin.query(`drop schema if exists "${fresh}" cascade`);
@@ -205,6 +237,200 @@ describe.runIf(available)('postgres', () => {
         await store.close();
         expect((await pool.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
         await pool.end();
+      });
+
+      it('trims again when another process appended to the log while an append waited: the newest lines, exact counts', async () => {
+        const store = await open();
+        const model = memoryStore();
+        const [a, b] = [newInvocation(), newInvocation()];
+        for (const s of [store, model]) await s.enqueue([a, b]);
+        // a has a log; b has none yet (both processes write its first lines at once).
+        const before = { requestId: a.requestId, lines: logLines(5), maxLines: 8, maxBytes: 65_536 };
+        await store.appendLogs([before]);
+        await model.appendLogs([before]);
+        // The other process appends 4 lines to each and has not committed; this store appends 8
+        // to each, which leaves room for none of the other's: its snapshot does not see them.
+        const other: LogAppend[] = [a, b].map((inv) => ({ requestId: inv.requestId, lines: logLines(4, 10), maxLines: 8, maxBytes: 65_536 }));
+        const mine: LogAppend[] = [a, b].map((inv) => ({ requestId: inv.requestId, lines: logLines(8, 20), maxLines: 8, maxBytes: 65_536, dropped: 1 }));
+        const held = await appendHeld(other);
+        try {
+          const appending = store.appendLogs(mine);
+          await waitingFor(held.pid);
+          await held.client.query('commit');
+          await appending;
+        } finally {
+          held.client.release();
+        }
+        await model.appendLogs(other);
+        await model.appendLogs(mine);
+        for (const inv of [a, b]) {
+          const page = await store.readLogs(inv.requestId, 0, 100);
+          expect(page).toEqual(await model.readLogs(inv.requestId, 0, 100));
+          expect(page!.lines.map((l) => l.message)).toEqual(logLines(8, 20).map((l) => l.message));
+        }
+        // 5 + 4 + 1 (the writer's) + 8 numbered, the newest 8 kept.
+        expect((await store.readLogs(a.requestId, 0, 100))!).toMatchObject({ dropped: 10 });
+        await model.close();
+      });
+
+      it('keeps logs as the memory model does over random appends: bounds that change, repeats in a batch, dropped lines, pages', async () => {
+        const store = await open();
+        const model = memoryStore();
+        const invs = [newInvocation(), newInvocation(), newInvocation()];
+        for (const s of [store, model]) await s.enqueue(invs);
+        let seed = 7;
+        const rand = (n: number) => {
+          seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+          return seed % n;
+        };
+        let next = 0;
+        for (let step = 0; step < 60; step++) {
+          const batch: LogAppend[] = Array.from({ length: 1 + rand(3) }, () => ({
+            requestId: invs[rand(invs.length)]!.requestId,
+            lines: Array.from({ length: rand(7) }, () => {
+              const n = next++;
+              const line = { at: T0 + n, attempt: 1 + rand(2), level: 'info' as const, message: `m${n}`.padEnd(2 + rand(12), '.') };
+              return rand(3) ? line : { ...line, data: { n, pad: 'x'.repeat(rand(20)) } };
+            }),
+            maxLines: 1 + rand(8),
+            maxBytes: 20 + rand(80),
+            ...(rand(4) ? {} : { dropped: 1 + rand(3) }),
+          }));
+          await store.appendLogs(batch);
+          await model.appendLogs(batch);
+          const { requestId } = invs[rand(invs.length)]!;
+          const [after, limit] = [rand(next + 2), 1 + rand(6)];
+          expect(await store.readLogs(requestId, after, limit), `step ${step}`).toEqual(await model.readLogs(requestId, after, limit));
+        }
+        for (const { requestId } of invs) expect(await store.readLogs(requestId, 0, 1000)).toEqual(await model.readLogs(requestId, 0, 1000));
+        await model.close();
+      });
+
+      it('keeps the newest lines within the bounds, numbered without gaps, under appends from two instances at once', async () => {
+        const [x, y] = await pair();
+        const inv = newInvocation();
+        await x.enqueue([inv]);
+        const size = logLineBytes({ message: 'line 1000' });
+        const rounds = Array.from({ length: 24 }, (_, i) => ({
+          requestId: inv.requestId,
+          lines: logLines(1 + (i % 4), 1000 + i * 10),
+          maxLines: 7,
+          maxBytes: size * 5 + 3,
+        }));
+        await Promise.all(rounds.map((item, i) => (i % 2 ? x : y).appendLogs([item])));
+        const logged = rounds.reduce((n, r) => n + r.lines.length, 0);
+        const page = (await x.readLogs(inv.requestId, 0, 100))!;
+        // Every line is 'line NNNN' (the same size): the byte bound keeps 5, the newest numbers.
+        expect(page.lines.map((l) => l.seq)).toEqual([0, 1, 2, 3, 4].map((i) => logged - 4 + i));
+        expect(page.dropped).toBe(logged - 5);
+        expect(new Set(page.lines.map((l) => l.message)).size).toBe(5);
+      });
+
+      it('claims as the memory model does: expired leases before older free work, the total shared out in slot order', async () => {
+        const store = await open();
+        const model = memoryStore();
+        const a = newInvocation({ functionName: 'x' });
+        const [b, c] = [newInvocation({ functionName: 'x', createdAt: T0 + 1 }), newInvocation({ functionName: 'y', createdAt: T0 + 2 })];
+        const claims = [
+          claimReq(T0, [slot('x', 1)], 1, 1000),
+          // a's lease lapsed at T0 + 1000, after b became due: a's worker is gone, a goes first.
+          claimReq(T0 + 2000, [slot('x', 1), slot('y', 1)], 1),
+          // y's slot comes first: it takes the one place, though b is older.
+          claimReq(T0 + 2000, [slot('y', 1), slot('x', 1)], 1),
+          claimReq(T0 + 2000, [slot('y', 5), slot('x', 5)], 5),
+        ];
+        const taken: string[][] = [];
+        for (const s of [model, store]) {
+          await s.enqueue([a]);
+          const run: string[] = [];
+          for (const [i, req] of claims.entries()) {
+            if (i === 1) await s.enqueue([b, c]);
+            run.push((await s.claim(req)).items.map((x) => `${x.kind} ${x.record.requestId}`).join(', '));
+          }
+          taken.push(run);
+        }
+        expect(taken[1]).toEqual(taken[0]);
+        expect(taken[1]).toEqual([`run ${a.requestId}`, `recover ${a.requestId}`, `run ${c.requestId}`, `run ${b.requestId}`]);
+        await model.close();
+      });
+
+      it('never makes a claim skip an invocation whose lines are being appended', async () => {
+        const store = await open();
+        const inv = newInvocation();
+        await store.enqueue([inv]);
+        const held = await appendHeld([{ requestId: inv.requestId, lines: logLines(2), maxLines: 10, maxBytes: 65_536 }]);
+        try {
+          expect((await store.claim(claimReq(T0))).items.map((c) => c.record.requestId)).toEqual([inv.requestId]);
+        } finally {
+          await held.client.query('rollback');
+          held.client.release();
+        }
+      });
+
+      it('removes logs with their invocations, leaving no rows behind', async () => {
+        const store = await open({ retention: { maxAgeSeconds: 60 } });
+        const [done, running] = [newInvocation(), newInvocation()];
+        await store.enqueue([done, running]);
+        const claimed = (await store.claim(claimReq(T0))).items;
+        await store.appendLogs([done, running].map((inv) => ({ requestId: inv.requestId, lines: logLines(3), maxLines: 10, maxBytes: 65_536 })));
+        const lease = claimed.find((c) => c.record.requestId === done.requestId)!.leaseToken;
+        await store.settle([succeed(done.requestId, lease, T0 + 1)]);
+        expect(await store.prune(T0 + 120_000)).toBe(1);
+        const count = async (table: string) =>
+          (await admin.query(`select request_id, count(*)::int as n from "${schema}".${table} group by request_id`)).rows;
+        expect(await count('logs')).toEqual([{ request_id: running.requestId, n: 3 }]);
+        expect(await count('log_counters')).toEqual([{ request_id: running.requestId, n: 1 }]);
+      });
+
+      it('stores lines PostgreSQL text cannot hold (U+0000, a lone surrogate) with U+FFFD, and the rest of the batch', async () => {
+        const store = await open();
+        const [a, b] = [newInvocation(), newInvocation()];
+        await store.enqueue([a, b]);
+        await store.appendLogs([
+          {
+            requestId: a.requestId,
+            lines: [
+              { at: T0, attempt: 1, level: 'warn', message: 'nul \u0000 and \ud800 lone, pair \ud83d\ude00', data: { 'k\u0000': ['v\u0000', '\udc00'] } },
+              { at: T0 + 1, attempt: 1, level: 'info', message: 'null data', data: null },
+            ],
+            maxLines: 10,
+            maxBytes: 65_536,
+          },
+          { requestId: b.requestId, lines: logLines(1), maxLines: 10, maxBytes: 65_536 },
+        ]);
+        expect((await store.readLogs(a.requestId, 0, 10))!.lines).toEqual([
+          { seq: 1, at: T0, attempt: 1, level: 'warn', message: 'nul \ufffd and \ufffd lone, pair \ud83d\ude00', data: { 'k\ufffd': ['v\ufffd', '\ufffd'] } },
+          { seq: 2, at: T0 + 1, attempt: 1, level: 'info', message: 'null data', data: null },
+        ]);
+        expect((await store.readLogs(b.requestId, 0, 10))!.lines.map((l) => l.message)).toEqual(['line 0']);
+      });
+
+      it('lists by invocation-id prefix from an index, across functions and within one', async () => {
+        const store = await open();
+        await store.enqueue(
+          Array.from({ length: 400 }, (_, i) =>
+            newInvocation({ functionName: i % 2 ? 'a' : 'b', invocationId: `${i % 3 ? 'order' : 'other'}_${i}`, payloadKey: 'k', createdAt: T0 + i }),
+          ),
+        );
+        await admin.query(`analyze "${schema}".invocations`);
+        const { statements } = await loadStatements(schema);
+        const client = await admin.connect();
+        try {
+          await client.query('begin');
+          await client.query('set local enable_seqscan = off');
+          const plan = async (functionName: string | null) =>
+            (await client.query(`explain ${statements.list}`, [functionName, null, null, null, null, null, 11, 'order_12']))
+              .rows.map((r: { 'QUERY PLAN': string }) => r['QUERY PLAN'])
+              .join('\n');
+          // A range in byte order: the indexes on invocation_id (collation "C") serve it.
+          expect(await plan(null)).toMatch(/ on invocations_invocation_id .*\n.*Index Cond: \(\(invocation_id >= 'order_12'::text\) AND \(invocation_id < /);
+          expect(await plan('a')).toMatch(/Index Cond: \(\(function_name = 'a'::text\) AND \(invocation_id >= 'order_12'::text\) AND \(invocation_id < /);
+        } finally {
+          await client.query('rollback');
+          client.release();
+        }
+        const found = await store.list({ limit: 100, invocationIdPrefix: 'order_12', functionName: 'a' });
+        expect(found.items.map((r) => r.invocationId)).toEqual(['order_127', 'order_125', 'order_121']);
       });
 
       it('keeps a JSON null result apart from no result', async () => {

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, StoreError } from '../../src/errors.js';
+import { memoryStore } from '../../src/stores/memory.js';
+import { ACTIVITY_TTL_SECONDS } from '../../src/stores/redis/activity.js';
 import { CLAIM_FIELDS } from '../../src/stores/redis/codec.js';
 import { redisStore } from '../../src/stores/redis/index.js';
-import type { StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
+import { DURATION_BUCKETS_MS, type LogAppend, type StoreBackgroundTask, type StoreSignal } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
 import { captureOutput } from './capture-output.js';
 import { dropPrefix, REDIS_URL, redisAvailable } from './redis-server.js';
@@ -33,6 +36,33 @@ async function killConnections(role: 'commands' | 'signals'): Promise<number> {
   for (const id of ids) await admin.call('CLIENT', 'KILL', 'ID', id);
   return ids.length;
 }
+
+/** Keys of `pattern` (SCAN, not KEYS: the server is shared). */
+async function keysOf(pattern: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await admin.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found.sort();
+}
+
+/** A batch of log lines for an invocation, as the model test generates them. */
+const logBatchArb = fc.record({
+  pick: fc.nat(),
+  lines: fc.array(
+    fc.record({
+      message: fc.string({ unit: 'grapheme', maxLength: 12 }),
+      data: fc.option(fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.constant({ n: 0.1 + 0.2, s: 'ü' })), { nil: undefined }),
+    }),
+    { maxLength: 6 },
+  ),
+  maxLines: fc.integer({ min: 0, max: 8 }),
+  maxBytes: fc.integer({ min: 0, max: 60 }),
+  dropped: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+});
 
 /** Collects what a store reports to onError. */
 function reports(store: { onError: (h: (e: StoreError, d: StoreBackgroundTask) => void) => unknown }): [StoreBackgroundTask, StoreError][] {
@@ -108,6 +138,114 @@ describe.skipIf(!available)('redis store', () => {
           const lua = readFileSync(new globalThis.URL('../../src/stores/redis/scripts/claim.lua', import.meta.url), 'utf8');
           const list = /local RECORD_FIELDS = \{([^}]*)\}/.exec(lua)![1]!;
           expect(list.split(',').map((f) => f.trim().replace(/'/g, ''))).toEqual([...CLAIM_FIELDS]);
+        });
+
+        it('bounds logs as the memory model does (random batches and bounds, several invocations per call)', async () => {
+          const store = await open();
+          const model = memoryStore();
+          try {
+            await fc.assert(
+              fc.asyncProperty(fc.array(fc.array(logBatchArb, { maxLength: 3 }), { minLength: 1, maxLength: 8 }), fc.nat(), async (calls, cursor) => {
+                const invs = [newInvocation({ functionName: 'la' }), newInvocation({ functionName: 'lb' }), newInvocation({ functionName: 'la' })];
+                await store.enqueue(invs);
+                await model.enqueue(invs);
+                let at = T0;
+                for (const batches of calls) {
+                  const items: LogAppend[] = batches.map((b) => ({
+                    requestId: invs[b.pick % invs.length]!.requestId,
+                    lines: b.lines.map((l) => ({ at: at++, attempt: 1, level: 'info' as const, message: l.message, ...(l.data === undefined ? {} : { data: l.data }) })),
+                    maxLines: b.maxLines,
+                    maxBytes: b.maxBytes,
+                    ...(b.dropped === undefined ? {} : { dropped: b.dropped }),
+                  }));
+                  await store.appendLogs(items);
+                  await model.appendLogs(items);
+                  for (const inv of invs) {
+                    expect(await store.readLogs(inv.requestId, 0, 1000)).toEqual(await model.readLogs(inv.requestId, 0, 1000));
+                    expect(await store.readLogs(inv.requestId, cursor % 12, 2)).toEqual(await model.readLogs(inv.requestId, cursor % 12, 2));
+                  }
+                }
+              }),
+              { numRuns: 40 },
+            );
+          } finally {
+            await model.close();
+          }
+        }, 60_000);
+
+        it('prunes an invocation with its log and its invocationId index entry, leaving none of its keys', async () => {
+          const store = await open({ retention: { maxAgeSeconds: 60 } });
+          const inv = newInvocation({ functionName: 'gone', invocationId: 'gone_1', payloadKey: 'k' });
+          await store.enqueue([inv]);
+          const [c] = (await store.claim(claimReq(T0, [slot('gone')]))).items;
+          await store.appendLogs([{ requestId: inv.requestId, lines: [{ at: T0, attempt: 1, level: 'info', message: 'hi' }], maxLines: 10, maxBytes: 100 }]);
+          await store.settle([succeed(inv.requestId, c!.leaseToken, T0 + 1)]);
+          expect(await keysOf(`{${prefix}:gone}:log:*`)).toHaveLength(1);
+          expect(await admin.zcard(`{${prefix}:gone}:iids`)).toBe(1);
+          expect(await store.prune(T0 + 120_000)).toBe(1);
+          expect(await keysOf(`{${prefix}:gone}*`)).toEqual([]);
+          expect(await store.findByInvocationId('gone', 'gone_1')).toBeUndefined();
+          expect((await store.list({ limit: 10, invocationIdPrefix: 'gone' })).items).toEqual([]);
+        });
+
+        it('lists by invocationId prefix past a page of the index, across functions, in order', async () => {
+          const store = await open();
+          const invs = Array.from({ length: 2400 }, (_, i) => newInvocation({
+            functionName: ['pa', 'pb', 'pc'][i % 3]!,
+            invocationId: `job_${i}`,
+            payloadKey: 'k',
+            createdAt: T0 + Math.floor(i / 4), // several per millisecond: requestId breaks the tie
+          }));
+          invs.push(newInvocation({ functionName: 'pa', invocationId: 'jöb_1', payloadKey: 'k' }), newInvocation({ functionName: 'pb' }));
+          await store.enqueue(invs);
+          const expected = (prefixOf: string, fn?: string) => invs
+            .filter((inv) => inv.invocationId?.startsWith(prefixOf) && (fn === undefined || inv.functionName === fn))
+            .sort((a, b) => b.createdAt - a.createdAt || (a.requestId < b.requestId ? 1 : -1))
+            .map((inv) => inv.requestId);
+          const pages = async (query: { invocationIdPrefix: string; functionName?: string; limit: number }) => {
+            const seen: string[] = [];
+            let cursor: string | undefined;
+            do {
+              const page = await store.list({ ...query, ...(cursor === undefined ? {} : { cursor }) });
+              seen.push(...page.items.map((r) => r.requestId));
+              cursor = page.nextCursor;
+            } while (cursor !== undefined);
+            return seen;
+          };
+          expect(await pages({ invocationIdPrefix: 'job_1', limit: 97 })).toEqual(expected('job_1'));
+          expect(expected('job_1').length).toBeGreaterThan(1000);
+          expect(await pages({ invocationIdPrefix: 'job_', functionName: 'pb', limit: 300 })).toEqual(expected('job_', 'pb'));
+          expect((await store.list({ limit: 10, invocationIdPrefix: 'jö' })).items.map((r) => r.invocationId)).toEqual(['jöb_1']);
+          expect((await store.list({ limit: 5000, invocationIdPrefix: 'j' })).items).toHaveLength(2401);
+        }, 30_000);
+
+        it('keeps rerunOf and traceContext as record fields only when given', async () => {
+          const store = await open();
+          const plain = newInvocation({ functionName: 'rr' });
+          const rerun = newInvocation({ functionName: 'rr', rerunOf: plain.requestId, traceContext: '00-abc-def-01' });
+          await store.enqueue([plain, rerun]);
+          const fieldsOf = async (rid: string) => Object.keys(await admin.hgetall(`{${prefix}:rr}:inv:${rid}`));
+          expect(await fieldsOf(plain.requestId)).not.toContain('rerunOf');
+          expect(await fieldsOf(plain.requestId)).not.toContain('traceContext');
+          expect(await fieldsOf(rerun.requestId)).toEqual(expect.arrayContaining(['rerunOf', 'traceContext']));
+          const stopped = await store.requestStop({ requestId: rerun.requestId, now: T0, deliverOnFailure: false });
+          expect(stopped.record).toMatchObject({ rerunOf: plain.requestId, traceContext: '00-abc-def-01' });
+        });
+
+        it('lets activity counters expire past their retention, and adds nothing for an entry without counters', async () => {
+          const store = await open();
+          const zeros = new Array<number>(DURATION_BUCKETS_MS.length + 1).fill(0);
+          await store.recordActivity([
+            { functionName: 'act', minute: T0, finished: { Succeeded: 1 }, wait: zeros, run: zeros },
+            { functionName: 'act', minute: T0 + 60_000, finished: {}, wait: zeros, run: zeros },
+          ]);
+          expect(await keysOf(`{${prefix}:act}*`)).toEqual([`{${prefix}:act}:act:${T0}`, `{${prefix}:act}:actmin`]);
+          for (const key of await keysOf(`{${prefix}:act}*`)) {
+            const ttl = await admin.ttl(key);
+            expect(ttl).toBeGreaterThan(48 * 3600);
+            expect(ttl).toBeLessThanOrEqual(ACTIVITY_TTL_SECONDS);
+          }
+          expect((await store.activity({ since: T0, until: T0 + 120_000 })).map((e) => e.minute)).toEqual([T0]);
         });
 
         it('keeps numbers in payloads exact (Lua never parses them)', async () => {

@@ -6,6 +6,8 @@
  * import { postgresStore } from 'async-invoker/postgres';
  * const store = postgresStore({ connectionString: process.env.DATABASE_URL, schema: 'jobs' });
  * ```
+ *
+ * @module async-invoker/postgres
  */
 import { parseOptions } from '../../config.js';
 import type { Store } from '../contract.js';

@@ -1,6 +1,17 @@
 /** Between records and rows: what record-columns.sql selects, and the JSON the batch statements take. */
 import type { Condition, InvocationError, InvocationEvent, InvocationStatus, JsonValue } from '../../types.js';
-import type { DeliveryState, NewInvocation, QueueStats, Settlement, StoredInvocation, WorkerPresence } from '../contract.js';
+import type {
+  DeliveryState,
+  LogAppend,
+  LogLevel,
+  LogLine,
+  NewInvocation,
+  QueueStats,
+  Settlement,
+  StoredInvocation,
+  WorkerPresence,
+} from '../contract.js';
+import { logLineBytes } from '../logs.js';
 
 /** A row as `pg` returns it: bigint columns arrive as strings, jsonb already parsed. */
 export interface RecordRow {
@@ -25,6 +36,8 @@ export interface RecordRow {
   interrupted_attempts: number;
   hops: number;
   delivery: DeliveryState | null;
+  rerun_of: string | null;
+  trace_context: string | null;
 }
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -54,6 +67,8 @@ export function toRecord(row: RecordRow): StoredInvocation {
   if (row.due_at !== null) record.dueAt = Number(row.due_at);
   if (row.lease_token !== null) record.leaseToken = row.lease_token;
   if (row.delivery !== null) record.delivery = row.delivery;
+  if (row.rerun_of !== null) record.rerunOf = row.rerun_of;
+  if (row.trace_context !== null) record.traceContext = row.trace_context;
   return record;
 }
 
@@ -71,6 +86,8 @@ export function enqueueParam(items: readonly NewInvocation[]): string {
       payload_key: item.payloadKey,
       hops: item.hops,
       detail: item.detail,
+      rerun_of: item.rerunOf,
+      trace_context: item.traceContext,
       ord,
     })),
   );
@@ -135,4 +152,71 @@ export function toQueueStats(rows: readonly StatsRow[]): QueueStats {
     if (row.oldest_pending_at !== null) oldestPendingAt[row.function_name] = Number(row.oldest_pending_at);
   }
   return { pending, running, oldestPendingAt };
+}
+
+/**
+ * append-logs.sql's `$1`: each line with its logLineBytes (SQL never measures JSON), data boxed
+ * (jsonb_to_recordset reads a bare JSON null as SQL NULL). PostgreSQL text and jsonb hold neither
+ * U+0000 nor a lone surrogate, and one such line would fail the whole batch: both are written as
+ * U+FFFD (bytes still count the line as given).
+ */
+export function appendLogsParam(items: readonly LogAppend[]): string {
+  return JSON.stringify(
+    items.map((item) => ({
+      request_id: item.requestId,
+      dropped: item.dropped ?? 0,
+      max_lines: item.maxLines,
+      max_bytes: item.maxBytes,
+      lines: item.lines.map((line) => ({
+        at: line.at,
+        attempt: line.attempt,
+        level: line.level,
+        message: line.message,
+        ...(line.data === undefined ? {} : { data_box: { v: line.data } }),
+        bytes: logLineBytes(line),
+      })),
+    })),
+    storable,
+  );
+}
+
+/** trim-logs.sql's `$1`. */
+export function trimLogsParam(items: readonly LogAppend[]): string {
+  return JSON.stringify(items.map((item) => ({ request_id: item.requestId, max_lines: item.maxLines, max_bytes: item.maxBytes })));
+}
+
+/** What PostgreSQL text cannot hold: U+0000, and a surrogate that is not half of a pair. */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+
+function storableString(text: string): string {
+  return UNSTORABLE.test(text) ? text.replace(UNSTORABLE_ALL, '\ufffd') : text;
+}
+
+/** A JSON.stringify replacer: strings, and the keys of objects, as PostgreSQL can store them. */
+function storable(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return storableString(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  for (const key in value) {
+    if (UNSTORABLE.test(key)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableString(k), v]));
+  }
+  return value;
+}
+
+/** A row of read-logs.sql: the line columns are null on the one row of a page without lines. */
+export interface LogRow {
+  dropped: string;
+  seq: string | null;
+  at: string | null;
+  attempt: number | null;
+  level: LogLevel | null;
+  message: string | null;
+  data_box: [JsonValue] | null;
+}
+
+export function toLogLine(row: LogRow): LogLine | undefined {
+  const { seq, at, attempt, level, message } = row;
+  if (seq === null || at === null || attempt === null || level === null || message === null) return undefined;
+  const line: LogLine = { seq: Number(seq), at: Number(at), attempt, level, message };
+  return row.data_box === null ? line : { ...line, data: row.data_box[0] };
 }

@@ -15,12 +15,16 @@ const NAMES = [
   'heartbeat',
   'stop',
   'get',
+  'find-by-invocation-id',
   'list',
   'stats',
   'prune',
   'announce',
   'withdraw',
   'workers',
+  'append-logs',
+  'trim-logs',
+  'read-logs',
 ] as const;
 export type StatementName = (typeof NAMES)[number];
 export type Statements = Readonly<Record<StatementName, string>>;

@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL store. Every state change is one SQL statement over many invocations (see
- * sql/*.sql): claims lock due rows with FOR UPDATE SKIP LOCKED and fence by lease token, so any
- * number of processes can share one schema. Wake-ups travel by LISTEN/NOTIFY.
+ * sql/*.sql): claims lock due rows with FOR NO KEY UPDATE SKIP LOCKED and fence by lease token, so
+ * any number of processes can share one schema. Wake-ups travel by LISTEN/NOTIFY. Execution logs
+ * live in their own tables (logs, log_counters), locked apart from the invocations' rows.
  *
  * Faults: every statement goes through #query, which maps what pg throws to a StoreError
  * (errors.ts); the pool bounds each wait by operationTimeoutMs. Work the store does on its own
@@ -22,6 +23,9 @@ import {
   type HeartbeatResult,
   type ListPage,
   type ListQuery,
+  type LogAppend,
+  type LogLine,
+  type LogPage,
   type NewInvocation,
   type QueueStats,
   type SettleOutcome,
@@ -41,12 +45,16 @@ import type { ParsedPostgresStoreOptions } from './options.js';
 import { Pruner } from './pruner.js';
 import { Signals } from './signals.js';
 import {
+  appendLogsParam,
   enqueueParam,
   presenceParam,
   settleParam,
   toPresence,
   toQueueStats,
+  toLogLine,
   toRecord,
+  trimLogsParam,
+  type LogRow,
   type PresenceRow,
   type RecordRow,
   type StatsRow,
@@ -144,6 +152,21 @@ export class PostgresStore implements Store {
 
   get(requestId: string): Promise<StoredInvocation | undefined> {
     return this.#op('get', () => this.#get(requestId));
+  }
+
+  findByInvocationId(functionName: string, invocationId: string): Promise<StoredInvocation | undefined> {
+    return this.#op('findByInvocationId', async () => {
+      const [row] = await this.#query<RecordRow>('findByInvocationId', 'find-by-invocation-id', [functionName, invocationId]);
+      return row ? toRecord(row) : undefined;
+    });
+  }
+
+  appendLogs(items: readonly LogAppend[]): Promise<void> {
+    return this.#op('appendLogs', () => this.#appendLogs(items));
+  }
+
+  readLogs(requestId: string, after: number, limit: number): Promise<LogPage | undefined> {
+    return this.#op('readLogs', () => this.#readLogs(requestId, after, limit));
   }
 
   list(query: ListQuery): Promise<ListPage> {
@@ -276,7 +299,7 @@ export class PostgresStore implements Store {
     limit: number,
     slots: readonly { functionName: string; limit: number; maxEventAgeMs: number }[],
   ): Promise<{ items: Claimed[]; nextDueAt: number | undefined; cleared: number }> {
-    const param = JSON.stringify(slots.map((s) => ({ f: s.functionName, n: Math.min(s.limit, limit), age: s.maxEventAgeMs })));
+    const param = JSON.stringify(slots.map((s, o) => ({ f: s.functionName, n: Math.min(s.limit, limit), age: s.maxEventAgeMs, o })));
     const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null; cleared: number }>('claim', 'claim', [
       param,
       now,
@@ -367,6 +390,45 @@ export class PostgresStore implements Store {
     return { outcome: record.status === 'Stopping' ? 'stopping' : 'final', record };
   }
 
+  async #appendLogs(items: readonly LogAppend[]): Promise<void> {
+    // An item with nothing to write changes nothing.
+    let rest = items.filter((item) => item.lines.length > 0 || (item.dropped ?? 0) > 0);
+    // One statement writes a log once: a second item for the same invocation goes in a later
+    // statement, in order.
+    while (rest.length) {
+      const seen = new Set<string>();
+      const now: LogAppend[] = [];
+      const later: LogAppend[] = [];
+      for (const item of rest) {
+        if (seen.has(item.requestId)) later.push(item);
+        else {
+          seen.add(item.requestId);
+          now.push(item);
+        }
+      }
+      const over = await this.#query<{ request_id: string }>('appendLogs', 'append-logs', [appendLogsParam(now)]);
+      // Logs another process appended to while this statement waited for them (rare) may keep
+      // lines past the bounds that its snapshot missed: trim those on a newer snapshot.
+      if (over.length) {
+        const ids = new Set(over.map((r) => r.request_id));
+        await this.#query('appendLogs', 'trim-logs', [trimLogsParam(now.filter((item) => ids.has(item.requestId)))]);
+      }
+      rest = later;
+    }
+  }
+
+  async #readLogs(requestId: string, after: number, limit: number): Promise<LogPage | undefined> {
+    const rows = await this.#query<LogRow>('readLogs', 'read-logs', [requestId, after, limit]);
+    const [first] = rows;
+    if (!first) return undefined;
+    const lines: LogLine[] = [];
+    for (const row of rows) {
+      const line = toLogLine(row);
+      if (line) lines.push(line);
+    }
+    return { lines, dropped: Number(first.dropped) };
+  }
+
   async #get(requestId: string): Promise<StoredInvocation | undefined> {
     const [row] = await this.#query<RecordRow>('get', 'get', [requestId]);
     return row ? toRecord(row) : undefined;
@@ -383,6 +445,7 @@ export class PostgresStore implements Store {
       after?.createdAt ?? null,
       after?.requestId ?? null,
       query.limit + 1,
+      query.invocationIdPrefix ?? null,
     ]);
     const items = rows.slice(0, query.limit).map(toRecord);
     const last = items[items.length - 1];

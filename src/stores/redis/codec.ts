@@ -56,6 +56,10 @@ export function decodeRecord(functionName: string, fields: Map<string, string>):
   if (lease !== undefined) record.leaseToken = lease;
   const delivery = fields.get('delivery');
   if (delivery !== undefined) record.delivery = JSON.parse(delivery) as DeliveryState;
+  const rerunOf = fields.get('rerunOf');
+  if (rerunOf !== undefined) record.rerunOf = rerunOf;
+  const traceContext = fields.get('traceContext');
+  if (traceContext !== undefined) record.traceContext = traceContext;
   return record;
 }
 
@@ -63,7 +67,7 @@ export function decodeRecord(functionName: string, fields: Map<string, string>):
 export const CLAIM_FIELDS = [
   'requestId', 'status', 'payload', 'attempts', 'createdAt', 'scheduledAt', 'events', 'throttles', 'hops',
   'startedAt', 'endedAt', 'result', 'error', 'condition', 'invocationId', 'dueAt', 'lease', 'delivery', 'dpending',
-  'lostAttempts', 'interruptedAttempts',
+  'lostAttempts', 'interruptedAttempts', 'rerunOf', 'traceContext',
 ] as const;
 
 /** The record claim.lua returned as field values in CLAIM_FIELDS order (null = absent). */
@@ -95,6 +99,8 @@ export function decodeClaimed(functionName: string, f: readonly (string | null)[
   if (f[15] != null) record.dueAt = Number(f[15]);
   if (f[16] != null) record.leaseToken = f[16];
   if (f[17] != null) record.delivery = JSON.parse(f[17]) as DeliveryState;
+  if (f[21] != null) record.rerunOf = f[21];
+  if (f[22] != null) record.traceContext = f[22];
   return record;
 }
 

@@ -6,6 +6,8 @@
  * @example
  * import { redisStore } from 'async-invoker/redis';
  * const store = redisStore({ url: 'redis://127.0.0.1:6379', prefix: 'orders' });
+ *
+ * @module async-invoker/redis
  */
 import { parseOptions } from '../../config.js';
 import type { Store } from '../contract.js';

@@ -35,6 +35,32 @@ export class Keys {
     return `${this.#tag(functionName)}:inv:${requestId}`;
   }
 
+  /**
+   * Sorted set of the function's invocationIds, all at score 0, as members
+   * `invocationId \0 createdAt \0 requestId`: listing by invocationId prefix reads a lex range.
+   */
+  invocationIds(functionName: string): string {
+    return `${this.#tag(functionName)}:iids`;
+  }
+
+  /**
+   * Sorted set of an invocation's log lines, score = seq, member `seq:bytes:line JSON`; its
+   * counters (logSeq, logDropped, logBytes) are fields of the record hash.
+   */
+  log(functionName: string, requestId: string): string {
+    return `${this.#tag(functionName)}:log:${requestId}`;
+  }
+
+  /** Sorted set of the minutes (score and member) that have activity counters for the function. */
+  activityMinutes(functionName: string): string {
+    return `${this.#tag(functionName)}:actmin`;
+  }
+
+  /** Hash of the function's activity counters of one minute (scripts/activity.lua names the fields). */
+  activity(functionName: string, minute: number): string {
+    return `${this.#tag(functionName)}:act:${minute}`;
+  }
+
   /** The idempotency hash; with no invocationId, a placeholder no script writes. */
   idempotency(functionName: string, invocationId: string | undefined): string {
     return `${this.#tag(functionName)}:idem:${invocationId ?? ''}`;

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { storeClosedError } from '../signal-hub.js';
 import type { Endpoint } from './connect.js';
 import { ConnectionLost, TimedOut } from './faults.js';
-import { runSteps, type Step } from './scripts.js';
+import { runSteps, type Arg, type Step } from './scripts.js';
 
 export class Link {
   readonly #endpoint: Endpoint;
@@ -46,7 +46,7 @@ export class Link {
    * Plain commands in one MULTI/EXEC, bounded like `run`: their replies all come from one state
    * of the data, with no other client's command in between.
    */
-  async atomically(steps: readonly { readonly command: string; readonly args: readonly (string | number)[] }[]): Promise<unknown[]> {
+  async atomically(steps: readonly { readonly command: string; readonly args: readonly Arg[] }[]): Promise<unknown[]> {
     const client = await this.#ready();
     const multi = client.multi();
     for (const step of steps) multi.call(step.command, [...step.args]);

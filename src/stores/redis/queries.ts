@@ -1,5 +1,5 @@
 /** Reads over the indexes (list, stats) and the retention pass. */
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, encodeCursor, listsBefore } from '../cursor.js';
 import { decodeRecord } from './codec.js';
 import type { Keys } from './keys.js';
 import type { Link } from './link.js';
@@ -27,6 +27,7 @@ function pairs(flat: readonly string[]): [string, number][] {
  * (always newer, or after the cursor in the same millisecond) never shifts later pages.
  */
 export async function listInvocations(link: Link, keys: Keys, query: ListQuery): Promise<ListPage> {
+  if (query.invocationIdPrefix !== undefined) return listByPrefix(link, keys, query);
   const index = query.functionName === undefined ? keys.created : keys.index(query.functionName)[4]!;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   let max = query.until === undefined ? '+inf' : `(${query.until}`;
@@ -53,24 +54,95 @@ export async function listInvocations(link: Link, keys: Keys, query: ListQuery):
   return matches.length > query.limit && last ? { items: page, nextCursor: encodeCursor(last) } : { items: page };
 }
 
+/** Members of an invocationId index read per call: the next call goes on past the last one. */
+const PREFIX_CHUNK = 1000;
+
+interface Indexed {
+  readonly fn: string;
+  readonly createdAt: number;
+  readonly requestId: string;
+}
+
+/**
+ * The invocations of `names` whose invocationId starts with `prefix` (literally: a lex range
+ * has no wildcards), with their createdAt, read from each function's invocationId index: its
+ * members are `invocationId \0 createdAt \0 requestId`, so a range read in pages names them
+ * all without reading a record. All functions are read in one round trip per page.
+ */
+async function prefixMatches(link: Link, keys: Keys, names: readonly string[], prefix: string): Promise<Indexed[]> {
+  // Every member starting with `prefix` sorts before `prefix` + 0xff: no UTF-8 text holds that byte.
+  const max = Buffer.concat([Buffer.from(`(${prefix}`), Buffer.from([0xff])]);
+  let pending = names.map((fn) => ({ fn, min: `[${prefix}` }));
+  const found: Indexed[] = [];
+  while (pending.length > 0) {
+    const replies = await link.run(pending.map(({ fn, min }) => ({
+      command: 'zrangebylex', args: [keys.invocationIds(fn), min, max, 'LIMIT', 0, PREFIX_CHUNK],
+    })));
+    const next: { fn: string; min: string }[] = [];
+    pending.forEach(({ fn }, i) => {
+      const members = replies[i] as string[];
+      for (const member of members) {
+        const a = member.indexOf('\0');
+        const b = member.indexOf('\0', a + 1);
+        if (a < 0 || b < 0) continue; // not written by this store
+        found.push({ fn, createdAt: Number(member.slice(a + 1, b)), requestId: member.slice(b + 1) });
+      }
+      if (members.length === PREFIX_CHUNK) next.push({ fn, min: `(${members[members.length - 1]!}` });
+    });
+    pending = next;
+  }
+  return found;
+}
+
+/**
+ * Listing by invocationId prefix: the matches come from the invocationId indexes (of the
+ * function, or of every function), are filtered by creation time and cursor and ordered as
+ * every listing is (createdAt, then requestId, descending); records are read in that order
+ * only until the page is full, filtering statuses as they come.
+ */
+async function listByPrefix(link: Link, keys: Keys, query: ListQuery): Promise<ListPage> {
+  const prefix = query.invocationIdPrefix!;
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  const names = query.functionName === undefined ? await functionsOf(link, keys) : [query.functionName];
+  const candidates = (await prefixMatches(link, keys, names, prefix))
+    .filter((e) =>
+      (query.since === undefined || e.createdAt >= query.since) &&
+      (query.until === undefined || e.createdAt < query.until) &&
+      (!after || listsBefore(after, e)))
+    .sort((a, b) => (listsBefore(a, b) ? -1 : listsBefore(b, a) ? 1 : 0));
+  const statuses = query.statuses ? new Set(query.statuses) : undefined;
+  const matches: StoredInvocation[] = [];
+  const chunk = Math.min(1000, query.limit + 1);
+  for (let offset = 0; offset < candidates.length && matches.length <= query.limit; offset += chunk) {
+    const records = await readRecordsOf(link, keys, candidates.slice(offset, offset + chunk));
+    for (const record of records) {
+      if (record && (!statuses || statuses.has(record.status))) matches.push(record);
+      if (matches.length > query.limit) break;
+    }
+  }
+  const page = matches.slice(0, query.limit);
+  const last = page[page.length - 1];
+  return matches.length > query.limit && last ? { items: page, nextCursor: encodeCursor(last) } : { items: page };
+}
+
+/** The records of `entries` (undefined for one that is gone), in order, in one round trip. */
+async function readRecordsOf(link: Link, keys: Keys, entries: readonly { fn: string; requestId: string }[]) {
+  const replies = await link.run(entries.map(({ fn, requestId }) => ({ command: 'hgetall', args: [keys.record(fn, requestId)] })));
+  // ioredis turns an HGETALL reply into an object, also inside a pipeline.
+  return entries.map(({ fn }, i) => decodeRecord(fn, new Map(Object.entries(replies[i] as Record<string, string>))));
+}
+
 async function readRecords(link: Link, keys: Keys, ids: readonly string[], functionName: string | undefined) {
   if (ids.length === 0) return [];
   const fns = functionName === undefined
     ? ((await link.run([{ command: 'hmget', args: [keys.functionOf, ...ids] }]))[0] as (string | null)[])
     : ids.map(() => functionName);
-  const steps: Step[] = [];
-  const known: [string, string][] = [];
-  ids.forEach((rid, i) => {
+  const known: { fn: string; requestId: string }[] = [];
+  ids.forEach((requestId, i) => {
     const fn = fns[i];
-    if (fn == null) return; // a global entry whose record was never written
-    known.push([rid, fn]);
-    steps.push({ command: 'hgetall', args: [keys.record(fn, rid)] });
+    if (fn != null) known.push({ fn, requestId }); // else a global entry whose record was never written
   });
-  const replies = await link.run(steps);
-  return known.map(([, fn], i) => {
-    // ioredis turns an HGETALL reply into an object, also inside a pipeline.
-    return decodeRecord(fn, new Map(Object.entries(replies[i] as Record<string, string>)));
-  });
+  return readRecordsOf(link, keys, known);
 }
 
 export async function queueStats(link: Link, keys: Keys, functionNames?: readonly string[]): Promise<QueueStats> {
@@ -157,8 +229,10 @@ async function pruneIds(link: Link, keys: Keys, fn: string, ids: readonly string
   if (ids.length === 0) return 0;
   // The idempotency key is named by the invocationId, which only the record holds.
   const iids = await link.run(ids.map((rid) => ({ command: 'hget', args: [keys.record(fn, rid), 'invocationId'] })));
-  const scriptKeys = keys.index(fn);
-  ids.forEach((rid, i) => scriptKeys.push(keys.record(fn, rid), keys.idempotency(fn, (iids[i] as string | null) ?? undefined)));
+  const scriptKeys = [...keys.index(fn), keys.invocationIds(fn)];
+  ids.forEach((rid, i) => scriptKeys.push(
+    keys.record(fn, rid), keys.idempotency(fn, (iids[i] as string | null) ?? undefined), keys.log(fn, rid),
+  ));
   const [reply] = await link.run([{ script: 'prune', keys: scriptKeys, args: ids }]);
   const gone = reply as string[];
   if (gone.length) {

@@ -9,10 +9,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
-export const SCRIPT_NAMES = ['enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune', 'workers'] as const;
+export const SCRIPT_NAMES = [
+  'enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune', 'workers', 'append-logs', 'activity',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
-/** Scripts that do not work on a function's records, so do not take lib.lua's index keys. */
-const WITHOUT_LIB: ReadonlySet<ScriptName> = new Set(['workers']);
+/** Scripts that do not change a function's indexes, so do not take lib.lua's index keys. */
+const WITHOUT_LIB: ReadonlySet<ScriptName> = new Set(['workers', 'append-logs', 'activity']);
 
 interface Script {
   readonly source: string;
@@ -36,12 +38,15 @@ function scripts(): Record<ScriptName, Script> {
   return (cached ??= loadSources());
 }
 
+/** An argument of a command: a Buffer where the bytes matter (a lex range bound past any UTF-8). */
+export type Arg = string | number | Buffer;
+
 /** One step of a pipeline: a script call or a plain command. */
 export type Step =
   | { readonly script: ScriptName; readonly keys: readonly string[]; readonly args: readonly (string | number)[] }
-  | { readonly command: string; readonly args: readonly (string | number)[] };
+  | { readonly command: string; readonly args: readonly Arg[] };
 
-function argsOf(step: Step): [string, (string | number)[]] {
+function argsOf(step: Step): [string, Arg[]] {
   if ('script' in step) {
     return ['evalsha', [scripts()[step.script].sha, step.keys.length, ...step.keys, ...step.args]];
   }

@@ -10,7 +10,8 @@ import { nanoid } from 'nanoid';
 import { isFinalStatus } from '../../types.js';
 import { RetentionTrigger } from '../retention.js';
 import { SignalHub, storeClosedError } from '../signal-hub.js';
-import { RETENTION_DEFAULTS } from '../contract.js';
+import { ACTIVITY_RETENTION_MS, RETENTION_DEFAULTS } from '../contract.js';
+import { pruneActivity, readActivity, recordActivity } from './activity.js';
 import { Claims, functionOfToken } from './claims.js';
 import { decodeRecord, settlementArgs, toFields, type FlatFields } from './codec.js';
 import { endpoint } from './connect.js';
@@ -19,11 +20,14 @@ import { Keys } from './keys.js';
 import { Link } from './link.js';
 import type { ParsedRedisStoreOptions } from './options.js';
 import { announce, liveWorkers, withdraw } from './presence.js';
+import { appendLogs, readLogs } from './logs.js';
 import { listInvocations, pruneFinished, queueStats, type Retention } from './queries.js';
 import type { Step } from './scripts.js';
 import { Signals } from './signals.js';
 import { InvalidArgumentError, type StoreError } from '../../errors.js';
 import type {
+  ActivityEntry,
+  ActivityQuery,
   ClaimRequest,
   ClaimResult,
   EnqueueOutcome,
@@ -32,6 +36,8 @@ import type {
   HeartbeatResult,
   ListPage,
   ListQuery,
+  LogAppend,
+  LogPage,
   NewInvocation,
   QueueStats,
   SettleOutcome,
@@ -49,6 +55,10 @@ export const DEFAULT_URL = 'redis://127.0.0.1:6379';
 
 /** Items per enqueue script call: keeps one script from blocking the server for long. */
 const ENQUEUE_CHUNK = 500;
+/** Functions of invocations claimed here remembered for their logs (the oldest are forgotten first). */
+const CLAIMED_FUNCTIONS_MAX = 10_000;
+/** Background retention passes drop old activity at most this often (store time); explicit ones always. */
+const ACTIVITY_PRUNE_INTERVAL_MS = 60_000;
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, number[]> {
   const groups = new Map<string, number[]>();
@@ -92,6 +102,13 @@ export class RedisStore implements Store {
   readonly #claims: Claims;
   /** Functions this store claimed for: woken when signals may have been lost. */
   readonly #served = new Set<string>();
+  /**
+   * requestId -> function of the invocations claimed here lately: their workers' logs then need
+   * no lookup of the function. Never stale: an invocation's function does not change.
+   */
+  readonly #claimedFunctions = new Map<string, string>();
+  /** Store time of the last retention pass that dropped old activity. */
+  #activityPrunedAt = -Infinity;
 
   constructor(o: ParsedRedisStoreOptions) {
     const where = o.client ? { client: o.client } : { url: o.url ?? DEFAULT_URL };
@@ -150,6 +167,26 @@ export class RedisStore implements Store {
     return this.#op('get', () => this.#get(requestId));
   }
 
+  findByInvocationId(functionName: string, invocationId: string): Promise<StoredInvocation | undefined> {
+    return this.#op('findByInvocationId', () => this.#findByInvocationId(functionName, invocationId));
+  }
+
+  appendLogs(items: readonly LogAppend[]): Promise<void> {
+    return this.#op('appendLogs', () => this.#appendLogs(items));
+  }
+
+  readLogs(requestId: string, after: number, limit: number): Promise<LogPage | undefined> {
+    return this.#op('readLogs', () => this.#readLogs(requestId, after, limit));
+  }
+
+  recordActivity(entries: readonly ActivityEntry[]): Promise<void> {
+    return this.#op('recordActivity', () => recordActivity(this.#link, this.#keys, entries));
+  }
+
+  activity(query: ActivityQuery): Promise<ActivityEntry[]> {
+    return this.#op('activity', () => readActivity(this.#link, this.#keys, query));
+  }
+
   list(query: ListQuery): Promise<ListPage> {
     return this.#op('list', () => listInvocations(this.#link, this.#keys, query));
   }
@@ -159,7 +196,7 @@ export class RedisStore implements Store {
   }
 
   prune(now: number): Promise<number> {
-    return this.#op('prune', () => this.#prune(now));
+    return this.#op('prune', () => this.#prune(now, true));
   }
 
   announce(presence: WorkerPresence): Promise<void> {
@@ -220,9 +257,11 @@ export class RedisStore implements Store {
             ? ''
             : JSON.stringify({ at: item.createdAt, status: 'Enqueued', attempt: 0, detail: item.detail });
           args.push(item.requestId, String(item.createdAt), String(item.scheduledAt), String(item.hops),
-            JSON.stringify(item.payload), event, item.invocationId ?? '', item.payloadKey ?? '');
+            JSON.stringify(item.payload), event, item.invocationId ?? '', item.payloadKey ?? '',
+            item.rerunOf ?? '', item.traceContext ?? '');
         }
         for (const key of idemKeys) scriptKeys.push(key);
+        scriptKeys.push(keys.invocationIds(fn));
         steps.push({ script: 'enqueue', keys: scriptKeys, args });
         calls.push(chunk);
       }
@@ -258,7 +297,16 @@ export class RedisStore implements Store {
     this.#lastNow = request.now;
     this.#maybePrune(request.now);
     for (const slot of request.slots) this.#served.add(slot.functionName);
-    return this.#claims.claim(request);
+    const result = await this.#claims.claim(request);
+    for (const { kind, record } of result.items) if (kind === 'run') this.#rememberFunction(record.requestId, record.functionName);
+    return result;
+  }
+
+  #rememberFunction(requestId: string, functionName: string): void {
+    const known = this.#claimedFunctions;
+    if (known.has(requestId)) return;
+    known.set(requestId, functionName);
+    if (known.size > CLAIMED_FUNCTIONS_MAX) known.delete(known.keys().next().value!);
   }
 
   async #settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
@@ -357,14 +405,45 @@ export class RedisStore implements Store {
     return decodeRecord(fn, new Map(Object.entries(fields as Record<string, string>)));
   }
 
+  async #findByInvocationId(functionName: string, invocationId: string): Promise<StoredInvocation | undefined> {
+    const [rid] = await this.#link.run([{ command: 'hget', args: [this.#keys.idempotency(functionName, invocationId), 'rid'] }]);
+    if (typeof rid !== 'string') return undefined;
+    const [fields] = await this.#link.run([{ command: 'hgetall', args: [this.#keys.record(functionName, rid)] }]);
+    return decodeRecord(functionName, new Map(Object.entries(fields as Record<string, string>)));
+  }
+
+  async #appendLogs(items: readonly LogAppend[]): Promise<void> {
+    if (items.length === 0) return;
+    const fns = items.map((item) => this.#claimedFunctions.get(item.requestId));
+    const unknown = [...new Set(items.flatMap((item, i) => (fns[i] === undefined ? [item.requestId] : [])))];
+    if (unknown.length) {
+      const [reply] = await this.#link.run([{ command: 'hmget', args: [this.#keys.functionOf, ...unknown] }]);
+      const found = new Map<string, string | null>(unknown.map((rid, j) => [rid, (reply as (string | null)[])[j] ?? null]));
+      items.forEach((item, i) => (fns[i] ??= found.get(item.requestId) ?? undefined));
+    }
+    await appendLogs(this.#link, this.#keys, items, fns);
+  }
+
+  async #readLogs(requestId: string, after: number, limit: number): Promise<LogPage | undefined> {
+    const fn = this.#claimedFunctions.get(requestId) ?? (await this.#functionOf(requestId));
+    if (fn === undefined) return undefined;
+    return readLogs(this.#link, this.#keys, fn, requestId, after, limit);
+  }
+
   /**
-   * Finished invocations past retention, and lapsed worker presences. One pass at a time in this
-   * store: an explicit prune waits for a background pass rather than counting the same records.
+   * Finished invocations past retention (with their logs), lapsed worker presences, and old
+   * activity (always in an explicit pass, at most once a minute of store time otherwise). One
+   * pass at a time in this store: an explicit prune waits for a background pass rather than
+   * counting the same records.
    */
-  #prune(now: number): Promise<number> {
+  #prune(now: number, explicit = false): Promise<number> {
     const pass = this.#passes.then(async () => {
       const removed = await pruneFinished(this.#link, this.#keys, this.#retention, now, () => this.#closed);
       await liveWorkers(this.#link, this.#keys, now);
+      if (!this.#closed && (explicit || now - this.#activityPrunedAt >= ACTIVITY_PRUNE_INTERVAL_MS)) {
+        await pruneActivity(this.#link, this.#keys, now - ACTIVITY_RETENTION_MS);
+        this.#activityPrunedAt = now;
+      }
       return removed;
     });
     // The queue only orders passes: each pass's failure goes to its own caller.

@@ -1,44 +1,73 @@
--- Claims due work in one statement: per function the oldest due rows (skipping rows another
--- claimer holds locked), at most n per function and $4 in total, leased with a fresh token.
+-- Claims due work in one statement: per function its expired leases, then its free rows, each
+-- oldest first (skipping rows another claimer holds locked), at most n per function and $4 in
+-- total (shared out in slot order), leased with a fresh token.
 -- The claim kinds are those of record-rules.ts: run / expire / recover / deliver. A due row of
 -- none of these kinds (final, nothing owed) leaves the work index, as in the memory store: its
 -- due_at is cleared (left, it would head every claim and be reported as the next due time, again
 -- and again: a spin) and so is a lapsed lease it still carries (so retention can prune it).
--- $1 jsonb: [{ f: function name, n: per-function limit, age: max event age ms }]
+-- Rows are locked "for no key update", the lock the update takes anyway, not "for update": that
+-- one conflicts with the key share lock an append of log lines holds on its invocation
+-- (append-logs.sql), and the claim would skip a row because it is logging.
+-- $1 jsonb: [{ f: function name, n: per-function limit, age: max event age ms, o: slot position }]
 -- $2 bigint: now; $3 bigint: lease ms; $4 integer: total limit.
 -- Returns one row per claimed record (kind, was_due, record columns), each with next_due: the
 -- earliest due_at among the functions' rows neither claimed nor cleared here, and cleared: how
 -- many rows left the work index. With nothing claimed, one row with a null kind carries both.
 with slots as (
-  select * from jsonb_to_recordset($1::jsonb) as s(f text, n integer, age bigint)
+  select * from jsonb_to_recordset($1::jsonb) as s(f text, n integer, age bigint, o integer)
+  -- The planner's row count (it would assume 100 slots).
+  limit jsonb_array_length($1::jsonb)
 ),
-candidates as (
-  select c.*, s.age
+-- Per slot, up to n expired leases (their workers are gone, read from invocations_due_leased,
+-- 004_claim_order.sql) and up to n free rows (from invocations_due), each oldest first.
+leased as (
+  select c.*, s.age, s.o, s.n, true as held
   from slots s
   cross join lateral (
     select i.request_id, i.due_at, i.status, i.created_at, i.delivery
     from {{schema}}.invocations i
-    where i.function_name = s.f and i.due_at is not null and i.due_at <= $2::bigint
+    where i.function_name = s.f and i.due_at is not null and i.lease_token is not null and i.due_at <= $2::bigint
     order by i.due_at
     limit s.n
-    for update skip locked
+    for no key update skip locked
+  ) c
+),
+free as (
+  select c.*, s.age, s.o, s.n, false as held
+  from slots s
+  cross join lateral (
+    select i.request_id, i.due_at, i.status, i.created_at, i.delivery
+    from {{schema}}.invocations i
+    where i.function_name = s.f and i.due_at is not null and i.lease_token is null and i.due_at <= $2::bigint
+    order by i.due_at
+    limit s.n
+    for no key update skip locked
   ) c
 ),
 kinds as (
-  select request_id, due_at,
+  select request_id, due_at, o, n, held,
     case
       when status in ('Enqueued', 'Retrying') then
         case when $2::bigint - created_at > age then 'expire' else 'run' end
       when status in ('Running', 'Stopping') then 'recover'
       when delivery->>'status' = 'Pending' then 'deliver'
     end as kind
-  from candidates
+  from (select * from leased union all select * from free) c
+),
+-- As the memory and SQLite stores claim: a slot takes its expired leases first, then its free
+-- work, each oldest first, up to its limit; the total ($4) is shared out in slot order (the
+-- first $4 in that order: each slot takes what the slots before it left).
+ranked as (
+  select request_id, due_at, kind, o, n,
+    row_number() over (partition by o order by held desc, due_at, request_id) as r
+  from kinds
+  where kind is not null
 ),
 picked as (
   select request_id, due_at as was_due, kind
-  from kinds
-  where kind is not null
-  order by due_at
+  from ranked
+  where r <= n
+  order by o, r
   limit $4::integer
 ),
 claimed as (
@@ -58,8 +87,7 @@ claimed as (
 -- Runs whether or not the final select reads it (a data-modifying WITH always does).
 cleared as (
   update {{schema}}.invocations i set due_at = null, lease_token = null
-  from kinds k
-  where i.request_id = k.request_id and k.kind is null
+  where i.request_id = any(array(select k.request_id from kinds k where k.kind is null))
   returning i.request_id
 ),
 next_due as (

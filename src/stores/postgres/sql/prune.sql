@@ -2,7 +2,8 @@
 -- newest $2. The cutoff (the first row past the $2 kept) is found by walking the
 -- invocations_finished index newest first, and the rows at or past it are read from the same
 -- index: no sort, and no scan of unfinished rows. The predicate below is that index's. Rows with
--- no ended_at count as the oldest (the index's "nulls last").
+-- no ended_at count as the oldest (the index's "nulls last"). Their logs go along: log_counters
+-- and logs are deleted by their foreign keys' cascade, in this statement.
 -- $1 bigint: age cutoff (ended_at < $1); $2 integer: how many to keep.
 -- Returns the number removed.
 with cutoff as (

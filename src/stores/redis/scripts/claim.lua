@@ -22,7 +22,8 @@
 -- a field the record does not have (codec.ts CLAIM_FIELDS is the same list).
 local RECORD_FIELDS = { 'requestId', 'status', 'payload', 'attempts', 'createdAt', 'scheduledAt',
   'events', 'throttles', 'hops', 'startedAt', 'endedAt', 'result', 'error', 'condition',
-  'invocationId', 'dueAt', 'lease', 'delivery', 'dpending', 'lostAttempts', 'interruptedAttempts' }
+  'invocationId', 'dueAt', 'lease', 'delivery', 'dpending', 'lostAttempts', 'interruptedAttempts',
+  'rerunOf', 'traceContext' }
 local F_STATUS, F_ATTEMPTS, F_CREATED, F_EVENTS, F_STARTED = 2, 4, 5, 7, 10
 local F_DUE, F_LEASE, F_DPENDING = 16, 17, 19
 local now, lease_ms, max_age = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])

@@ -4,22 +4,27 @@
 -- KEYS[6..5+n]  record hash of each of the n items   {prefix:fn}:inv:<requestId>
 -- then the idempotency hash of each item that has an invocationId, in item order
 --               {prefix:fn}:idem:<invocationId>
--- ARGV, 8 per item:
+-- KEYS[#KEYS]   the invocationId index  {prefix:fn}:iids  (always passed; written for items
+--               with an invocationId: member invocationId \0 createdAt \0 requestId, score 0)
+-- ARGV, 10 per item:
 --   requestId, createdAt, scheduledAt, hops, payload (JSON text), first event (JSON text; '' =
 --   the plain Enqueued event, built here), invocationId ('' = none), payloadKey (canonical
---   payload JSON, '' = none)
+--   payload JSON, '' = none), rerunOf ('' = none), traceContext ('' = none)
 --
 -- Returns a flat array, 2 entries per item: outcome, requestId where outcome is
 --   'created'   (requestId = the new one)
 --   'duplicate' (an earlier call had this invocationId and an equal payload; its requestId)
 --   'conflict'  (an earlier call had this invocationId and another payload; its requestId)
 local out = {}
-local n = #ARGV / 8
+local n = #ARGV / 10
 local next_idem = INDEX_KEYS + n + 1
+local iids = KEYS[#KEYS]
+local indexed = {} -- members for the invocationId index: score, member, ...
 for i = 0, n - 1 do
-  local a = i * 8
+  local a = i * 10
   local rid, created, scheduled, hops = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local payload, event, iid, pkey = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
+  local rerun_of, trace = ARGV[a + 9], ARGV[a + 10]
   local rec, idem = KEYS[INDEX_KEYS + 1 + i], false
   local existing = false
   if iid ~= '' then
@@ -36,10 +41,24 @@ for i = 0, n - 1 do
       redis.call('HSET', idem, 'rid', rid, 'pkey', pkey)
     end
     if event == '' then event = event_json(created, 'Enqueued', 0) end
-    redis.call('HSET', rec, 'requestId', rid, 'status', 'Enqueued', 'payload', payload,
+    local set = { 'requestId', rid, 'status', 'Enqueued', 'payload', payload,
       'attempts', '0', 'createdAt', created, 'scheduledAt', scheduled, 'events', event,
-      'dueAt', scheduled, 'throttles', '0', 'hops', hops)
-    if iid ~= '' then redis.call('HSET', rec, 'invocationId', iid) end
+      'dueAt', scheduled, 'throttles', '0', 'hops', hops }
+    if iid ~= '' then
+      set[#set + 1] = 'invocationId'
+      set[#set + 1] = iid
+      indexed[#indexed + 1] = 0
+      indexed[#indexed + 1] = iid .. '\0' .. created .. '\0' .. rid
+    end
+    if rerun_of ~= '' then
+      set[#set + 1] = 'rerunOf'
+      set[#set + 1] = rerun_of
+    end
+    if trace ~= '' then
+      set[#set + 1] = 'traceContext'
+      set[#set + 1] = trace
+    end
+    redis.call('HSET', rec, unpack(set))
     IX_CREATED[#IX_CREATED + 1] = created
     IX_CREATED[#IX_CREATED + 1] = rid
     index_change(rid, false, false, 'Enqueued', scheduled, false, false, created, false)
@@ -48,4 +67,5 @@ for i = 0, n - 1 do
   end
 end
 flush_index()
+write_chunked('ZADD', iids, indexed, 2000)
 return out

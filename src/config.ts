@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { InvalidArgumentError } from './errors.js';
 import { INVOCATION_STATUSES } from './types.js';
 import type { Destination, DestinationTarget } from './destinations/types.js';
+import type { Redactor } from './redact.js';
 
 /**
  * Every numeric option's bounds and default, in one table: the schemas below are built from it,
@@ -27,6 +28,15 @@ export const LIMITS = {
   claimBatchSize: { min: 1, max: 10_000 },
   listLimit: { min: 1, max: 1000, default: 100 },
   maxDestinationHops: { min: 1, max: 1000, default: 16 },
+  /** Function Compute caps async payloads at 128 KB; raise it per invoker or function if you must. */
+  maxPayloadBytes: { min: 1024, max: 8_388_608, default: 131_072 },
+  limitConcurrency: { min: 1, max: 100_000 },
+  limitPerSecond: { min: 1, max: 100_000 },
+  groupKeyLength: 256,
+  invokeAsyncManyItems: 10_000,
+  logMaxLines: { min: 1, max: 100_000, default: 1000 },
+  logMaxBytes: { min: 1024, max: 16_777_216, default: 65_536 },
+  logPageLimit: { min: 1, max: 10_000, default: 1000 },
   retentionMaxAgeSeconds: { min: 1, max: 315_360_000 },
   retentionMaxCount: { min: 0, max: 1_000_000_000 },
   invocationIdLength: 128,
@@ -130,6 +140,29 @@ const zodSchemaSchema = z.custom<z.ZodType>(
   { error: 'a zod schema, e.g. z.object({ url: z.string() })' },
 );
 
+const limitsSchema = z
+  .strictObject(
+    {
+      concurrency: intIn(LIMITS.limitConcurrency).optional(),
+      perSecond: intIn(LIMITS.limitPerSecond).optional(),
+      groupBy: z.custom<(payload: never) => string>((v) => typeof v === 'function', { error: 'a function (payload) => group key' }).optional(),
+      groupConcurrency: intIn(LIMITS.limitConcurrency).optional(),
+    },
+    { error: 'an object { concurrency?, perSecond?, groupBy?, groupConcurrency? }' },
+  )
+  .refine((l) => l.groupConcurrency === undefined || l.groupBy !== undefined, {
+    error: 'set together with groupBy: the group of an invocation comes from it',
+    path: ['groupConcurrency'],
+  });
+
+const REDACT_PATH = /^(payload|result|log)(\.[^.]+)+$/;
+/** Paths to redact, as `redact` takes them (also the command line's `--redact`). */
+export const redactPathsSchema = z.array(z.string().regex(REDACT_PATH, { error: "a path starting with payload., result. or log. (e.g. 'payload.card.number', 'payload.*.token')" }), {
+  error: 'a list of paths',
+});
+const REDACT_ALLOWED =
+  "a list of paths starting with payload., result. or log. (e.g. 'payload.card.number', 'log.*.token'), or a function (value, target) => redacted copy";
+
 export const functionConfigSchema = z.strictObject(
   {
     maxAsyncRetryAttempts: intIn(LIMITS.maxAsyncRetryAttempts).default(LIMITS.maxAsyncRetryAttempts.default),
@@ -141,6 +174,27 @@ export const functionConfigSchema = z.strictObject(
     destinations: destinationsSchema.optional(),
     payload: zodSchemaSchema.optional(),
     result: zodSchemaSchema.optional(),
+    logs: z
+      .strictObject(
+        {
+          maxLines: intIn(LIMITS.logMaxLines).default(LIMITS.logMaxLines.default),
+          maxBytes: intIn(LIMITS.logMaxBytes).default(LIMITS.logMaxBytes.default),
+        },
+        { error: 'an object { maxLines?, maxBytes? }' },
+      )
+      .default({ maxLines: LIMITS.logMaxLines.default, maxBytes: LIMITS.logMaxBytes.default }),
+    captureConsole: z.boolean({ error: 'true or false' }).default(false),
+    maxPayloadBytes: intIn(LIMITS.maxPayloadBytes).optional(),
+    limits: limitsSchema.optional(),
+    redact: z
+      .union(
+        [
+          z.array(z.string().regex(REDACT_PATH, { error: REDACT_ALLOWED }), { error: REDACT_ALLOWED }),
+          z.custom<Redactor>((v) => typeof v === 'function', { error: REDACT_ALLOWED }),
+        ],
+        { error: REDACT_ALLOWED },
+      )
+      .optional(),
   },
   { error: 'an object of function options' },
 );
@@ -162,6 +216,8 @@ export const invokerOptionsSchema = z.strictObject(
     maxDestinationHops: intIn(LIMITS.maxDestinationHops).default(LIMITS.maxDestinationHops.default),
     claimBatchSize: intIn(LIMITS.claimBatchSize).optional(),
     keepAlive: z.boolean({ error: 'true or false' }).optional(),
+    tracing: z.boolean({ error: 'true or false' }).optional(),
+    maxPayloadBytes: intIn(LIMITS.maxPayloadBytes).default(LIMITS.maxPayloadBytes.default),
   },
   { error: 'an object of invoker options' },
 );
@@ -175,9 +231,14 @@ export const invokeAsyncOptionsSchema = z.strictObject(
 );
 
 const epochMs = intIn({ min: 0, max: 8_640_000_000_000_000 });
+const invocationIdPrefixAllowed = 'the start of an invocationId: letters, digits, _ or -, at most 128 characters';
 export const listOptionsSchema = z.strictObject(
   {
     functionName: functionNameSchema.optional(),
+    invocationIdPrefix: z
+      .string({ error: invocationIdPrefixAllowed })
+      .regex(/^[A-Za-z0-9_-]{1,128}$/, { error: invocationIdPrefixAllowed })
+      .optional(),
     status: z
       .union([
         z.enum(INVOCATION_STATUSES),
@@ -189,7 +250,24 @@ export const listOptionsSchema = z.strictObject(
     limit: intIn(LIMITS.listLimit).default(LIMITS.listLimit.default),
     cursor: z.string({ error: 'a cursor returned as nextCursor' }).max(512).optional(),
   },
-  { error: 'an object { functionName?, status?, since?, until?, limit?, cursor? }' },
+  { error: 'an object { functionName?, invocationIdPrefix?, status?, since?, until?, limit?, cursor? }' },
+);
+
+export const logsQuerySchema = z.strictObject(
+  {
+    after: intIn({ min: 0, max: Number.MAX_SAFE_INTEGER }).default(0),
+    limit: intIn(LIMITS.logPageLimit).default(LIMITS.logPageLimit.default),
+  },
+  { error: 'an object { after?, limit? }' },
+);
+
+export const activityQuerySchema = z.strictObject(
+  {
+    since: epochMs.optional(),
+    until: epochMs.optional(),
+    functionName: functionNameSchema.optional(),
+  },
+  { error: 'an object { since?, until?, functionName? }' },
 );
 
 export const requestIdSchema = z

@@ -36,6 +36,20 @@ export class InvalidArgumentError extends AsyncInvokerError {
   }
 }
 
+/**
+ * A payload's JSON is larger than the limit (`maxPayloadBytes` of the function or the invoker;
+ * 128 KB by default, as Function Compute's async invocations). Nothing was stored. HTTP 413.
+ */
+export class PayloadTooLargeError extends InvalidArgumentError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(field: string, size: number, limit: number) {
+    super(field, `[${size} bytes of JSON]`, `at most ${limit} bytes of JSON (maxPayloadBytes)`);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
 /** The same `invocationId` was used before with a different payload (HTTP 409). */
 export class IdempotencyConflictError extends AsyncInvokerError {
   readonly code = 'IdempotencyConflict' as const;
@@ -68,6 +82,22 @@ export class InvocationNotFoundError extends AsyncInvokerError {
   readonly code = 'InvocationNotFound' as const;
   constructor(readonly requestId: string) {
     super(`no invocation with requestId ${JSON.stringify(requestId)}`);
+  }
+}
+
+/** The operation needs a finished invocation (e.g. re-running one still under way). */
+export class InvocationNotFinalError extends AsyncInvokerError {
+  readonly code = 'InvocationNotFinal' as const;
+  constructor(
+    readonly requestId: string,
+    /** The status it has now. */
+    readonly status: string,
+    operation: string,
+  ) {
+    super(
+      `${operation}: invocation ${JSON.stringify(requestId)} is ${status}; only a finished invocation ` +
+        `(Succeeded, Failed, Stopped, Expired, Invalid) can be re-run: wait for it, or stop it first`,
+    );
   }
 }
 
@@ -148,16 +178,26 @@ export class StoreError extends AsyncInvokerError {
   readonly code = 'StoreError' as const;
 }
 
+/** A value for an error message: short, and never throwing (whatever the caller passed). */
 function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  let text: string | undefined;
   try {
-    const text = JSON.stringify(value);
-    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+    text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
   } catch {
-    return String(value);
+    // A cycle, or a getter that throws: describe it by its kind.
   }
+  if (text === undefined) {
+    try {
+      text = String(value);
+    } catch {
+      text = Object.prototype.toString.call(value);
+    }
+  }
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
 /** Maps a thrown value to the task record's `{ errorType, errorMessage }`. */
@@ -165,7 +205,14 @@ export function toInvocationError(error: unknown): { errorType: string; errorMes
   if (error instanceof Error) {
     const errorType =
       error instanceof FunctionTimeoutError ? 'FunctionTimeout' : error.name || 'Error';
-    return { errorType, errorMessage: error.message };
+    // A handler's text, made storable on every store (no NUL, no lone surrogates).
+    return { errorType: storableText(String(errorType)), errorMessage: storableText(String(error.message)) };
   }
-  return { errorType: 'Error', errorMessage: describeValue(error) };
+  return { errorType: 'Error', errorMessage: storableText(describeValue(error)) };
+}
+
+/** Text a handler produced (an error message, a log line), made storable everywhere: well-formed, no NUL. */
+export function storableText(text: string): string {
+  const wellFormed = text.isWellFormed() ? text : text.toWellFormed();
+  return wellFormed.includes('\u0000') ? wellFormed.replaceAll('\u0000', '\uFFFD') : wellFormed;
 }

@@ -41,6 +41,31 @@ export interface DestinationFailedEvent extends DestinationEvent {
   readonly willRetry: boolean;
 }
 /**
+ * A claim left a function's due work waiting for one of its `limits`: it stays `Enqueued`, keeps
+ * its place and spends no attempt (counted as FunctionHeldBackCount).
+ */
+export interface ThrottledEvent {
+  readonly functionName: string;
+  /** Which limit: `concurrency`, `rate` (perSecond) or `group` (groupConcurrency). */
+  readonly reason: 'concurrency' | 'rate' | 'group';
+  readonly at: number;
+  /** For `rate`: when the next attempt may start. */
+  readonly retryAt?: number;
+}
+
+/** A line a handler logged with `ctx.log` (emitted in the process that runs the handler). */
+export interface LogEvent {
+  readonly requestId: string;
+  readonly functionName: string;
+  readonly attempt: number;
+  /** Epoch ms. */
+  readonly at: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly message: string;
+  readonly data?: JsonValue;
+}
+
+/**
  * Something went wrong outside a handler (a store call in the background, a listener):
  * reported here, never thrown and never printed. Also counted in `metrics().errors`.
  */
@@ -58,14 +83,29 @@ export interface ErrorEvent {
  * Something the user should fix, found in the background. Emitted once per function per
  * invoker; without a `warning` listener it goes to `process.emitWarning`.
  */
-export interface WarningEvent {
-  /** `UnservedFunction`: invocations wait for a function that no live worker runs. */
+/** A configuration problem seen across the processes sharing the store (each is warned about once per process). */
+export type WarningEvent = UnservedFunctionWarning | ConflictingLimitsWarning;
+
+/** Invocations wait for a function that no live worker runs. */
+export interface UnservedFunctionWarning {
   readonly code: 'UnservedFunction';
   readonly functionName: string;
   readonly message: string;
   /** Invocations of the function waiting now. */
   readonly waiting: number;
   readonly oldestPendingAgeMs: number;
+}
+
+/**
+ * Live workers registered one function with different `limits`. Each process enforces its own in
+ * its claims, so the limits mix until every process runs one setting (a rolling deploy passes).
+ */
+export interface ConflictingLimitsWarning {
+  readonly code: 'ConflictingLimits';
+  readonly functionName: string;
+  readonly message: string;
+  /** Each live worker running the function (this one first) and its limits in words ("none" for none). */
+  readonly workers: readonly { readonly host: string; readonly pid: number; readonly limits: string }[];
 }
 
 export interface InvokerEvents {
@@ -81,4 +121,6 @@ export interface InvokerEvents {
   'destination:failed': (event: DestinationFailedEvent) => void;
   error: (event: ErrorEvent) => void;
   warning: (event: WarningEvent) => void;
+  log: (event: LogEvent) => void;
+  throttled: (event: ThrottledEvent) => void;
 }

@@ -1,11 +1,18 @@
+/**
+ * `async-invoker`: serverless-style asynchronous invocation inside any Node app: `createInvoker`,
+ * the memory store, errors, events, metrics and the types every store and adapter share.
+ *
+ * @module async-invoker
+ */
 export { createInvoker } from './invoker.js';
-export type { Invoker, InvocationPage, StopInvocationResult, CloseOptions } from './invoker.js';
+export type { Invoker, InvocationPage, StopInvocationResult, CloseOptions, InvokeAsyncItem, InvokeAsyncManyResult } from './invoker.js';
 export { memoryStore, type MemoryStoreOptions } from './stores/memory.js';
 export { fakeClock, type FakeClock } from './fake-clock.js';
 export { systemClock, type Clock, type TimerHandle } from './clock.js';
 export {
   AsyncInvokerError,
   InvalidArgumentError,
+  PayloadTooLargeError,
   IdempotencyConflictError,
   HandledInvocationError,
   NonRetryableError,
@@ -13,6 +20,7 @@ export {
   FunctionTimeoutError,
   UnknownFunctionError,
   InvocationNotFoundError,
+  InvocationNotFinalError,
   InvokerClosedError,
   DestinationCycleError,
   DestinationPayloadTooLargeError,
@@ -35,11 +43,16 @@ export type {
   InvokerOptions,
   FunctionOptions,
   RetryBackoffOptions,
+  FunctionLimitsOptions,
   InvokeAsyncOptions,
   ListInvocationsOptions,
   InvocationContext,
+  InvocationLogger,
+  GetInvocationLogsOptions,
   Handler,
 } from './options.js';
+export type { FunctionInfo } from './function-info.js';
+export type { InvocationLogLine, InvocationLogPage } from './invocation-logs.js';
 export type { InvokerEvents } from './events.js';
 export * from './events.js';
 export { COUNTER_NAMES, type Counters, type CounterName, type MetricsSnapshot, type QueueMetrics, type QueueMetricsSnapshot } from './metrics.js';
@@ -54,4 +67,6 @@ export {
 } from './types.js';
 export { LIMITS } from './config.js';
 export type * from './stores/contract.js';
+export { DURATION_BUCKETS_MS, ACTIVITY_RETENTION_MS } from './stores/contract.js';
+export { histogramPercentile } from './stores/activity.js';
 export { decide, nextDelay, backoffCeiling, throttleDelay, isExpired } from './policy.js';

@@ -4,7 +4,11 @@ import { newRequestId } from './ids.js';
 import { Attempt } from './engine/attempt.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import {
+  LIMITS,
+  activityQuerySchema,
   functionNameSchema,
+  invocationIdSchema,
+  logsQuerySchema,
   invokeAsyncOptionsSchema,
   invokerOptionsSchema,
   listOptionsSchema,
@@ -16,6 +20,7 @@ import {
   FunctionTimeoutError,
   IdempotencyConflictError,
   InvalidArgumentError,
+  InvocationNotFinalError,
   InvocationNotFoundError,
   InvokerClosedError,
   UnknownFunctionError,
@@ -23,18 +28,24 @@ import {
 import type { InvokerEvents } from './events.js';
 import { assertJsonValue, canonicalJson } from './json.js';
 import type { Lifecycle } from './engine/lifecycle.js';
-import { MetricsRegistry, queueSnapshot, type MetricsSnapshot, type QueueMetricsSnapshot } from './metrics.js';
+import { MetricsRegistry, queueSnapshot, type FunctionStanding, type MetricsSnapshot, type QueueMetricsSnapshot } from './metrics.js';
 import { Reporter } from './reporter.js';
-import type { FunctionOptions, Handler, InvokeAsyncOptions, InvokerOptions, ListInvocationsOptions } from './options.js';
+import type { FunctionOptions, GetInvocationLogsOptions, Handler, InvokeAsyncOptions, InvokerOptions, ListInvocationsOptions } from './options.js';
+import { describeFunction, type FunctionInfo } from './function-info.js';
+import { openCursor, sealCursor } from './list-cursor.js';
+import { logPage, type InvocationLogPage } from './invocation-logs.js';
 import { assertNoDestinationCycle, compileFunction, type RegisteredFunction } from './registry.js';
 import { Batcher } from './engine/batcher.js';
-import type { EnqueueResult, NewInvocation, Store, StoredInvocation } from './stores/contract.js';
-import type { InvocationRecord, InvocationStatus, JsonValue } from './types.js';
+import type { ActivityEntry, EnqueueResult, NewInvocation, Store, StoredInvocation } from './stores/contract.js';
+import { emptyActivity, MINUTE_MS } from './stores/activity.js';
+import { isFinalStatus, type InvocationRecord, type InvocationStatus, type JsonValue } from './types.js';
 import { Worker } from './engine/worker.js';
+import { logLine } from './engine/log-writer.js';
 import type { ZodType, input as zInput, output as zOutput } from 'zod';
 import { assertPayload, parseStoredPayload } from './schemas.js';
 import type { FunctionMap, FunctionMapOf, FunctionName, IsUntyped, JsonSafe, PayloadOf, ResultOf, TypeCheckFailed } from './typing.js';
-import { PresenceAnnouncer, UnservedWatch } from './engine/presence.js';
+import { ConflictingLimitsWatch, PresenceAnnouncer, UnservedWatch } from './engine/presence.js';
+import { createTelemetry, NO_TELEMETRY, observeCounters, type Telemetry } from './telemetry/telemetry.js';
 
 export interface InvocationPage {
   readonly items: InvocationRecord[];
@@ -47,6 +58,23 @@ export interface StopInvocationResult {
   /** `Stopped`, `Stopping` (its worker is aborting it), or the final status it already had. */
   readonly status: InvocationStatus;
 }
+
+/** One invocation of `invokeAsyncMany`: a function, its payload and invokeAsync's options. */
+export type InvokeAsyncItem<F extends FunctionMapOf<F> = FunctionMap> = {
+  [N in FunctionName<F>]: { readonly name: N; readonly payload: PayloadOf<F, N>; readonly options?: InvokeAsyncOptions };
+}[FunctionName<F>];
+
+/** One item's outcome in `invokeAsyncMany`: accepted (or a duplicate of an earlier call), or why not. */
+export type InvokeAsyncManyResult = { readonly ok: true; readonly requestId: string } | { readonly ok: false; readonly error: Error };
+
+/** An accepted invocation about to be stored, and its telemetry span. */
+interface Prepared {
+  readonly item: NewInvocation;
+  readonly send: ReturnType<Telemetry['send']>;
+}
+
+/** Invocations per store call in invokeAsyncMany. */
+const MANY_PER_STORE_CALL = 1000;
 
 export interface CloseOptions {
   /** Interrupt handlers still running after this long (their attempt is retried elsewhere). @default wait for them */
@@ -98,12 +126,33 @@ export interface Invoker<F extends FunctionMapOf<F> = FunctionMap> extends Event
     payload: PayloadArg<F, N, P>,
     options?: InvokeAsyncOptions,
   ): Promise<{ requestId: string }>;
+  /**
+   * Many invocations in one store call (one transaction or script; a call with more than 1,000
+   * items makes one store call per 1,000), each with invokeAsync's validation, options and
+   * idempotency. Resolves with each item's outcome in input order: its request id, or the error
+   * invokeAsync would have thrown for it (the other items are stored all the same). Rejects with
+   * InvalidArgumentError, storing nothing, when `items` is not an array of at most 10,000; with
+   * the store's error when a store call fails (that call's items and later ones are not stored).
+   */
+  invokeAsyncMany(items: readonly InvokeAsyncItem<F>[]): Promise<InvokeAsyncManyResult[]>;
   /** Runs the handler now and returns its result (the same handler; no store, no retries). */
   invoke<N extends FunctionName<F>, P = PayloadOf<F, N>>(name: N, payload: PayloadArg<F, N, P>): Promise<ResultOf<F, N>>;
   getInvocation(requestId: string): Promise<InvocationRecord | undefined>;
+  /** The invocation of `functionName` whose invocationId (the execution's name) is `invocationId`. */
+  findInvocation(functionName: string, invocationId: string): Promise<InvocationRecord | undefined>;
   listInvocations(options?: ListInvocationsOptions): Promise<InvocationPage>;
+  /** Execution log lines after a cursor, oldest first; `InvocationNotFoundError` when there is no such invocation. */
+  getInvocationLogs(requestId: string, options?: GetInvocationLogsOptions): Promise<InvocationLogPage>;
   stopInvocation(requestId: string): Promise<StopInvocationResult>;
+  /** Runs a finished invocation's payload again under a new requestId (its record carries `rerunOf`). */
   rerunInvocation(requestId: string): Promise<{ requestId: string }>;
+  /** The registered functions with their effective configuration. */
+  functions(): FunctionInfo[];
+  /**
+   * Per function and minute: invocations finished by status and histograms of queue wait and
+   * run time, from every worker sharing the store (written every 10 s). Default: the last hour.
+   */
+  activity(query?: { since?: number; until?: number; functionName?: string }): Promise<ActivityEntry[]>;
   /** Counters per function and in total, Function Compute's names. */
   metrics(): MetricsSnapshot;
   /** Queue depth, running count and oldest pending age, read from the store now. */
@@ -144,9 +193,19 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
   readonly #syncDeadlines: Deadlines;
   readonly #presence: PresenceAnnouncer | undefined;
   readonly #unserved: UnservedWatch;
+  readonly #conflicts: ConflictingLimitsWatch;
+  /** What queue metrics add to the store's counts: served by a worker, limits, held back here. */
+  readonly #standing: FunctionStanding = {
+    served: (name) => this.#unserved.served(name),
+    limits: (name) => this.#functions.get(name)?.limits,
+    heldBackBy: (name) => this.#worker?.heldBackBy(name),
+  };
   /** Reads the queue (and warns about unserved functions) now and then, also in producers. */
   #watchdog: TimerHandle | undefined;
   readonly #offStoreErrors: () => void;
+  readonly #telemetry: Telemetry;
+  readonly #maxPayloadBytes: number;
+  readonly #unobserve: () => void;
   #closed = false;
   /** The latest queue reading of a store that answers asynchronously, for metrics(). */
   #lastQueue: QueueMetricsSnapshot | undefined;
@@ -160,6 +219,9 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
     this.#reporter = new Reporter(this, this.#metrics, this.clock);
+    this.#telemetry = createTelemetry(o.tracing !== false);
+    this.#maxPayloadBytes = o.maxPayloadBytes;
+    this.#unobserve = this.#telemetry === NO_TELEMETRY ? () => {} : observeCounters(this.#metrics);
     const reporter = this.#reporter;
     reporters.set(this, reporter);
     // What the worker reports to: counters and events, plus invoking destination functions.
@@ -169,16 +231,19 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
       settled: reporter.settled.bind(reporter),
       delivered: reporter.delivered.bind(reporter),
       reportError: reporter.reportError.bind(reporter),
+      logged: reporter.logged.bind(reporter),
+      heldBack: reporter.heldBack.bind(reporter),
       enqueueForDestination: (name, payload, source) => this.#enqueueForDestination(name, payload, source),
     };
     this.#enqueuer = new Batcher((items) => this.store.enqueue(items));
     this.#syncDeadlines = new Deadlines(this.clock);
     this.#offStoreErrors = this.store.onError((error, during) => reporter.reportError(error, `store:${during}`));
     this.#unserved = new UnservedWatch(this.store, (event) => reporter.warn(event));
+    this.#conflicts = new ConflictingLimitsWatch(this.store, () => this.#functions.values(), () => this.#presence?.workerId, (event) => reporter.warn(event));
     storeUsers.set(this.store, (storeUsers.get(this.store) ?? 0) + 1);
     this.#armWatchdog();
     if (o.concurrency > 0) {
-      this.#presence = new PresenceAnnouncer(this.store, this.clock, () => [...this.#functions.keys()], o.concurrency, lifecycle.reportError);
+      this.#presence = new PresenceAnnouncer(this.store, this.clock, () => this.#functions.values(), o.concurrency, lifecycle.reportError);
       this.#presence.announce();
       this.#worker = new Worker({
         store: this.store,
@@ -188,6 +253,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
         leaseMs: Math.round(o.leaseSeconds * 1000),
         claimBatchSize: o.claimBatchSize ?? o.concurrency,
         lifecycle,
+        telemetry: this.#telemetry,
       });
       this.#worker.start();
     }
@@ -199,7 +265,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
     parseOptions(functionNameSchema, name, 'name');
     if (typeof handler !== 'function') throw new InvalidArgumentError('handler', handler, 'a function (payload, ctx) => result');
     if (this.#functions.has(name)) throw new InvalidArgumentError('name', name, 'a function name not registered yet');
-    const fn = compileFunction(name, handler, config);
+    const fn = compileFunction(name, handler, config, { maxPayloadBytes: this.#maxPayloadBytes });
     assertNoDestinationCycle(fn, this.#functions);
     this.#functions.set(name, fn);
     this.#metrics.for(name);
@@ -218,8 +284,14 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
   /** Validates synchronously, then returns the store's promise (one promise per call, not three). */
   #invokeAsync(name: string, payload: unknown, options: InvokeAsyncOptions | undefined): Promise<{ requestId: string }> {
     this.#assertOpen('invokeAsync');
+    const { item, send } = this.#accept(name, payload, options);
+    return this.#enqueue({ item, send });
+  }
+
+  /** invokeAsync's checks, then the invocation to store (throws what invokeAsync throws). */
+  #accept(name: string, payload: unknown, options: InvokeAsyncOptions | undefined): Prepared {
     const fn = this.#function(name);
-    const value = checkedPayload(payload);
+    const value = checkedPayload(payload, fn.maxPayloadBytes);
     assertPayload(fn, value);
     const opts = options === undefined ? NO_OPTIONS : parseOptions(invokeAsyncOptionsSchema, options, 'options');
     const delayMs = (opts.delaySeconds ?? 0) * 1000;
@@ -230,20 +302,66 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
         `at most the function's maxAsyncEventAgeInSeconds (${fn.config.maxAsyncEventAgeInSeconds}), or it would always expire`,
       );
     }
-    return this.#enqueue(name, value, delayMs, opts.invocationId, 0);
+    return this.#prepare(name, value, delayMs, opts.invocationId, 0);
   }
 
-  #enqueue(
+  async invokeAsyncMany(items: readonly { name: string; payload: unknown; options?: InvokeAsyncOptions }[]): Promise<InvokeAsyncManyResult[]> {
+    this.#assertOpen('invokeAsyncMany');
+    if (!Array.isArray(items) || items.length > LIMITS.invokeAsyncManyItems) {
+      throw new InvalidArgumentError('items', items, `an array of at most ${LIMITS.invokeAsyncManyItems} { name, payload, options? }`);
+    }
+    const results: InvokeAsyncManyResult[] = new Array<InvokeAsyncManyResult>(items.length);
+    const accepted: { index: number; prepared: Prepared }[] = [];
+    for (let index = 0; index < items.length; index++) {
+      try {
+        const entry: unknown = items[index];
+        if (typeof entry !== 'object' || entry === null) throw new InvalidArgumentError(`items[${index}]`, entry, 'an object { name, payload, options? }');
+        const { name, payload, options } = entry as { name: unknown; payload: unknown; options?: InvokeAsyncOptions };
+        accepted.push({ index, prepared: this.#accept(parseOptions(functionNameSchema, name, `items[${index}].name`), payload, options) });
+      } catch (error) {
+        results[index] = { ok: false, error: error as Error };
+      }
+    }
+    for (let from = 0; from < accepted.length; from += MANY_PER_STORE_CALL) {
+      const chunk = accepted.slice(from, from + MANY_PER_STORE_CALL);
+      for (const { prepared } of chunk) this.#announce(prepared.item);
+      let stored: EnqueueResult[];
+      try {
+        stored = await this.store.enqueue(chunk.map((a) => a.prepared.item));
+      } catch (error) {
+        for (const { prepared } of chunk) this.#reporter.enqueued(prepared.item.requestId, false);
+        for (const { prepared } of accepted.slice(from)) prepared.send?.end({ error });
+        throw error;
+      }
+      chunk.forEach(({ index, prepared }, i) => {
+        const result = stored[i]!;
+        prepared.send?.end(result);
+        try {
+          results[index] = { ok: true, ...this.#enqueued(prepared.item, result) };
+        } catch (error) {
+          results[index] = { ok: false, error: error as Error };
+        }
+      });
+    }
+    return results;
+  }
+
+  /** The invocation to store, with its send span (telemetry) if one was started. */
+  #prepare(
     functionName: string,
     payload: JsonValue,
     delayMs: number,
     invocationId: string | undefined,
     hops: number,
-    detail?: string,
-  ): Promise<{ requestId: string }> {
+    origin?: { readonly detail: string; readonly rerunOf?: string },
+  ): Prepared {
     const now = this.clock.now();
+    const groupKey = this.#groupKey(functionName, payload);
+    const requestId = newRequestId();
+    const send = this.#telemetry.send(functionName, requestId, invocationId);
+    // Every field present (undefined when unset): one object shape on the hot path.
     const item: NewInvocation = {
-      requestId: newRequestId(),
+      requestId,
       functionName,
       payload,
       createdAt: now,
@@ -251,14 +369,40 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
       invocationId,
       payloadKey: invocationId === undefined ? undefined : canonicalJson(payload),
       hops,
-      detail,
+      detail: origin?.detail,
+      rerunOf: origin?.rerunOf,
+      traceContext: send?.traceContext,
+      groupKey,
     };
-    this.#reporter.enqueuing({ requestId: item.requestId, functionName, at: now, attempt: 0, scheduledAt: item.scheduledAt });
+    return { item, send };
+  }
+
+  /** Tells listeners an invocation is being stored (before the store answers: events stay in order). */
+  #announce(item: NewInvocation): void {
+    this.#reporter.enqueuing({ requestId: item.requestId, functionName: item.functionName, at: item.createdAt, attempt: 0, scheduledAt: item.scheduledAt });
+  }
+
+  #enqueue({ item, send }: Prepared): Promise<{ requestId: string }> {
+    this.#announce(item);
     const immediate = this.store.immediate;
-    if (immediate) return Promise.resolve(this.#enqueued(item, immediate.enqueue([item])[0]!));
+    if (immediate) {
+      let result: EnqueueResult;
+      try {
+        result = immediate.enqueue([item])[0]!;
+      } catch (error) {
+        send?.end({ error });
+        throw error;
+      }
+      send?.end(result);
+      return Promise.resolve(this.#enqueued(item, result));
+    }
     return this.#enqueuer.add(item).then(
-      (result) => this.#enqueued(item, result),
+      (result) => {
+        send?.end(result);
+        return this.#enqueued(item, result);
+      },
       (error: unknown) => {
+        send?.end({ error });
         this.#reporter.enqueued(item.requestId, false);
         throw error;
       },
@@ -276,7 +420,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
   async invoke(name: string, payload: unknown): Promise<JsonValue> {
     this.#assertOpen('invoke');
     const fn = this.#function(name);
-    const value = checkedPayload(payload);
+    const value = checkedPayload(payload, fn.maxPayloadBytes);
     assertPayload(fn, value);
     const parsed = parseStoredPayload(fn, value);
     const counters = this.#metrics.for(name);
@@ -290,6 +434,10 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
           else reject(outcome.error);
         },
         handlerReturned: () => {},
+        // A synchronous call has no stored record: its lines only reach `log` listeners.
+        attemptLogged: (a, level, message, data) => {
+          this.#reporter.logged(a.requestId, name, logLine(this.clock.now(), a.attempt, level, message, data, fn.config.logs));
+        },
       });
       if (fn.timeoutMs !== undefined) {
         cancel = this.#syncDeadlines.add(this.clock.now() + fn.timeoutMs, () =>
@@ -313,21 +461,22 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
   async getInvocation(requestId: string): Promise<InvocationRecord | undefined> {
     parseOptions(requestIdSchema, requestId, 'requestId');
     const stored = await this.store.get(requestId);
-    return stored ? toPublicRecord(stored) : undefined;
+    return stored ? this.#public(stored) : undefined;
   }
 
   async listInvocations(options: ListInvocationsOptions = {}): Promise<InvocationPage> {
     const o = parseOptions(listOptionsSchema, options, 'options');
     const statuses = o.status === undefined ? undefined : Array.isArray(o.status) ? o.status : [o.status];
-    const page = await this.store.list({
-      limit: o.limit,
+    const filters = {
       ...(o.functionName !== undefined ? { functionName: o.functionName } : {}),
+      ...(o.invocationIdPrefix !== undefined ? { invocationIdPrefix: o.invocationIdPrefix } : {}),
       ...(statuses ? { statuses } : {}),
       ...(o.since !== undefined ? { since: o.since } : {}),
       ...(o.until !== undefined ? { until: o.until } : {}),
-      ...(o.cursor !== undefined ? { cursor: o.cursor } : {}),
-    });
-    return { items: page.items.map(toPublicRecord), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    };
+    const cursor = o.cursor === undefined ? undefined : openCursor(o.cursor, filters);
+    const page = await this.store.list({ limit: o.limit, ...filters, ...(cursor !== undefined ? { cursor } : {}) });
+    return { items: page.items.map((r) => this.#public(r)), ...(page.nextCursor ? { nextCursor: sealCursor(page.nextCursor, filters) } : {}) };
   }
 
   async stopInvocation(requestId: string): Promise<StopInvocationResult> {
@@ -341,6 +490,10 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
     if (result.outcome === 'notFound') throw new InvocationNotFoundError(requestId);
     if (result.outcome === 'stopped') {
       this.#reporter.stoppedDirectly(requestId, current.functionName, now, result.record?.attempts ?? 0);
+      // No worker saw it end: count it in the activity here (a rare, small write).
+      const stopped = emptyActivity(current.functionName, now - (now % MINUTE_MS));
+      stopped.finished.Stopped = 1;
+      this.store.recordActivity([stopped]).catch((error: unknown) => this.#reporter.reportError(error, 'activity'));
       return { requestId, status: 'Stopped' };
     }
     if (result.outcome === 'stopping') return { requestId, status: 'Stopping' };
@@ -352,14 +505,41 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
     parseOptions(requestIdSchema, requestId, 'requestId');
     const original = await this.store.get(requestId);
     if (!original) throw new InvocationNotFoundError(requestId);
-    return this.#enqueue(original.functionName, original.payload, 0, undefined, 0, `rerun of ${requestId}`);
+    if (!isFinalStatus(original.status)) throw new InvocationNotFinalError(requestId, original.status, 'rerunInvocation');
+    // Same function and payload, a new request id; the invocationId is not reused (it names the original).
+    return this.#enqueue(this.#prepare(original.functionName, original.payload, 0, undefined, 0, { detail: `rerun of ${requestId}`, rerunOf: requestId }));
+  }
+
+  async findInvocation(functionName: string, invocationId: string): Promise<InvocationRecord | undefined> {
+    parseOptions(functionNameSchema, functionName, 'functionName');
+    parseOptions(invocationIdSchema, invocationId, 'invocationId');
+    const stored = await this.store.findByInvocationId(functionName, invocationId);
+    return stored ? this.#public(stored) : undefined;
+  }
+
+  async getInvocationLogs(requestId: string, options: GetInvocationLogsOptions = {}): Promise<InvocationLogPage> {
+    parseOptions(requestIdSchema, requestId, 'requestId');
+    const o = parseOptions(logsQuerySchema, options, 'options');
+    const page = await this.store.readLogs(requestId, o.after, o.limit);
+    if (!page) throw new InvocationNotFoundError(requestId);
+    return logPage(page, o.after);
+  }
+
+  functions(): FunctionInfo[] {
+    return [...this.#functions.values()].map(describeFunction);
+  }
+
+  async activity(query: { since?: number; until?: number; functionName?: string } = {}): Promise<ActivityEntry[]> {
+    const o = parseOptions(activityQuerySchema, query, 'query');
+    const until = o.until ?? this.clock.now() + MINUTE_MS;
+    return this.store.activity({ since: o.since ?? until - 61 * MINUTE_MS, until, ...(o.functionName === undefined ? {} : { functionName: o.functionName }) });
   }
 
   metrics(): MetricsSnapshot {
     const immediate = this.store.immediate;
     if (immediate && !this.#closed) {
       try {
-        const queue = queueSnapshot(immediate.stats(), this.#functions.keys(), this.clock.now(), (name) => this.#unserved.served(name));
+        const queue = queueSnapshot(immediate.stats(), this.#functions.keys(), this.clock.now(), this.#standing);
         this.#lastQueue = queue;
         return { ...this.#metrics.snapshot(), queue };
       } catch (error) {
@@ -386,7 +566,8 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
     const now = this.clock.now();
     const [stats, workers] = await Promise.all([this.store.stats(), this.store.workers(now)]);
     this.#unserved.update(workers);
-    const snapshot = queueSnapshot(stats, this.#functions.keys(), now, (name) => this.#unserved.served(name));
+    this.#conflicts.check(workers);
+    const snapshot = queueSnapshot(stats, this.#functions.keys(), now, this.#standing);
     this.#unserved.check(snapshot);
     this.#lastQueue = snapshot;
     return snapshot;
@@ -419,6 +600,7 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
     while (this.#enqueuer.pending) await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#worker?.close(graceMs);
     await this.#presence?.withdraw();
+    this.#unobserve();
     this.#syncDeadlines.stop();
     this.#offStoreErrors();
     const users = (storeUsers.get(this.store) ?? 1) - 1;
@@ -430,17 +612,34 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
   async #enqueueForDestination(functionName: string, payload: JsonValue, source: StoredInvocation): Promise<void> {
     try {
       await this.#enqueue(
-        functionName,
-        payload,
-        0,
-        `dst_${source.requestId}`,
-        source.hops + 1,
-        `destination of ${source.functionName} ${source.requestId}`,
+        this.#prepare(functionName, payload, 0, `dst_${source.requestId}`, source.hops + 1, {
+          detail: `destination of ${source.functionName} ${source.requestId}`,
+        }),
       );
     } catch (error) {
       // A redelivery after a crash finds the first one: that is success, not a conflict.
       if (!(error instanceof IdempotencyConflictError)) throw error;
     }
+  }
+
+  /** The fairness group of a payload (limits.groupBy), checked: a string of 1 to 256 characters. */
+  #groupKey(functionName: string, payload: JsonValue): string | undefined {
+    const groupBy = this.#functions.get(functionName)?.groupBy;
+    if (!groupBy) return undefined;
+    let key: unknown;
+    try {
+      key = groupBy(payload);
+    } catch (error) {
+      throw new InvalidArgumentError('payload', payload, `a payload limits.groupBy accepts (it threw: ${(error as Error)?.message ?? String(error)})`);
+    }
+    if (typeof key !== 'string' || key.length === 0 || key.length > LIMITS.groupKeyLength || !key.isWellFormed() || key.includes('\u0000')) {
+      throw new InvalidArgumentError('payload', payload, `a payload whose limits.groupBy is a string of 1 to ${LIMITS.groupKeyLength} characters (it gave ${JSON.stringify(key)})`);
+    }
+    return key;
+  }
+
+  #public(stored: StoredInvocation): InvocationRecord {
+    return publicRecord(stored, this.#functions.get(stored.functionName));
   }
 
   #function(name: string): RegisteredFunction {
@@ -455,16 +654,20 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
 }
 
 /** A payload as stored: `undefined` becomes `null`; anything that is not JSON is refused. */
-function checkedPayload(payload: unknown): JsonValue {
+function checkedPayload(payload: unknown, maxBytes: number): JsonValue {
   const value = payload === undefined ? null : payload;
-  assertJsonValue(value, 'payload');
+  assertJsonValue(value, 'payload', maxBytes);
   return value;
 }
 
 /** The task record without the fields only the runtime needs. */
-function toPublicRecord(stored: StoredInvocation): InvocationRecord {
-  const { dueAt: _d, leaseToken: _l, throttles: _t, hops: _h, delivery: _dl, ...record } = stored;
-  return record;
+/** The task record without the fields only the runtime needs, its payload redacted as the function says. */
+function publicRecord(stored: StoredInvocation, fn: RegisteredFunction | undefined): InvocationRecord {
+  const {
+    dueAt: _d, leaseToken: _l, throttles: _t, lostAttempts: _la, interruptedAttempts: _ia, hops: _h, delivery: _dl, traceContext: _tc,
+    ...record
+  } = stored;
+  return fn?.redactor ? { ...record, payload: fn.redactor(record.payload, 'payload') } : record;
 }
 
 /**

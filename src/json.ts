@@ -1,44 +1,94 @@
-/** JSON checks for values that cross the public boundary. */
-import { InvalidArgumentError } from './errors.js';
+/**
+ * JSON checks for values that cross the public boundary (payloads, results), the same on every
+ * store: what one store could not hold (PostgreSQL's jsonb refuses U+0000 and lone surrogates)
+ * is refused everywhere, so an app tested on the memory store behaves the same in production.
+ */
+import { InvalidArgumentError, PayloadTooLargeError } from './errors.js';
 import type { JsonValue } from './types.js';
 
+/** Deepest nesting of arrays and objects accepted. */
+export const MAX_JSON_DEPTH = 100;
+
 /**
- * Throws `InvalidArgumentError` naming `field` and the path inside it when `value` is not a
- * JSON value (undefined inside arrays, functions, symbols, bigints, NaN, Infinity, cycles,
- * class instances other than plain objects and arrays).
+ * Throws `InvalidArgumentError` naming `field` and the path inside it when `value` is not a JSON
+ * value every store can hold: undefined inside arrays, functions, symbols, bigints, NaN,
+ * Infinity, cycles, class instances (Dates included: pass `date.toISOString()`), nesting deeper
+ * than 100, `__proto__` keys or a `constructor.prototype` path (prototype pollution in code that
+ * merges payloads), strings or keys with U+0000 or lone surrogates. `undefined` object
+ * properties are dropped, as JSON.stringify does. With `maxBytes`, throws `PayloadTooLargeError`
+ * when the JSON text is longer than that many UTF-8 bytes.
  */
-export function assertJsonValue(value: unknown, field: string): asserts value is JsonValue {
-  check(value, field, new Set());
+export function assertJsonValue(value: unknown, field: string, maxBytes?: number): asserts value is JsonValue {
+  const walk = { seen: new Set<object>(), bound: 0 };
+  check(value, field, walk, 0);
+  // The walk adds up a cheap upper bound of the JSON length; only a payload whose bound passes
+  // the limit is serialised to measure it exactly.
+  if (maxBytes !== undefined && walk.bound > maxBytes) {
+    const size = Buffer.byteLength(JSON.stringify(value));
+    if (size > maxBytes) throw new PayloadTooLargeError(field, size, maxBytes);
+  }
 }
 
-function check(value: unknown, path: string, seen: Set<object>): void {
+interface Walk {
+  readonly seen: Set<object>;
+  /** An upper bound of the JSON text's UTF-8 length so far. */
+  bound: number;
+}
+
+function checkString(text: string, path: string, what: 'a string' | 'a key'): void {
+  if (!text.isWellFormed()) throw new InvalidArgumentError(path, text, `${what} of well-formed Unicode (no lone surrogates)`);
+  if (text.includes('\u0000')) throw new InvalidArgumentError(path, text, `${what} without U+0000 (NUL): not every store can hold it`);
+}
+
+function check(value: unknown, path: string, walk: Walk, depth: number): void {
   switch (typeof value) {
     case 'string':
+      checkString(value, path, 'a string');
+      // Each UTF-16 unit is at most 6 bytes of JSON (\uXXXX), plus the quotes.
+      walk.bound += 2 + value.length * 6;
+      return;
     case 'boolean':
+      walk.bound += 5;
       return;
     case 'number':
       if (!Number.isFinite(value)) throw new InvalidArgumentError(path, value, 'a JSON value (finite numbers only)');
+      walk.bound += 24;
       return;
     case 'object': {
-      if (value === null) return;
-      if (seen.has(value)) throw new InvalidArgumentError(path, '[circular]', 'a JSON value without cycles');
+      if (value === null) {
+        walk.bound += 4;
+        return;
+      }
+      if (walk.seen.has(value)) throw new InvalidArgumentError(path, '[circular]', 'a JSON value without cycles');
+      if (depth >= MAX_JSON_DEPTH) throw new InvalidArgumentError(path, '[nested]', `a JSON value nested at most ${MAX_JSON_DEPTH} levels deep`);
       const proto = Object.getPrototypeOf(value);
       if (Array.isArray(value)) {
-        seen.add(value);
-        for (let i = 0; i < value.length; i++) check(value[i], `${path}[${i}]`, seen);
-        seen.delete(value);
+        walk.seen.add(value);
+        walk.bound += 2;
+        for (let i = 0; i < value.length; i++) {
+          check(value[i], `${path}[${i}]`, walk, depth + 1);
+          walk.bound += 1;
+        }
+        walk.seen.delete(value);
         return;
       }
       if (proto !== Object.prototype && proto !== null) {
-        throw new InvalidArgumentError(path, String(value), 'a JSON value (plain objects and arrays only)');
+        throw new InvalidArgumentError(path, String(value), 'a JSON value (plain objects and arrays only; a Date as date.toISOString())');
       }
-      seen.add(value);
-      for (const key in value) {
+      walk.seen.add(value);
+      walk.bound += 2;
+      for (const key of Object.keys(value)) {
         const child = (value as Record<string, unknown>)[key];
         if (child === undefined) continue; // dropped by JSON, as JSON.stringify does
-        check(child, `${path}.${key}`, seen);
+        if (key === '__proto__') throw new InvalidArgumentError(`${path}.__proto__`, '[key]', 'an object without a __proto__ key');
+        if (key === 'prototype' && path.endsWith('.constructor')) {
+          throw new InvalidArgumentError(`${path}.prototype`, '[key]', 'an object without a constructor.prototype path');
+        }
+        checkString(key, `${path}.${key}`, 'a key');
+        walk.bound += 4 + key.length * 6;
+        check(child, `${path}.${key}`, walk, depth + 1);
       }
-      seen.delete(value);
+      walk.seen.delete(value);
       return;
     }
     default:

@@ -1,3 +1,5 @@
+import type { FunctionLimits, HeldBack } from './stores/contract.js';
+
 /** Counters with Function Compute's metric names (ours where it has none). */
 export const COUNTER_NAMES = [
   'FunctionEnqueueCount',
@@ -9,6 +11,7 @@ export const COUNTER_NAMES = [
   'FunctionThrottledCount',
   'FunctionStoppedCount',
   'FunctionInvalidCount',
+  'FunctionHeldBackCount',
   'FunctionDestinationSucceed',
   'FunctionDestinationErrors',
 ] as const;
@@ -26,7 +29,24 @@ export interface QueueMetrics {
    * store registered it): they will not run until one does.
    */
   readonly unserved: number;
+  /** The function's limits across processes as registered in this process (running vs `limits.concurrency`). */
+  readonly limits?: FunctionLimits;
+  /**
+   * Which limit held back the function's due work at this process's latest claim for it (its
+   * `depth` then waits for a slot or the rate window); absent when it was not held back.
+   */
+  readonly heldBackBy?: HeldBack['reason'];
 }
+
+/** What this process knows of a function beyond the store's counts. */
+export interface FunctionStanding {
+  /** A live worker runs it (from the store's presences; true while they are not known yet). */
+  served(functionName: string): boolean;
+  limits(functionName: string): FunctionLimits | undefined;
+  heldBackBy(functionName: string): HeldBack['reason'] | undefined;
+}
+
+const UNKNOWN: FunctionStanding = { served: () => true, limits: () => undefined, heldBackBy: () => undefined };
 
 export interface MetricsSnapshot {
   readonly total: Counters;
@@ -83,16 +103,12 @@ export class MetricsRegistry {
   }
 }
 
-/**
- * Per-function and total queue figures from a store's stats, at `at`. `served` says whether a
- * live worker runs a function (from the store's presences; every function is served when the
- * presences are not known yet).
- */
+/** Per-function and total queue figures from a store's stats, at `at`, with what `standing` adds. */
 export function queueSnapshot(
   stats: { pending: Record<string, number>; running: Record<string, number>; oldestPendingAt: Record<string, number> },
   registered: Iterable<string>,
   at: number,
-  served: (functionName: string) => boolean = () => true,
+  standing: FunctionStanding = UNKNOWN,
 ): QueueMetricsSnapshot {
   const names = new Set([...Object.keys(stats.pending), ...Object.keys(stats.running), ...registered]);
   const functions: Record<string, QueueMetrics> = {};
@@ -103,11 +119,15 @@ export function queueSnapshot(
   for (const name of names) {
     const oldestAt = stats.oldestPendingAt[name];
     const waiting = stats.pending[name] ?? 0;
+    const limits = standing.limits(name);
+    const heldBackBy = standing.heldBackBy(name);
     const m: QueueMetrics = {
       depth: waiting,
       running: stats.running[name] ?? 0,
       oldestPendingAgeMs: oldestAt === undefined ? 0 : Math.max(0, at - oldestAt),
-      unserved: waiting > 0 && !served(name) ? waiting : 0,
+      unserved: waiting > 0 && !standing.served(name) ? waiting : 0,
+      ...(limits ? { limits } : {}),
+      ...(heldBackBy ? { heldBackBy } : {}),
     };
     functions[name] = m;
     depth += m.depth;

@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { Store } from './stores/contract.js';
 import type { DestinationsConfig } from './destinations/types.js';
 import type { ZodType } from 'zod';
+import type { Redactor } from './redact.js';
 import type { InvocationStatus, JsonValue } from './types.js';
 
 export interface InvokerOptions {
@@ -34,6 +35,18 @@ export interface InvokerOptions {
    * waits for work instead of exiting. @default true when `concurrency > 0`
    */
   readonly keepAlive?: boolean;
+  /**
+   * OpenTelemetry spans and metrics, through `@opentelemetry/api` when it is installed and a
+   * tracer (meter) provider is registered; nothing to turn on. `false` turns them off.
+   * @default true
+   */
+  readonly tracing?: boolean;
+  /**
+   * Largest payload (and result) accepted, in bytes of JSON: `invokeAsync` and `invoke` refuse a
+   * larger one with `PayloadTooLargeError` (the HTTP trigger answers 413). A function's own
+   * `maxPayloadBytes` overrides it. 1024..8388608. @default 131072 (128 KB, as Function Compute)
+   */
+  readonly maxPayloadBytes?: number;
 }
 
 export interface RetryBackoffOptions {
@@ -72,6 +85,47 @@ export interface FunctionOptions {
    * (`InvalidResult`, not retried: the same code would return the same thing).
    */
   readonly result?: ZodType;
+  /**
+   * Bounds of each invocation's execution log (`ctx.log`): past them the oldest lines go, and
+   * one marker line says how many. @default { maxLines: 1000, maxBytes: 65536 }
+   */
+  readonly logs?: { readonly maxLines?: number; readonly maxBytes?: number };
+  /**
+   * Also record what the handler prints with `console.log/info/warn/error/debug` (it is still
+   * printed), so existing handlers get execution logs without changes. @default false
+   */
+  readonly captureConsole?: boolean;
+  /** Largest payload and result of this function, bytes of JSON. @default the invoker's maxPayloadBytes */
+  readonly maxPayloadBytes?: number;
+  /**
+   * What to hide: paths (`payload.card.number`, `result.token`, `log.password`; `*` matches any
+   * key or index) replaced by `"[redacted]"`, or a function returning a redacted copy. Results and
+   * log data are redacted before they are stored; payloads are stored as given (the handler
+   * needs them) and redacted wherever they are shown: task records (API, task routes, dashboard),
+   * destination records, events. @default nothing redacted
+   */
+  readonly redact?: readonly string[] | Redactor;
+  /**
+   * Limits across every process sharing the store, enforced by the store inside the claim.
+   * Work held back stays `Enqueued`, spends no attempt, keeps its place and still expires; a
+   * `throttled` event says so. `concurrency` (outside `limits`) stays a per-process cap.
+   */
+  readonly limits?: FunctionLimitsOptions;
+}
+
+export interface FunctionLimitsOptions {
+  /** Running attempts at once across every process. */
+  readonly concurrency?: number;
+  /** Attempts started in any one second across every process (so bursts are at most this). */
+  readonly perSecond?: number;
+  /**
+   * A fairness key computed from the payload at `invokeAsync` and stored (a tenant, a user):
+   * groups with due work are served round-robin, so one group's backlog never holds up another's.
+   * Must return a string of 1 to 256 characters.
+   */
+  readonly groupBy?: (payload: never) => string;
+  /** Running attempts at once per group, across every process (needs `groupBy`). */
+  readonly groupConcurrency?: number;
 }
 
 export interface InvokeAsyncOptions {
@@ -86,6 +140,8 @@ export interface InvokeAsyncOptions {
 
 export interface ListInvocationsOptions {
   readonly functionName?: string;
+  /** Only invocations whose invocationId (the execution's name) starts with this. */
+  readonly invocationIdPrefix?: string;
   readonly status?: InvocationStatus | readonly InvocationStatus[];
   /** createdAt >= since (epoch ms) */
   readonly since?: number;
@@ -97,6 +153,17 @@ export interface ListInvocationsOptions {
   readonly cursor?: string;
 }
 
+/**
+ * Execution log of the invocation: lines are kept with it (bounded, written in batches) and
+ * shown by `getInvocationLogs`, the dashboard and the CLI. A call never throws or blocks; data
+ * that JSON cannot carry is recorded as its string form.
+ */
+export interface InvocationLogger {
+  info(message: string, data?: unknown): void;
+  warn(message: string, data?: unknown): void;
+  error(message: string, data?: unknown): void;
+}
+
 /** What a handler gets besides its payload. */
 export interface InvocationContext {
   readonly requestId: string;
@@ -105,6 +172,15 @@ export interface InvocationContext {
   readonly attempt: number;
   /** Aborted when the attempt times out, is stopped, or loses its lease. */
   readonly signal: AbortSignal;
+  /** This invocation's execution log. */
+  readonly log: InvocationLogger;
+}
+
+export interface GetInvocationLogsOptions {
+  /** Lines after this cursor (`nextCursor` of the previous call); 0 or absent: from the start. */
+  readonly after?: number;
+  /** Most lines returned, 1..10000. @default 1000 */
+  readonly limit?: number;
 }
 
 /** A function's handler: its payload (a JSON value) and a small context; returns a JSON value or nothing. */

@@ -1,5 +1,7 @@
 /** Registered functions: the handler with its options compiled once. */
 import type { ZodType } from 'zod';
+import { compileRedactor, type Redactor } from './redact.js';
+import type { FunctionLimits } from './stores/contract.js';
 import { functionConfigSchema, parseOptions, type FunctionConfig } from './config.js';
 import { DestinationCycleError } from './errors.js';
 import { resolveDestination, type ResolvedDestination } from './destinations/resolve.js';
@@ -19,9 +21,24 @@ export interface RegisteredFunction {
   /** Checks payloads at invokeAsync and again when due (undefined: any JSON value). */
   readonly payloadSchema: ZodType | undefined;
   readonly resultSchema: ZodType | undefined;
+  /** Largest payload and result, bytes of JSON (the function's, else the invoker's). */
+  readonly maxPayloadBytes: number;
+  /** Hides what the function's `redact` option names (undefined: nothing). */
+  readonly redactor: Redactor | undefined;
+  /** The limits the store enforces in claims (undefined: none). */
+  readonly limits: FunctionLimits | undefined;
+  /** Computes an invocation's group key from its payload (limits.groupBy). */
+  readonly groupBy: ((payload: unknown) => string) | undefined;
+  /** Settling an attempt frees a slot other processes may be waiting for (a concurrency limit). */
+  readonly wakesOthers: boolean;
 }
 
-export function compileFunction(name: string, handler: Handler<unknown, unknown>, options: FunctionOptions | undefined): RegisteredFunction {
+export function compileFunction(
+  name: string,
+  handler: Handler<unknown, unknown>,
+  options: FunctionOptions | undefined,
+  defaults: { readonly maxPayloadBytes: number },
+): RegisteredFunction {
   const config = parseOptions(functionConfigSchema, options ?? {}, 'config');
   const maxEventAgeMs = config.maxAsyncEventAgeInSeconds * 1000;
   return Object.freeze({
@@ -41,7 +58,23 @@ export function compileFunction(name: string, handler: Handler<unknown, unknown>
     onFailure: resolveDestination(config.destinations?.onFailure),
     payloadSchema: config.payload,
     resultSchema: config.result,
+    maxPayloadBytes: config.maxPayloadBytes ?? defaults.maxPayloadBytes,
+    redactor: compileRedactor(config.redact),
+    limits: storeLimits(config.limits),
+    groupBy: config.limits?.groupBy as ((payload: unknown) => string) | undefined,
+    wakesOthers: config.limits?.concurrency !== undefined || config.limits?.groupConcurrency !== undefined,
   });
+}
+
+/** The limits as claims carry them, or undefined when the function has none. */
+function storeLimits(limits: FunctionConfig['limits']): FunctionLimits | undefined {
+  if (!limits) return undefined;
+  const out: { -readonly [K in keyof FunctionLimits]: FunctionLimits[K] } = {};
+  if (limits.concurrency !== undefined) out.concurrency = limits.concurrency;
+  if (limits.perSecond !== undefined) out.perSecond = limits.perSecond;
+  if (limits.groupConcurrency !== undefined) out.groupConcurrency = limits.groupConcurrency;
+  if (limits.groupBy !== undefined) out.grouped = true;
+  return Object.keys(out).length ? Object.freeze(out) : undefined;
 }
 
 function destinationFunctions(fn: RegisteredFunction): string[] {

@@ -7,7 +7,7 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Clock } from './clock.js';
 import type { EnqueuedEvent, InvokerEvents, WarningEvent } from './events.js';
 import type { MetricsRegistry } from './metrics.js';
-import type { Settlement, StoredInvocation } from './stores/contract.js';
+import type { HeldBack, LogLine, Settlement, StoredInvocation } from './stores/contract.js';
 import type { Condition, InvocationError } from './types.js';
 
 /** How a failed attempt is reported: its condition, and whether it was throttled. */
@@ -121,6 +121,19 @@ export class Reporter {
     }
     if (!failure.willRetry) counters.FunctionDestinationErrors++;
     this.emit('destination:failed', { ...base, ...failure });
+  }
+
+  /** A line of an execution log, for `log` listeners in the process that runs the handler. */
+  logged(requestId: string, functionName: string, line: Omit<LogLine, 'seq'>): void {
+    if (this.#emitter.listenerCount('log')) this.emit('log', { requestId, functionName, ...line });
+  }
+
+  /** Due work of a function was held back by one of its limits. */
+  heldBack(held: HeldBack): void {
+    this.#metrics.for(held.functionName).FunctionHeldBackCount++;
+    if (this.#emitter.listenerCount('throttled')) {
+      this.emit('throttled', { functionName: held.functionName, reason: held.reason, at: this.#clock.now(), ...(held.retryAt === undefined ? {} : { retryAt: held.retryAt }) });
+    }
   }
 
   /** A background failure: counted, and emitted to `error` listeners if there are any. */

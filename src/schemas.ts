@@ -5,6 +5,7 @@
  */
 import type { ZodType } from 'zod';
 import { InvalidArgumentError, NonRetryableError, type SchemaIssue } from './errors.js';
+import { assertJsonValue } from './json.js';
 import type { RegisteredFunction } from './registry.js';
 import type { JsonValue } from './types.js';
 
@@ -35,6 +36,19 @@ export function assertPayload(fn: RegisteredFunction, payload: JsonValue): void 
 /** The value the handler gets: the schema's output, or the payload itself without a schema. */
 export function parseStoredPayload(fn: RegisteredFunction, payload: JsonValue): Parsed {
   return fn.payloadSchema ? parse(fn.payloadSchema, payload) : { ok: true, value: payload };
+}
+
+/** Throws a NonRetryableError (`InvalidResult`) when a handler's result cannot be stored as it is. */
+export function checkReturned(value: unknown, maxBytes: number): void {
+  // Fast path: most handlers return nothing, a primitive, or a small object.
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return;
+  try {
+    assertJsonValue(value, 'result', maxBytes);
+  } catch (error) {
+    const invalid = new NonRetryableError(`the handler's result cannot be stored: ${(error as Error).message}`);
+    invalid.name = 'InvalidResult';
+    throw invalid;
+  }
 }
 
 /** The result as recorded, or a NonRetryableError when the result schema rejects it. */

@@ -61,6 +61,8 @@ export interface InvocationRecord {
   /** Why it ended, once final (`''` on success); see the DESIGN's error table. */
   readonly condition?: Condition;
   readonly invocationId?: string;
+  /** The invocation this one re-runs (`rerunInvocation`). */
+  readonly rerunOf?: string;
   readonly events: readonly InvocationEvent[];
 }
 

@@ -3,9 +3,12 @@
  * lost lease, shutdown) race; whichever comes first decides the outcome, once. The handler
  * receives a small context object, never the attempt and its bookkeeping.
  */
-import type { InvocationContext } from '../options.js';
+import type { InvocationContext, InvocationLogger } from '../options.js';
+import type { LogLevel } from '../stores/contract.js';
+import { withConsoleCapture } from './console-capture.js';
+import type { SpanScope } from '../telemetry/telemetry.js';
 import type { RegisteredFunction } from '../registry.js';
-import { checkResult } from '../schemas.js';
+import { checkResult, checkReturned } from '../schemas.js';
 import type { JsonValue } from '../types.js';
 
 export type Interruption = 'timeout' | 'stop' | 'lost' | 'shutdown';
@@ -15,10 +18,14 @@ export type AttemptOutcome =
   | { readonly type: 'error'; readonly error: unknown }
   | { readonly type: 'interrupted'; readonly interruption: Interruption; readonly error: Error };
 
-/** Told once of the outcome, and once when the handler itself has returned (which may be later). */
+/**
+ * Told once of the outcome, once when the handler itself has returned (which may be later), and
+ * of every line the handler logs.
+ */
 export interface AttemptListener {
   attemptDecided(attempt: Attempt, outcome: AttemptOutcome): void;
   handlerReturned(attempt: Attempt): void;
+  attemptLogged(attempt: Attempt, level: LogLevel, message: unknown, data: unknown): void;
 }
 
 /** What a handler sees as `ctx`. */
@@ -27,6 +34,7 @@ class HandlerContext implements InvocationContext {
   readonly functionName: string;
   readonly attempt: number;
   readonly #owner: Attempt;
+  #log: InvocationLogger | undefined;
 
   constructor(owner: Attempt) {
     this.requestId = owner.requestId;
@@ -37,6 +45,16 @@ class HandlerContext implements InvocationContext {
 
   get signal(): AbortSignal {
     return this.#owner.signal;
+  }
+
+  /** Made on first use: most handlers do not log, and a logger is three closures. */
+  get log(): InvocationLogger {
+    const owner = this.#owner;
+    return (this.#log ??= {
+      info: (message, data) => owner.log('info', message, data),
+      warn: (message, data) => owner.log('warn', message, data),
+      error: (message, data) => owner.log('error', message, data),
+    });
   }
 }
 
@@ -73,11 +91,25 @@ export class Attempt {
   }
 
   /** Runs the handler. */
+  /** A line of the execution log; never throws into the handler. */
+  log(level: LogLevel, message: unknown, data: unknown): void {
+    try {
+      this.#listener.attemptLogged(this, level, message, data);
+    } catch {
+      // Logging must never break the handler.
+    }
+  }
+
   /** Runs the handler with `payload` (already parsed by the function's schema, if it has one). */
-  run(fn: RegisteredFunction, payload: unknown): void {
+  run(fn: RegisteredFunction, payload: unknown, span?: SpanScope): void {
     let returned: unknown;
     try {
-      returned = fn.handler(payload, new HandlerContext(this));
+      const ctx = new HandlerContext(this);
+      const call = fn.config.captureConsole
+        ? () => withConsoleCapture((level, message) => this.log(level, message, undefined), () => fn.handler(payload, ctx))
+        : () => fn.handler(payload, ctx);
+      // Inside the attempt's span, so the handler's own spans, HTTP calls and queries nest under it.
+      returned = span ? span.run(call) : call();
     } catch (error) {
       this.#decide({ type: 'error', error });
       this.#listener.handlerReturned(this);
@@ -100,18 +132,22 @@ export class Attempt {
     this.#listener.handlerReturned(this);
   }
 
-  /** A returned value: the result (`undefined` becomes `null`), unless the result schema rejects it. */
+  /**
+   * A returned value: the result (`undefined` becomes `null`), unless it is not a JSON value every
+   * store can hold, is over the payload limit, or the result schema rejects it: then the attempt
+   * fails for good (`InvalidResult`: the same code would return the same thing).
+   */
   #result(fn: RegisteredFunction, returned: unknown): void {
-    const value = (returned ?? null) as JsonValue;
-    if (fn.resultSchema === undefined) {
-      this.#decide({ type: 'result', value });
-      return;
-    }
+    let value = (returned ?? null) as JsonValue;
     try {
-      this.#decide({ type: 'result', value: checkResult(fn, value) });
+      checkReturned(value, fn.maxPayloadBytes);
+      if (fn.resultSchema !== undefined) value = checkResult(fn, value);
     } catch (error) {
       this.#decide({ type: 'error', error });
+      return;
     }
+    // Outside the try: what deciding does (the settlement) must not be mistaken for the handler's error.
+    this.#decide({ type: 'result', value });
   }
 
   /** Ends the attempt early; aborts `signal`. No effect once the outcome is decided. */

@@ -7,6 +7,8 @@ import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import { dispatch, type DeliveryOutcome } from '../destinations/dispatcher.js';
 import type { Lifecycle } from './lifecycle.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import type { ResolvedDestination } from '../destinations/resolve.js';
 import { deliveryRetryAt } from '../policy.js';
 import type { RegisteredFunction } from '../registry.js';
 import type { SettleOutcome, Settlement, StoredInvocation } from '../stores/contract.js';
@@ -14,6 +16,7 @@ import type { SettleOutcome, Settlement, StoredInvocation } from '../stores/cont
 export interface DeliveriesOptions {
   readonly lifecycle: Lifecycle;
   readonly clock: Clock;
+  readonly telemetry: Telemetry;
   readonly settle: (s: Settlement) => Promise<SettleOutcome>;
 }
 
@@ -51,11 +54,19 @@ export class Deliveries {
         return;
       }
       const attempt = delivery.attempts + 1;
-      const outcome: DeliveryOutcome = await dispatch(destination, target, record, attempt, {
-        enqueueFunction: (name, payload, source) => this.#o.lifecycle.enqueueForDestination(name, payload, source),
-        maxHops: this.#o.lifecycle.maxHops,
-        signal: this.#controller.signal,
-      });
+      const span = this.#o.telemetry.delivery(record, target, describeDestination(destination), attempt);
+      // The record shows the payload as every view does: redacted.
+      const shown = fn.redactor ? { ...record, payload: fn.redactor(record.payload, 'payload') } : record;
+      const send = () =>
+        dispatch(destination, target, shown, attempt, {
+          enqueueFunction: (name, payload, source) => this.#o.lifecycle.enqueueForDestination(name, payload, source),
+          maxHops: this.#o.lifecycle.maxHops,
+          signal: this.#controller.signal,
+        });
+      // Inside the delivery's span: a function destination's `send` span and a webhook's
+      // traceparent continue the invocation's trace.
+      const outcome: DeliveryOutcome = await (span ? span.run(send) : send());
+      span?.end(outcome.ok ? undefined : { errorType: outcome.error.errorType, message: outcome.error.errorMessage });
       if (this.#lost.delete(record.requestId)) return;
       const now = this.#o.clock.now();
       const event = (detail: string) => ({ at: now, status: record.status, attempt: record.attempts, detail });
@@ -90,4 +101,10 @@ export class Deliveries {
       release();
     }
   }
+}
+
+function describeDestination(destination: ResolvedDestination): { kind: string; name: string } {
+  if (destination.kind === 'function') return { kind: 'function', name: destination.functionName };
+  const description = destination.destination.description ?? 'destination';
+  return { kind: description.startsWith('webhook') ? 'webhook' : description.startsWith('callback') ? 'callback' : 'destination', name: description };
 }

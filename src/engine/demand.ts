@@ -7,6 +7,12 @@
 import type { RegisteredFunction } from '../registry.js';
 import type { Claimed, ClaimSlot } from '../stores/contract.js';
 
+/** Attempts and deliveries of one function in flight here. */
+export interface InFlight {
+  n: number;
+  readonly functionName: string;
+}
+
 export interface ClaimPlan {
   readonly slots: ClaimSlot[];
   /** Most invocations in this claim, over all slots. */
@@ -18,10 +24,15 @@ export class Demand {
   readonly #concurrency: number;
   readonly #batchSize: number;
   /** Attempts and deliveries in flight per function, as mutable boxes the hot path holds on to. */
-  readonly #inFlight = new Map<string, { n: number }>();
+  readonly #inFlight = new Map<string, InFlight>();
   #total = 0;
   /** Functions that may have due work not claimed yet. */
   readonly #waiting = new Set<string>();
+  /**
+   * Functions whose due work a limit held back: not worth claiming for until `until` (a rate
+   * window opens, or held-back work would expire) or a wake-up, or (`onSlot`) a slot frees here.
+   */
+  readonly #held = new Map<string, { until: number; onSlot: boolean }>();
   /** Marks that arrived while a claim was under way: its result must not erase them. */
   #marksDuringClaim: Set<string> | 'all' | undefined;
   #claiming = false;
@@ -38,35 +49,50 @@ export class Demand {
     return this.#total;
   }
 
-  /** True when nothing runs and no function may have unclaimed due work. */
+  /** True when nothing runs and no function may have due work it could claim now (held-back work cannot). */
   get settled(): boolean {
-    return this.#total === 0 && this.#waiting.size === 0 && !this.#claiming;
+    if (this.#total !== 0 || this.#claiming) return false;
+    for (const name of this.#waiting) if (!this.#held.has(name)) return false;
+    return true;
   }
 
   /** The in-flight counter of `functionName` (kept by the caller for `release`). */
-  counter(functionName: string): { n: number } {
+  counter(functionName: string): InFlight {
     let box = this.#inFlight.get(functionName);
-    if (!box) this.#inFlight.set(functionName, (box = { n: 0 }));
+    if (!box) this.#inFlight.set(functionName, (box = { n: 0, functionName }));
     return box;
   }
 
-  start(box: { n: number }): void {
+  start(box: InFlight): void {
     box.n++;
     this.#total++;
   }
 
-  finish(box: { n: number }): void {
+  /** An attempt or delivery ended: a slot of its function is free here (a held-back function may go now). */
+  finish(box: InFlight): void {
     box.n--;
     this.#total--;
+    if (this.#held.size && this.#held.get(box.functionName)?.onSlot) this.#held.delete(box.functionName);
+  }
+
+  /**
+   * A claim held back `functionName`'s due work for a limit: it keeps waiting, but is not worth a
+   * claim until `until`, a wake-up, or (`onSlot`: a running-count limit) a slot freeing here.
+   */
+  hold(functionName: string, until: number, onSlot: boolean): void {
+    this.#waiting.add(functionName);
+    this.#held.set(functionName, { until, onSlot });
   }
 
   /** `functionName` (or, without one, every function) may have due work. */
   mark(functionName?: string): void {
     if (functionName === undefined) {
       for (const name of this.#functions.keys()) this.#waiting.add(name);
+      this.#held.clear();
       if (this.#claiming) this.#marksDuringClaim = 'all';
       return;
     }
+    this.#held.delete(functionName);
     this.#waiting.add(functionName);
     if (!this.#claiming) return;
     if (this.#marksDuringClaim === undefined) this.#marksDuringClaim = new Set();
@@ -74,11 +100,13 @@ export class Demand {
   }
 
   /**
-   * The slots of the next claim: every function with a free slot (rotated, so a partly free
-   * worker serves each in turn), or undefined when the worker is full. Functions left out for
-   * their cap are marked: whether they have due work is unknown until a slot frees.
+   * The slots of the next claim at `now`: every function with a free slot (rotated, so a partly
+   * free worker serves each in turn), or undefined when the worker is full. Functions left out
+   * for their cap are marked: whether they have due work is unknown until a slot frees. A
+   * function a limit holds back is left out until its hold ends: claiming for it again would
+   * only be held back again (a loop, when something else wakes the worker).
    */
-  plan(): ClaimPlan | undefined {
+  plan(now: number): ClaimPlan | undefined {
     const free = Math.min(this.#concurrency - this.#total, this.#batchSize);
     if (free <= 0) {
       this.mark();
@@ -86,8 +114,9 @@ export class Demand {
     }
     const slots: ClaimSlot[] = [];
     for (const fn of this.#functions.values()) {
+      if (this.#held.size && this.#stillHeld(fn.name, now)) continue;
       const room = this.#room(fn, free);
-      if (room > 0) slots.push({ functionName: fn.name, limit: room, maxEventAgeMs: fn.maxEventAgeMs });
+      if (room > 0) slots.push(fn.limits ? { functionName: fn.name, limit: room, maxEventAgeMs: fn.maxEventAgeMs, limits: fn.limits } : { functionName: fn.name, limit: room, maxEventAgeMs: fn.maxEventAgeMs });
       else this.#waiting.add(fn.name);
     }
     if (slots.length > 1) {
@@ -126,14 +155,31 @@ export class Demand {
     this.#remark();
   }
 
-  /** True when a claim now could take work that may be waiting. */
-  get wanted(): boolean {
+  /** True when a claim at `now` could take work that may be waiting. */
+  wanted(now: number): boolean {
     const free = Math.min(this.#concurrency - this.#total, this.#batchSize);
     if (free <= 0 || this.#waiting.size === 0) return false;
     for (const name of this.#waiting) {
+      if (this.#held.size && this.#stillHeld(name, now)) continue;
       const fn = this.#functions.get(name);
       if (fn && this.#room(fn, free) > 0) return true;
     }
+    return false;
+  }
+
+  /** When the earliest hold ends (Infinity: none, or only until a slot frees or a wake-up). */
+  get holdsEndAt(): number {
+    let end = Infinity;
+    for (const hold of this.#held.values()) if (hold.until < end) end = hold.until;
+    return end;
+  }
+
+  /** Whether a limit still holds back `name` at `now` (a hold that has ended is dropped). */
+  #stillHeld(name: string, now: number): boolean {
+    const hold = this.#held.get(name);
+    if (!hold) return false;
+    if (hold.until > now) return true;
+    this.#held.delete(name);
     return false;
   }
 

@@ -23,7 +23,9 @@ export class Scheduler {
     if (this.#stopped || at >= this.#timerAt) return;
     const delay = at - this.#clock.now();
     if (delay <= 0) {
-      this.wakeNow();
+      // Due already (a claim left due work for want of free slots): within this turn, as a slot
+      // freeing does, not a turn later; wakeSoon still yields a full turn every so often.
+      this.wakeSoon();
       return;
     }
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);

@@ -8,17 +8,22 @@ import { Attempt, type AttemptListener, type AttemptOutcome } from './attempt.js
 import type { Clock, TimerHandle } from '../clock.js';
 import { Deadlines } from './deadlines.js';
 import { Deliveries } from './deliveries.js';
-import { Demand, type ClaimPlan } from './demand.js';
+import { Demand, type ClaimPlan, type InFlight } from './demand.js';
 import { FunctionTimeoutError } from '../errors.js';
 import { Leases } from './leases.js';
+import { LogWriter, logLine } from './log-writer.js';
+import { ActivityRecorder } from './activity-recorder.js';
+import { isFinishedStatus } from '../stores/activity.js';
+import type { SpanScope, Telemetry } from '../telemetry/telemetry.js';
 import type { Lifecycle } from './lifecycle.js';
 import { decide } from '../policy.js';
 import type { RegisteredFunction } from '../registry.js';
+import type { JsonValue } from '../types.js';
 import { Scheduler } from './scheduler.js';
 import { parseStoredPayload } from '../schemas.js';
 import * as settle from './settlements.js';
 import { Settler } from './settler.js';
-import type { Claimed, ClaimResult, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from '../stores/contract.js';
+import type { Claimed, ClaimResult, HeldBack, LogLevel, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from '../stores/contract.js';
 
 export interface WorkerOptions {
   readonly store: Store;
@@ -28,6 +33,7 @@ export interface WorkerOptions {
   readonly leaseMs: number;
   readonly claimBatchSize: number;
   readonly lifecycle: Lifecycle;
+  readonly telemetry: Telemetry;
 }
 
 /** A claimed item being worked on: what the attempt callbacks need. */
@@ -35,9 +41,13 @@ interface Job {
   readonly item: Claimed;
   readonly fn: RegisteredFunction;
   readonly batch: Batch;
-  readonly inFlight: { n: number };
+  readonly inFlight: InFlight;
   cancelDeadline: (() => void) | undefined;
   released: boolean;
+  /** When the handler started (for the run-time histogram). */
+  startedAt: number;
+  /** The attempt's `process` span, when tracing is on. */
+  span: SpanScope | undefined;
 }
 
 /** A claimed batch runs as one p-queue task, finished when its last item is. */
@@ -62,6 +72,10 @@ export class Worker implements AttemptListener {
   readonly #leases: Leases;
   readonly #settler: Settler;
   readonly #deliveries: Deliveries;
+  readonly #logs: LogWriter;
+  readonly #activity: ActivityRecorder;
+  /** See heldBackBy. */
+  readonly #heldReasons = new Map<string, HeldBack['reason']>();
   /** Running attempts by requestId (stop signals and shutdown reach them here). */
   readonly #attempts = new Map<string, Attempt>();
   /** Settlements and deliveries started and not finished (close waits for them). */
@@ -84,9 +98,12 @@ export class Worker implements AttemptListener {
     this.#demand = new Demand(options.functions, options.concurrency, options.claimBatchSize);
     this.#leases = new Leases(options.store, options.clock, options.leaseMs, report);
     this.#settler = new Settler(options.store, options.clock, options.leaseMs, this.#leases, report);
+    this.#logs = new LogWriter(options.store, options.clock, report);
+    this.#activity = new ActivityRecorder(options.store, options.clock, report);
     this.#deliveries = new Deliveries({
       lifecycle: options.lifecycle,
       clock: options.clock,
+      telemetry: options.telemetry,
       settle: (s) => this.#settler.settle(s),
     });
   }
@@ -104,7 +121,7 @@ export class Worker implements AttemptListener {
 
   /** Nothing running, nothing this worker could run due, nothing unwritten. */
   get idle(): boolean {
-    return this.#claimInFlight === undefined && this.#demand.settled && this.#writes === 0 && this.#settler.pending === 0;
+    return this.#claimInFlight === undefined && this.#demand.settled && this.#writes === 0 && this.#settler.pending === 0 && this.#logs.idle;
   }
 
   /** Stops claiming, waits for running handlers (interrupting them after `graceMs`), then for writes. */
@@ -128,6 +145,8 @@ export class Worker implements AttemptListener {
       this.#settler.giveUp();
     }
     if (this.#writes > 0) await new Promise<void>((resolve) => (this.#writesDrained = resolve));
+    await this.#logs.close();
+    await this.#activity.close();
     this.#deliveries.abort();
     this.#deadlines.stop();
     this.#leases.stop();
@@ -155,10 +174,13 @@ export class Worker implements AttemptListener {
       return;
     }
     this.#rewake = false;
-    const plan = this.#demand.plan();
-    // Full, or every function at its cap: a slot freeing up claims again (Demand marked them).
+    const now = this.#o.clock.now();
+    const plan = this.#demand.plan(now);
+    // The scheduler keeps one timer, the earliest: a hold ending later is armed again at each wake.
+    this.#scheduler.wakeAt(this.#demand.holdsEndAt);
+    // Full, or every function at its cap or held back: a slot freeing up, a signal or a timer claims again.
     if (!plan) return;
-    const request = { now: this.#o.clock.now(), leaseMs: this.#o.leaseMs, limit: plan.limit, slots: plan.slots };
+    const request = { now, leaseMs: this.#o.leaseMs, limit: plan.limit, slots: plan.slots };
     const immediate = this.#o.store.immediate;
     if (immediate) {
       let claimed: ClaimResult;
@@ -192,7 +214,34 @@ export class Worker implements AttemptListener {
     if (items.length) this.#startBatch(items);
     if (this.#closing) return;
     if (claimed.nextDueAt !== undefined) this.#scheduler.wakeAt(claimed.nextDueAt);
-    if (this.#rewake || this.#demand.wanted) this.#wake();
+    this.#noteHeldBack(plan, claimed.heldBack);
+    if (claimed.heldBack) this.#heldBack(claimed.heldBack);
+    if (this.#rewake || this.#demand.wanted(this.#o.clock.now())) this.#wake();
+  }
+
+  /**
+   * A limit left due work waiting: claim for it again when its rate window opens or held-back
+   * work would expire (one timer), or when a slot frees here or a wake-up says one freed
+   * elsewhere; never in a loop meanwhile.
+   */
+  #heldBack(held: readonly HeldBack[]): void {
+    for (const h of held) {
+      this.#o.lifecycle.heldBack(h);
+      const until = Math.min(h.retryAt ?? Infinity, h.expiresAt);
+      this.#demand.hold(h.functionName, until, h.reason !== 'rate');
+      if (until !== Infinity) this.#scheduler.wakeAt(until);
+    }
+  }
+
+  /** Which limit held back each function's due work at its latest claim (none: not held back). */
+  #noteHeldBack(plan: ClaimPlan, held: readonly HeldBack[] | undefined): void {
+    for (const slot of plan.slots) this.#heldReasons.delete(slot.functionName);
+    if (held) for (const h of held) this.#heldReasons.set(h.functionName, h.reason);
+  }
+
+  /** Why this worker's latest claim for `functionName` left due work waiting, if it did. */
+  heldBackBy(functionName: string): HeldBack['reason'] | undefined {
+    return this.#heldReasons.get(functionName);
   }
 
   /** The store failed: report it and try again later, backing off while it keeps failing. */
@@ -210,20 +259,25 @@ export class Worker implements AttemptListener {
   }
 
   #startBatch(items: Claimed[]): void {
+    // The slots are taken now, not when the queue gets to the batch: a claim in between must
+    // see them taken, or a function could run more than its cap.
+    const slots = items.map((item) => {
+      const inFlight = this.#demand.counter(item.record.functionName);
+      this.#demand.start(inFlight);
+      return inFlight;
+    });
     void this.#queue.add(
       () =>
         new Promise<void>((done) => {
           const batch: Batch = { left: items.length, done };
-          for (const item of items) this.#process(item, batch);
+          items.forEach((item, i) => this.#process(item, batch, slots[i]!));
         }),
     );
   }
 
-  #process(item: Claimed, batch: Batch): void {
+  #process(item: Claimed, batch: Batch, inFlight: InFlight): void {
     const fn = this.#o.functions.get(item.record.functionName)!;
-    const inFlight = this.#demand.counter(fn.name);
-    this.#demand.start(inFlight);
-    const job: Job = { item, fn, batch, inFlight, cancelDeadline: undefined, released: false };
+    const job: Job = { item, fn, batch, inFlight, cancelDeadline: undefined, released: false, startedAt: 0, span: undefined };
     try {
       const now = this.#o.clock.now();
       switch (item.kind) {
@@ -260,7 +314,7 @@ export class Worker implements AttemptListener {
     job.released = true;
     this.#demand.finish(job.inFlight);
     if (--job.batch.left === 0) job.batch.done();
-    if (!this.#closing && this.#demand.wanted) this.#wake();
+    if (!this.#closing && this.#demand.wanted(this.#o.clock.now())) this.#wake();
   }
 
   #run(job: Job, now: number): void {
@@ -272,6 +326,11 @@ export class Worker implements AttemptListener {
       return;
     }
     this.#o.lifecycle.started(record, now);
+    job.startedAt = now;
+    // scheduledAt is when this attempt became due (the enqueue's delay, or the retry's time).
+    this.#activity.started(job.fn.name, now, record.scheduledAt);
+    this.#o.telemetry.histogram('queue_wait', Math.max(0, now - record.scheduledAt), job.fn.name);
+    job.span = this.#o.telemetry.process(record);
     const attempt = new Attempt(record.requestId, job.fn.name, record.attempts, this, job);
     this.#attempts.set(record.requestId, attempt);
     this.#leases.hold(record.requestId, {
@@ -284,7 +343,7 @@ export class Worker implements AttemptListener {
         attempt.interrupt('timeout', new FunctionTimeoutError(job.fn.name, job.fn.config.timeoutSeconds!)),
       );
     }
-    attempt.run(job.fn, parsed.value);
+    attempt.run(job.fn, parsed.value, job.span);
   }
 
   /** AttemptListener: the outcome is known (the handler may still be running if interrupted). */
@@ -293,7 +352,20 @@ export class Worker implements AttemptListener {
     job.cancelDeadline?.();
     this.#attempts.delete(attempt.requestId);
     this.#leases.release(attempt.requestId);
+    this.#logs.ended(attempt.requestId);
+    const now = this.#o.clock.now();
+    this.#activity.ran(job.fn.name, now, job.startedAt);
+    this.#o.telemetry.histogram('run_time', Math.max(0, now - job.startedAt), job.fn.name, outcome.type === 'result' ? 'success' : 'error');
+    job.span?.end(spanFailure(outcome));
     this.#write(this.#settleAttempt(job.item, job.fn, outcome));
+  }
+
+  /** AttemptListener: a line of the execution log (also after the outcome: a late handler may still log). */
+  attemptLogged(attempt: Attempt, level: LogLevel, message: unknown, data: unknown): void {
+    const { fn } = attempt.tag as Job;
+    const line = redactLine(logLine(this.#o.clock.now(), attempt.attempt, level, message, data, fn.config.logs), fn);
+    this.#logs.write(attempt.requestId, line, fn.config.logs);
+    this.#o.lifecycle.logged(attempt.requestId, fn.name, line);
   }
 
   /** AttemptListener: the handler returned; its slot is free. */
@@ -328,7 +400,9 @@ export class Worker implements AttemptListener {
   #settleAttempt(item: Claimed, fn: RegisteredFunction, outcome: AttemptOutcome): Work {
     const now = this.#o.clock.now();
     if (outcome.type === 'result') {
-      return this.#settleThen(item, settle.succeeded(item.record, item.leaseToken, fn, outcome.value, now, this.#o.leaseMs), fn);
+      // Redacted before it is stored (and so wherever it is shown).
+      const result = fn.redactor ? fn.redactor(outcome.value, 'result') : outcome.value;
+      return this.#settleThen(item, settle.succeeded(item.record, item.leaseToken, fn, result, now, this.#o.leaseMs), fn);
     }
     if (outcome.type === 'error') return this.#fail(item, fn, settle.classifyError(outcome.error));
     switch (outcome.interruption) {
@@ -370,7 +444,9 @@ export class Worker implements AttemptListener {
    * Writes `s`, then tells the lifecycle and, if a delivery is owed, delivers it. Synchronous
    * with a store that settles in process (no promise, no batch), otherwise through the settler.
    */
-  #settleThen(item: Claimed, s: Settlement, fn: RegisteredFunction, failure?: settle.ClassifiedError): Work {
+  #settleThen(item: Claimed, settlement: Settlement, fn: RegisteredFunction, failure?: settle.ClassifiedError): Work {
+    // An attempt (not a delivery) of a function with a concurrency limit frees a slot others may wait for.
+    const s = fn.wakesOthers && item.kind === 'run' && !settlement.keepLease ? { ...settlement, wake: true } : settlement;
     const immediate = this.#o.store.immediate;
     if (immediate) return this.#afterSettle(item, s, fn, failure, immediate.settle([s])[0]!);
     return this.#settler.settle(s).then((outcome) => this.#afterSettle(item, s, fn, failure, outcome));
@@ -383,6 +459,11 @@ export class Worker implements AttemptListener {
       return this.#settleThen(item, stop, fn);
     }
     if (outcome === 'stale') return;
+    if (isFinishedStatus(s.status)) {
+      const endedAt = s.endedAt ?? this.#o.clock.now();
+      this.#activity.finished(fn.name, endedAt, s.status);
+      this.#o.telemetry.histogram('end_to_end', Math.max(0, endedAt - item.record.createdAt), fn.name, s.status);
+    }
     this.#o.lifecycle.settled(item.record, s, failure && { throttled: failure.outcome.kind === 'throttled', condition: settle.conditionOf(failure) });
     if (s.keepLease && s.delivery) {
       const after = settle.afterSettlement(item.record, s);
@@ -395,6 +476,21 @@ export class Worker implements AttemptListener {
     this.#leases.hold(requestId, { leaseToken, onLost: () => this.#deliveries.lost(requestId) });
     return () => this.#leases.release(requestId);
   }
+}
+
+/** A log line with its data redacted before it is stored. */
+function redactLine<L extends { readonly data?: JsonValue }>(line: L, fn: RegisteredFunction): L {
+  return fn.redactor && line.data !== undefined ? { ...line, data: fn.redactor(line.data, 'log') } : line;
+}
+
+/** What a failed attempt's span records: its error type, message and condition. */
+function spanFailure(outcome: AttemptOutcome): { errorType: string; message: string; condition: string } | undefined {
+  if (outcome.type === 'result') return undefined;
+  if (outcome.type === 'interrupted') {
+    return { errorType: outcome.interruption === 'timeout' ? 'FunctionTimeout' : outcome.interruption, message: outcome.error.message, condition: 'UnhandledInvocationError' };
+  }
+  const classified = settle.classifyError(outcome.error);
+  return { errorType: classified.error.errorType, message: classified.error.errorMessage, condition: settle.conditionOf(classified) };
 }
 
 export type { StoredInvocation };

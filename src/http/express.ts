@@ -6,6 +6,8 @@
  *
  * Typed with Express's own `Request`, `Response` and `NextFunction` (from `@types/express`):
  * type imports only, so nothing here loads express at run time.
+ *
+ * @module async-invoker/express
  */
 import type { NextFunction, Request, Response } from 'express';
 import { InvalidArgumentError } from '../errors.js';
@@ -57,3 +59,7 @@ export function taskRoutes(invoker: Invoker, options?: TaskRoutesOptions<Request
     void router.handle(req, req.method, req.url).then((reply) => (reply ? sendReply(res, reply) : next()));
   };
 }
+
+/** The dashboard (see the README, "Dashboard"): pages, live updates and actions over this invoker. */
+export { dashboard, type ExpressDashboardOptions } from '../dashboard/adapters/express.js';
+export type { DashboardOptions } from '../dashboard/types.js';

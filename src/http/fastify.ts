@@ -5,6 +5,8 @@
  *   await app.register(taskRoutes, { invoker, prefix: '/admin', authorize: (request) => ... });
  *
  * Type imports only: nothing here loads fastify at run time (it is an optional peer dependency).
+ *
+ * @module async-invoker/fastify
  */
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { InvalidArgumentError } from '../errors.js';
@@ -114,3 +116,7 @@ function send(reply: FastifyReply, answer: Reply): FastifyReply {
   // A string with a JSON content type is sent as is: the same bytes as every other adapter.
   return reply.code(answer.status).headers(answer.headers).send(replyText(answer));
 }
+
+/** The dashboard (see the README, "Dashboard"): pages, live updates and actions over this invoker. */
+export { dashboard, type FastifyDashboardOptions } from '../dashboard/adapters/fastify.js';
+export type { DashboardOptions } from '../dashboard/types.js';

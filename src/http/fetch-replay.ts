@@ -3,6 +3,7 @@
  * handed to the app's `fetch` directly. No socket and no light-my-request: the app already takes
  * a plain object in and gives one back.
  */
+import { replayHeaders } from './replay.js';
 import { markReplay } from './replay-context.js';
 import { replayOutcome } from './result.js';
 import type { FetchHandler, Replay, ReplayContext } from './types.js';
@@ -12,8 +13,7 @@ const BODYLESS = new Set(['GET', 'HEAD']);
 
 export function fetchReplay(handler: FetchHandler): Replay {
   return async (request, ctx) => {
-    const headers = new Headers(request.headers);
-    headers.set('x-fc-request-id', ctx.requestId);
+    const headers = new Headers(replayHeaders(request.headers, ctx.requestId));
     const body = request.body === null || BODYLESS.has(request.method) ? null : Buffer.from(request.body, request.bodyEncoding);
     // The scheme is not recorded: replays are addressed as http to the recorded host. The path is
     // appended, not resolved, so a path like `//x` stays a path.

@@ -7,6 +7,8 @@
  *   serve({ fetch: asyncTrigger(invoker, { fetch: app.fetch }) });
  *
  * Replays rebuild a `Request` and call your `fetch` directly: no socket, no light-my-request.
+ *
+ * @module async-invoker/fetch
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
@@ -69,3 +71,7 @@ export function taskRoutes(invoker: Invoker, options?: TaskRoutesOptions<Request
     return toResponse(reply ?? errorReply(404, 'NotFound', `no route ${request.method} ${url.pathname}`));
   };
 }
+
+/** The dashboard (see the README, "Dashboard"): pages, live updates and actions over this invoker. */
+export { dashboard, type FetchDashboardOptions } from '../dashboard/adapters/fetch.js';
+export type { DashboardOptions } from '../dashboard/types.js';

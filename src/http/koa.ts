@@ -6,6 +6,8 @@
  *
  * The context defaults to Koa's own `ParameterizedContext` (from `@types/koa`, a type import:
  * nothing here loads koa at run time), so `authorize` sees `ctx.state`, `ctx.get(...)` and the rest.
+ *
+ * @module async-invoker/koa
  */
 import type { IncomingMessage } from 'node:http';
 import type { ParameterizedContext } from 'koa';
@@ -84,3 +86,7 @@ function respond(ctx: KoaContextLike, reply: Reply): void {
   // The serialised text, not the object: the same bytes as every other adapter sends.
   ctx.body = replyText(reply);
 }
+
+/** The dashboard (see the README, "Dashboard"): pages, live updates and actions over this invoker. */
+export { dashboard, type KoaDashboardOptions, type KoaDashboardContext } from '../dashboard/adapters/koa.js';
+export type { DashboardOptions } from '../dashboard/types.js';

@@ -3,6 +3,8 @@
  *
  *   const handler = asyncTrigger(invoker, { handler: (req, res) => { ... } });
  *   http.createServer(handler).listen(3000);
+ *
+ * @module async-invoker/http
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgumentError } from '../errors.js';
@@ -61,3 +63,7 @@ export function taskRoutes(
     });
   };
 }
+
+/** The dashboard (see the README, "Dashboard"): pages, live updates and actions over this invoker. */
+export { dashboard, type NodeDashboardOptions } from '../dashboard/adapters/node.js';
+export type { DashboardOptions } from '../dashboard/types.js';

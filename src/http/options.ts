@@ -1,6 +1,6 @@
 /** The trigger's options: their types, documentation and zod schema (validated once, at creation). */
 import { z } from 'zod';
-import { functionConfigSchema, functionNameSchema, parseOptions } from '../config.js';
+import { functionConfigSchema, functionNameSchema, LIMITS, parseOptions } from '../config.js';
 import type { FunctionOptions } from '../options.js';
 import { DEFAULT_TYPE_HEADERS } from './headers.js';
 import { DEFAULT_ALLOWED_HEADERS } from './record.js';
@@ -72,10 +72,17 @@ export function compileTriggerOptions(options: TriggerOptions): CompiledTrigger 
     typeHeaders: Object.freeze(names.map((n) => n.toLowerCase())),
     maxBodyBytes,
     allowed: new Set([...DEFAULT_ALLOWED_HEADERS, ...allowHeaders.map((n) => n.toLowerCase())]),
-    // Only what the user set: register applies the defaults itself.
-    functionConfig: pick(options, Object.keys(functionConfig) as (keyof FunctionOptions)[]),
+    // Only what the user set (register applies the defaults itself), and room for the recorded
+    // request: a body of maxBodyBytes, base64 if binary (4/3), and its headers.
+    functionConfig: {
+      maxPayloadBytes: Math.min(LIMITS.maxPayloadBytes.max, Math.ceil((maxBodyBytes * 4) / 3) + RECORD_OVERHEAD_BYTES),
+      ...pick(options, Object.keys(functionConfig) as (keyof FunctionOptions)[]),
+    },
   });
 }
+
+/** Room in a recorded request's payload for its method, path, query and allow-listed headers. */
+const RECORD_OVERHEAD_BYTES = 65_536;
 
 function pick(options: TriggerOptions, keys: readonly (keyof FunctionOptions)[]): FunctionOptions {
   const out: Record<string, unknown> = {};

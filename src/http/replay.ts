@@ -2,6 +2,7 @@
  * Replaying a recorded request into a node request listener, in process and without a socket,
  * with light-my-request: the Express, Koa, node:http and Fastify adapters.
  */
+import { activeTraceParent } from '../telemetry/telemetry.js';
 import type { OutgoingHttpHeaders } from 'node:http';
 import { assertInjector, loadInject, type Resolve } from './injector.js';
 import { markReplay } from './replay-context.js';
@@ -30,7 +31,7 @@ export function injectReplay(resolve: () => RequestListener, resolveModule?: Res
     const response = await inject(dispatch, {
       method: request.method as 'GET',
       url: request.query ? `${request.path}?${request.query}` : request.path,
-      headers: { ...request.headers, 'x-fc-request-id': ctx.requestId },
+      headers: replayHeaders(request.headers, ctx.requestId),
       ...(body ? { payload: body } : {}),
       // Aborts the replayed request when the attempt times out or is stopped.
       signal: ctx.signal,
@@ -69,6 +70,20 @@ function stringHeaders(raw: OutgoingHttpHeaders): Record<string, string | string
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(raw)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.map(String) : String(value);
+  }
+  return headers;
+}
+
+/**
+ * The recorded headers, with the request id and, when tracing, the attempt's `traceparent` (a
+ * recorded one is replaced: the replay continues the invocation's trace, not the original request's).
+ */
+export function replayHeaders(recorded: Readonly<Record<string, string>>, requestId: string): Record<string, string> {
+  const headers: Record<string, string> = { ...recorded, 'x-fc-request-id': requestId };
+  const traceparent = activeTraceParent();
+  if (traceparent) {
+    headers.traceparent = traceparent;
+    delete headers.tracestate;
   }
   return headers;
 }

@@ -5,14 +5,15 @@
  * and write the Reply in their framework's way; everything they answer is decided here.
  */
 import { newRequestId } from '../ids.js';
-import { IdempotencyConflictError, InvalidArgumentError, InvokerClosedError } from '../errors.js';
+import { withRemoteParent } from '../telemetry/telemetry.js';
+import { IdempotencyConflictError, InvalidArgumentError, InvokerClosedError, PayloadTooLargeError } from '../errors.js';
 import type { Invoker } from '../invoker.js';
 import { closedReply, internalError } from './failure.js';
 import { asyncHeaders, DELAY_HEADER, invocationType, INVOCATION_ID_HEADER, REQUEST_ID_HEADER } from './headers.js';
 import { compileTriggerOptions, type CompiledTrigger, type TriggerOptions } from './options.js';
 import { isRecordedRequest, recordRequest, sameRequest } from './record.js';
 import { errorReply, headerError, isReply, jsonReply, withHeader } from './reply.js';
-import type { RecordedRequest, Replay, Reply, TriggerRequest } from './types.js';
+import type { BodyResult, RecordedRequest, Replay, Reply, TriggerRequest } from './types.js';
 
 export interface TriggerCore {
   readonly functionName: string;
@@ -55,16 +56,26 @@ function identified(reply: Reply): Reply {
 async function accept(invoker: Invoker, settings: CompiledTrigger, req: TriggerRequest): Promise<Reply> {
   const parsed = asyncHeaders(req);
   if (isReply(parsed)) return parsed;
-  const body = await req.readBody(settings.maxBodyBytes);
+  // A body that cannot be read (the client went away mid-request) is the client's: not a 500.
+  const body = await req.readBody(settings.maxBodyBytes).catch((): BodyResult => ({ ok: false, reason: 'aborted' }));
   if (!body.ok) return bodyError(body.reason, settings.maxBodyBytes);
   const request = recordRequest(req, body.body, settings.allowed);
   try {
-    const { requestId } = await invoker.invokeAsync(settings.functionName, request, parsed);
+    // The send span is a child of the incoming request's trace (its traceparent), unless the
+    // app's own HTTP instrumentation already made a span for this request.
+    const { requestId } = await withRemoteParent(req.header('traceparent'), req.header('tracestate'), () =>
+      invoker.invokeAsync(settings.functionName, request, parsed),
+    );
     return accepted(requestId);
   } catch (error) {
     if (error instanceof IdempotencyConflictError) return conflict(invoker, error, request);
     if (error instanceof InvalidArgumentError && error.field === 'options.delaySeconds') {
       return headerError(DELAY_HEADER, String(error.value), error.allowed);
+    }
+    if (error instanceof PayloadTooLargeError) {
+      return errorReply(413, 'PayloadTooLarge', `the recorded request is ${error.size} bytes of JSON; at most ${error.limit} are accepted`, {
+        limit: error.limit,
+      }, { connection: 'close' });
     }
     // The trigger function's payload schema refused the recorded request.
     if (error instanceof InvalidArgumentError && error.field === 'payload') {

@@ -15,6 +15,9 @@ import {
 } from '../../src/index.js';
 import { waitFor } from '../helpers.js';
 
+/** The test webhooks listen on loopback, which httpDestination refuses unless allowed. */
+const LOCAL = { allowPrivateNetwork: true } as const;
+
 let open: Invoker[] = [];
 let servers: Server[] = [];
 afterEach(async () => {
@@ -181,7 +184,7 @@ describe('httpDestination against a real server', () => {
     const hook = await webhook(() => ({ status: 204 }));
     const { invoker, clock } = setup();
     invoker.register('sign', () => ({ ok: true }), {
-      destinations: { onSuccess: httpDestination(`${hook.url}/hooks/done`, { secret: 's3cret', headers: { authorization: 'Bearer t' } }) },
+      destinations: { onSuccess: httpDestination(`${hook.url}/hooks/done`, { secret: 's3cret', headers: { authorization: 'Bearer t' }, allowPrivateNetwork: true }) },
     });
     await invoker.invokeAsync('sign', {});
     await clock.advance(0);
@@ -203,8 +206,8 @@ describe('httpDestination against a real server', () => {
     const outcomes: string[] = [];
     invoker.on('destination:succeeded', (e) => outcomes.push(`${e.functionName} ok ${e.deliveryAttempt}`));
     invoker.on('destination:failed', (e) => outcomes.push(`${e.functionName} failed ${e.deliveryAttempt} retry=${e.willRetry}`));
-    invoker.register('five', () => 1, { destinations: { onSuccess: httpDestination(flaky.url) } });
-    invoker.register('four', () => 1, { destinations: { onSuccess: httpDestination(refusing.url) } });
+    invoker.register('five', () => 1, { destinations: { onSuccess: httpDestination(flaky.url, LOCAL) } });
+    invoker.register('four', () => 1, { destinations: { onSuccess: httpDestination(refusing.url, LOCAL) } });
     await invoker.invokeAsync('five', {});
     const four = await invoker.invokeAsync('four', {});
     await clock.advance(0);
@@ -228,7 +231,7 @@ describe('httpDestination against a real server', () => {
     const { invoker, clock } = setup();
     let final: boolean | undefined;
     invoker.on('destination:failed', (e) => { if (!e.willRetry) final = true; });
-    invoker.register('z', () => 1, { destinations: { onSuccess: httpDestination(down.url) } });
+    invoker.register('z', () => 1, { destinations: { onSuccess: httpDestination(down.url, LOCAL) } });
     await invoker.invokeAsync('z', {});
     for (let i = 0; i < 40 && !final; i++) {
       await clock.advance(60_000);
@@ -246,8 +249,8 @@ describe('httpDestination against a real server', () => {
     const { invoker, clock } = setup();
     const failed: string[] = [];
     invoker.on('destination:failed', (e) => failed.push(e.error.errorMessage));
-    invoker.register('same', () => 1, { destinations: { onSuccess: httpDestination(`${target.url}/old`) } });
-    invoker.register('away', () => 1, { destinations: { onSuccess: httpDestination(offHost.url) } });
+    invoker.register('same', () => 1, { destinations: { onSuccess: httpDestination(`${target.url}/old`, LOCAL) } });
+    invoker.register('away', () => 1, { destinations: { onSuccess: httpDestination(offHost.url, LOCAL) } });
     await invoker.invokeAsync('same', {});
     await invoker.invokeAsync('away', {});
     await clock.advance(0);
@@ -265,7 +268,7 @@ describe('httpDestination against a real server', () => {
     const { invoker, clock } = setup();
     const failures: string[] = [];
     invoker.on('destination:failed', (e) => failures.push(`${e.willRetry}:${e.error.errorMessage}`));
-    invoker.register('t', () => 1, { destinations: { onSuccess: httpDestination(`http://127.0.0.1:${port}/`, { timeoutMs: 50 }) } });
+    invoker.register('t', () => 1, { destinations: { onSuccess: httpDestination(`http://127.0.0.1:${port}/`, { timeoutMs: 50, ...LOCAL }) } });
     await invoker.invokeAsync('t', {});
     await clock.advance(0);
     await waitFor(() => failures.length === 1, { what: 'the timed-out delivery' });

@@ -161,7 +161,7 @@ describe('robustness', () => {
     expect((await all(invoker, ids)).map((r) => r.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
   });
 
-  it('handlers get a small context: request id, function, attempt, signal — nothing internal', async () => {
+  it('handlers get a small context: request id, function, attempt, signal, log — nothing internal', async () => {
     const clock = fakeClock();
     const invoker = createInvoker({ store: memoryStore(), clock });
     open.push(invoker);
@@ -175,7 +175,7 @@ describe('robustness', () => {
     await invoker.invokeAsync('peek', {});
     await clock.advance(0);
     await invoker.idle();
-    expect(new Set(keys)).toEqual(new Set(['requestId', 'functionName', 'attempt', 'signal']));
+    expect(new Set(keys)).toEqual(new Set(['requestId', 'functionName', 'attempt', 'signal', 'log']));
     expect(signal).toBeInstanceOf(AbortSignal);
   });
 });

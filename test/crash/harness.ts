@@ -8,12 +8,12 @@
  * lost, none stuck, and duplicate runs only where an attempt was lost (WorkerLost).
  */
 import { expect } from 'vitest';
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInvoker } from '../../src/invoker.js';
 import type { Store, StoredInvocation } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
+import { WorkerProcess } from '../worker-process.js';
 
 export interface CrashRunOptions {
   /** Which dist/stores/<kind>/index.js the workers import. */
@@ -64,54 +64,14 @@ export interface CrashReport {
 }
 
 const WORKER = fileURLToPath(new URL('./worker.mjs', import.meta.url));
+
+/**
+ * How long a crash test may take before it is failed: about 10 s on a quiet 2-core machine,
+ * and this leaves room for one loaded many times over. Nothing here asserts a duration; this
+ * only bounds a run that would otherwise hang.
+ */
+export const CRASH_TEST_TIMEOUT_MS = 300_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-class WorkerSlot {
-  child: ChildProcess | undefined;
-  /** Exits we did not cause (a crash of the worker itself): each fails the run. */
-  readonly unexpectedExits: string[] = [];
-  #expectExit = false;
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  /** Forks the worker and resolves once it has registered its function. */
-  start(): Promise<void> {
-    const child = fork(WORKER, [], { env: this.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.child = child;
-    this.#expectExit = false;
-    child.once('exit', (code, signal) => {
-      if (!this.#expectExit) this.unexpectedExits.push(`pid ${child.pid} exited by itself (${code ?? signal})`);
-    });
-    return new Promise((resolve, reject) => {
-      child.once('message', () => resolve());
-      child.once('exit', (code, signal) => reject(new Error(`crash worker exited before ready (${code ?? signal})`)));
-    });
-  }
-
-  kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    this.#expectExit = true;
-    return new Promise((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
-
-  /** Graceful: the worker closes its invoker and exits. */
-  stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    this.#expectExit = true;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
-    });
-  }
-}
 
 export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
   const total = o.total ?? 2000;
@@ -136,7 +96,7 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
     CRASH_DIST: dist,
     CRASH_WORK_MS: String(o.workMs ?? 50),
   };
-  const slots = Array.from({ length: o.workers ?? 2 }, () => new WorkerSlot(env));
+  const slots = Array.from({ length: o.workers ?? 2 }, () => new WorkerProcess(WORKER, env));
   await Promise.all(slots.map((s) => s.start()));
 
   // Producer only: accepts invocations, never runs them.
@@ -171,7 +131,14 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
       await sleep(batchEveryMs);
     }
   })();
-  await Promise.all([produce, killLoop]);
+  try {
+    await Promise.all([produce, killLoop]);
+  } catch (error) {
+    // A failed run must not leave workers behind to write into the next one's store.
+    await Promise.all(slots.map((slot) => slot.kill()));
+    await producer.close();
+    throw error;
+  }
 
   // Let the surviving workers (and lease recovery, 2 s) finish everything.
   const ids = new Set(accepted);
@@ -186,7 +153,7 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
       remaining = left;
       return left.length === 0;
     },
-    { timeoutMs: o.settleTimeoutMs ?? 30_000, intervalMs: 250, what: 'every accepted invocation to succeed' },
+    { timeoutMs: o.settleTimeoutMs ?? 120_000, intervalMs: 250, what: 'every accepted invocation to succeed' },
   ).catch(() => {}); // what is left is reported below
   await Promise.all(slots.map((s) => s.stop()));
 

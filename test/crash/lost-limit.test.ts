@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { CRASH_TEST_TIMEOUT_MS } from './harness.js';
 import { createInvoker } from '../../src/invoker.js';
 import { sqliteStore } from '../../src/stores/sqlite/index.js';
 
@@ -71,4 +72,4 @@ it('fails an invocation that kills its worker every time after maxLostAttempts, 
   } finally {
     await producer.close();
   }
-}, 90_000);
+}, CRASH_TEST_TIMEOUT_MS);

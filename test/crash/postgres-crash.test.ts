@@ -5,7 +5,7 @@ import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { postgresStore } from '../../src/stores/postgres/index.js';
 import { PG_URL, pgAvailable, randomSchema } from '../stores/postgres-cluster.js';
-import { expectNothingLost, runCrashTest } from './harness.js';
+import { CRASH_TEST_TIMEOUT_MS, expectNothingLost, runCrashTest } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'async-invoker-pg-crash-'));
 const schema = randomSchema('crash');
@@ -29,5 +29,5 @@ describe.runIf(available)('postgres crash safety', () => {
     } finally {
       await store.close();
     }
-  }, 90_000);
+  }, CRASH_TEST_TIMEOUT_MS);
 });

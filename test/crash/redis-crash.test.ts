@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, it } from 'vitest';
 import { redisStore } from '../../src/stores/redis/index.js';
 import { dropPrefix, REDIS_URL, redisAvailable } from '../stores/redis-server.js';
-import { expectNothingLost, runCrashTest } from './harness.js';
+import { CRASH_TEST_TIMEOUT_MS, expectNothingLost, runCrashTest } from './harness.js';
 
 const URL = REDIS_URL;
 const available = redisAvailable;
@@ -29,5 +29,5 @@ describe.runIf(available)('redis crash safety', () => {
     } finally {
       await store.close();
     }
-  }, 90_000);
+  }, CRASH_TEST_TIMEOUT_MS);
 });

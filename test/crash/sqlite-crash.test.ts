@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, it } from 'vitest';
 import { sqliteStore } from '../../src/stores/sqlite/index.js';
-import { expectNothingLost, runCrashTest } from './harness.js';
+import { CRASH_TEST_TIMEOUT_MS, expectNothingLost, runCrashTest } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'async-invoker-crash-'));
 afterAll(() => { if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true }); });
@@ -17,4 +17,4 @@ it('loses nothing when workers sharing a SQLite file are SIGKILLed again and aga
   } finally {
     await store.close();
   }
-}, 90_000);
+}, CRASH_TEST_TIMEOUT_MS);

@@ -212,6 +212,15 @@ export function testTrigger(name: string, factory: AppFactory): void {
       expect(await stored(w.invoker)).toBe(1);
     });
 
+    it('answers 413 when the recorded request is over the function\'s maxPayloadBytes (the limit invokeAsync applies); stores nothing', async () => {
+      await w.app.close();
+      await w.invoker.close();
+      w = await start(factory, createInvoker({ store: memoryStore() }), { ...FAST_RETRY, maxPayloadBytes: 4096 });
+      const res = await fetch(url('/raw'), { method: 'POST', headers: ASYNC, body: 'x'.repeat(10_000) });
+      expect((await fcError(res, 413, 'PayloadTooLarge')).error).toMatchObject({ limit: 4096 });
+      expect(await stored(w.invoker)).toBe(0);
+    });
+
     it('answers a repeat with the same id 202 and the same request id, a different body 409', async () => {
       const send = (body: string, extra: Record<string, string> = {}) =>
         fetch(url('/upload?format=webm'), {
@@ -311,9 +320,13 @@ export function testTrigger(name: string, factory: AppFactory): void {
         expect(list.status).toBe(200);
         const page = (await list.json()) as { items: { requestId: string }[]; nextCursor?: string };
         expect(page.items).toHaveLength(2);
-        const rest = (await (await admin(`/invocations?limit=2&cursor=${encodeURIComponent(page.nextCursor!)}`)).json()) as {
+        const rest = (await (await admin(`/invocations?functionName=http&status=Succeeded&limit=2&cursor=${encodeURIComponent(page.nextCursor!)}`)).json()) as {
           items: { requestId: string }[];
         };
+        // A cursor belongs to its filters; another query, or a tampered cursor, is refused.
+        for (const query of [`limit=2&cursor=${encodeURIComponent(page.nextCursor!)}`, `functionName=http&status=Succeeded&cursor=${encodeURIComponent(`${page.nextCursor!}x`)}`]) {
+          expect((await fcError(await admin(`/invocations?${query}`), 400, 'InvalidArgument', 'none')).error).toMatchObject({ parameter: 'cursor' });
+        }
         expect([...page.items, ...rest.items].map((r) => r.requestId).sort()).toEqual([...ids].sort());
         expect(((await (await admin('/invocations?status=Failed,Stopped')).json()) as { items: unknown[] }).items).toEqual([]);
 

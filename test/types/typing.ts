@@ -79,6 +79,18 @@ export async function typed(): Promise<void> {
   const out = await invoker.invoke('transcode', { url: 'x' });
   const seconds: number = out.seconds;
   void seconds;
+  // invokeAsyncMany: each item's payload checked against its function's declared type.
+  const many = await invoker.invokeAsyncMany([
+    { name: 'transcode', payload: { url: 'a' }, options: { delaySeconds: 1 } },
+    { name: 'ping', payload: null },
+  ]);
+  const first = many[0]!;
+  if (first.ok) void (first.requestId satisfies string);
+  else void (first.error satisfies Error);
+  // @ts-expect-error a payload of another function's type
+  await invoker.invokeAsyncMany([{ name: 'transcode', payload: null }]);
+  // @ts-expect-error an unknown function name
+  await invoker.invokeAsyncMany([{ name: 'transcod', payload: { url: 'a' } }]);
   // @ts-expect-error an unknown function name
   invoker.register('transcod', () => null);
   // @ts-expect-error a result of the wrong shape

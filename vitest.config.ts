@@ -6,7 +6,7 @@ export default defineConfig({
     // Two cores: store suites share servers, so files run two at a time at most.
     maxWorkers: 2,
     minWorkers: 1,
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

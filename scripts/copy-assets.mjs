@@ -1,5 +1,6 @@
-// Copies non-TypeScript assets the stores load at run time (Lua scripts, SQL files) into dist/.
-import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
+// Copies non-TypeScript assets the stores load at run time (Lua scripts, SQL files) into dist/,
+// and makes the command line's entry executable (tsc writes it 0644; npm links it as a bin).
+import { chmodSync, cpSync, existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const assetPattern = /\.(lua|sql)$/;
@@ -11,3 +12,4 @@ function walk(dir) {
   }
 }
 if (existsSync('src')) walk('src');
+if (existsSync('dist/cli.js')) chmodSync('dist/cli.js', 0o755);

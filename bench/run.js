@@ -62,6 +62,9 @@ for (const workload of options.only) {
   else if (workload === 'delayed' || workload === 'retries') {
     if (stores.includes('memory')) cases.push({ workload, system: 'memory' });
     else skipped.push({ system: 'memory', reason: `${workload} runs on the memory store only, not selected` });
+  } else if (workload === 'limited') {
+    // Ours only: the peers' global limits are paid features (BullMQ Pro groups, Oban Pro).
+    for (const system of stores) cases.push({ workload, system });
   } else if (workload === 'http') {
     if (stores.includes('sqlite')) cases.push({ workload, system: 'sqlite' });
     else skipped.push({ system: 'sqlite', reason: 'http runs on the SQLite store, not selected' });
@@ -90,7 +93,7 @@ try {
   if (!down.redis && needsRedis) await deleteKeys(runId).catch((e) => log(`Redis sweep failed: ${e.message}`));
 }
 
-const order = ['e2e', 'enqueue-serial', 'enqueue-bulk', 'delayed', 'retries', 'http'];
+const order = ['e2e', 'limited', 'enqueue-serial', 'enqueue-bulk', 'delayed', 'retries', 'http'];
 // Stable sort: within a workload, stores before peers as they ran; e2e grouped by concurrency.
 rows.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload) || (a.workload === 'e2e' ? a.concurrency - b.concurrency : 0));
 addRatios(rows);

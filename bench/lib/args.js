@@ -2,7 +2,7 @@
 // README describe one parser. Both `--flag value` and `--flag=value` work (node's parseArgs).
 import { parseArgs as parseNodeArgs } from 'node:util';
 
-export const WORKLOADS = ['e2e', 'enqueue', 'delayed', 'retries', 'http'];
+export const WORKLOADS = ['e2e', 'enqueue', 'delayed', 'retries', 'http', 'limited'];
 export const STORES = ['memory', 'sqlite', 'redis', 'postgres'];
 
 const OPTIONS = {

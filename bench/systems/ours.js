@@ -33,16 +33,20 @@ export async function createStore(kind, ns) {
   }
 }
 
-export async function open(kind, { concurrency, ns }) {
+export async function open(kind, { concurrency, ns, limits }) {
   const { store, drop } = await createStore(kind, ns);
   const invoker = createInvoker({ store, concurrency });
   let ran = 0;
   let target = Infinity;
   let allRan = () => {};
-  invoker.register('noop', () => {
-    if (++ran === target) allRan();
-    return null;
-  });
+  invoker.register(
+    'noop',
+    () => {
+      if (++ran === target) allRan();
+      return null;
+    },
+    limits ? { limits } : {},
+  );
   // The first call opens connections and runs migrations: not part of any measurement.
   await invoker.getInvocation('warm-up');
   return {

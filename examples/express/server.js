@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import express from 'express';
 import { createInvoker } from 'async-invoker';
 import { sqliteStore } from 'async-invoker/sqlite';
-import { asyncTrigger, taskRoutes } from 'async-invoker/express';
+import { asyncTrigger, dashboard, taskRoutes } from 'async-invoker/express';
 
 const port = Number(process.env.PORT ?? 3000);
 const adminToken = process.env.ADMIN_TOKEN ?? 'change-me';
@@ -54,6 +54,22 @@ app.use(
   }),
 );
 
+// The dashboard at /jobs: read-only and for this machine only unless `authorize` lets a request in.
+// Here the admin token also works as a cookie, so a browser can open it: with `authorize`, Stop
+// and Re-run are on (they accept only POSTs from the dashboard's own page).
+app.use(
+  '/jobs',
+  dashboard(invoker, {
+    title: 'Transcodes',
+    authorize: (req) => {
+      const cookie = req.headers.cookie ?? '';
+      const bearer = req.headers.authorization;
+      if (bearer === `Bearer ${adminToken}` || cookie.split(/;\s*/).includes(`admin_token=${adminToken}`)) return true;
+      return bearer || cookie.includes('admin_token=') ? 403 : 401;
+    },
+  }),
+);
+
 app.post('/videos/:name/transcode', express.raw({ type: () => true, limit: '128kb' }), async (req, res) => {
   // Without a body Express leaves req.body undefined. A 4xx is a result, not a failure: no retry.
   if (!Buffer.isBuffer(req.body) || req.body.length === 0) return res.status(400).json({ error: 'send the video bytes as the body' });
@@ -76,7 +92,8 @@ const server = app.listen(port, '127.0.0.1', () => {
   console.log(`  curl -i -X POST '${url}/videos/cat/transcode?formats=mp4,webm' \\
     -H 'X-Fc-Invocation-Type: Async' -H 'Content-Type: application/octet-stream' --data-binary 'fake video bytes'
   curl -s '${url}/admin/invocations?functionName=transcode' -H 'Authorization: Bearer ${adminToken}'
-  curl -s '${url}/admin/invocations/<requestId>' -H 'Authorization: Bearer ${adminToken}'`);
+  curl -s '${url}/admin/invocations/<requestId>' -H 'Authorization: Bearer ${adminToken}'
+  dashboard: ${url}/jobs/ (set the cookie admin_token=${adminToken} in the browser)`);
 });
 
 let closing = false;

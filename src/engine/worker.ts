@@ -220,14 +220,15 @@ export class Worker implements AttemptListener {
   }
 
   /**
-   * A limit left due work waiting: claim for it again when its rate window opens or held-back
+   * A limit left due work waiting: claim for it again when its rate window opens, a running
+   * attempt's lease would lapse (its worker may have died, and nothing signals that) or held-back
    * work would expire (one timer), or when a slot frees here or a wake-up says one freed
    * elsewhere; never in a loop meanwhile.
    */
   #heldBack(held: readonly HeldBack[]): void {
     for (const h of held) {
       this.#o.lifecycle.heldBack(h);
-      const until = Math.min(h.retryAt ?? Infinity, h.expiresAt);
+      const until = Math.min(h.retryAt ?? Infinity, h.freesAt ?? Infinity, h.expiresAt);
       this.#demand.hold(h.functionName, until, h.reason !== 'rate');
       if (until !== Infinity) this.#scheduler.wakeAt(until);
     }

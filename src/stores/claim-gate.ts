@@ -22,17 +22,23 @@ export class ClaimGate {
   /** The earliest expiry among the work passed over (HeldBack.expiresAt). */
   #expiresAt = Infinity;
   #running = 0;
+  /** The earliest lease end among the attempts running when the claim began (HeldBack.freesAt). */
+  #freesAt = Infinity;
   readonly #byGroup = new Map<string, number>();
   /** A group was passed over for its cap while it had due work. */
   groupHeld = false;
 
-  /** `running`: the group key (NO_GROUP for none) of each running attempt, read only if a limit counts them. */
-  constructor(slot: ClaimSlot & { limits: FunctionLimits }, running: () => Iterable<string>, starts: StartWindow, now: number) {
+  /** `running`: each running attempt's group key (NO_GROUP for none) and lease end, read only if a limit counts them. */
+  constructor(slot: ClaimSlot & { limits: FunctionLimits }, running: () => Iterable<RunningAttempt>, starts: StartWindow, now: number) {
     this.limits = slot.limits;
     this.#maxEventAgeMs = slot.maxEventAgeMs;
     this.#starts = starts;
     starts.slide(now);
-    if (this.countsRunning) for (const group of running()) this.#count(group);
+    if (!this.countsRunning) return;
+    for (const [group, leaseEndsAt] of running()) {
+      this.#count(group);
+      if (leaseEndsAt < this.#freesAt) this.#freesAt = leaseEndsAt;
+    }
   }
 
   get countsRunning(): boolean {
@@ -71,7 +77,9 @@ export class ClaimGate {
 
   heldBack(functionName: string, reason: HeldBack['reason']): HeldBack {
     const expiresAt = this.#expiresAt;
-    return reason === 'rate' ? { functionName, reason, retryAt: this.#starts.retryAt(this.limits.perSecond!), expiresAt } : { functionName, reason, expiresAt };
+    if (reason === 'rate') return { functionName, reason, retryAt: this.#starts.retryAt(this.limits.perSecond!), expiresAt };
+    // Attempts taken in this claim hold fresh leases: the ones counted at the start lapse first.
+    return this.#freesAt === Infinity ? { functionName, reason, expiresAt } : { functionName, reason, expiresAt, freesAt: this.#freesAt };
   }
 
   /** A run started at `now`. */
@@ -90,6 +98,9 @@ export class ClaimGate {
     this.#byGroup.set(group, (this.#byGroup.get(group) ?? 0) + 1);
   }
 }
+
+/** A running attempt as a limit counts it: its group key and when its lease lapses. */
+export type RunningAttempt = readonly [group: string, leaseEndsAt: number];
 
 /** Leased for a run with the lease not yet lapsed. */
 export function isRunning(record: StoredInvocation, now: number): boolean {

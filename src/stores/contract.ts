@@ -136,6 +136,12 @@ export interface HeldBack {
    * so held-back work still expires on time.
    */
   readonly expiresAt: number;
+  /**
+   * For `concurrency` and `group`: when the earliest running attempt's lease lapses unless its
+   * worker renews it. A worker that died frees its slot then, and nothing signals that, so the
+   * waiting worker claims again by this time (and takes the lapsed lease over).
+   */
+  readonly freesAt?: number;
 }
 
 export interface ClaimRequest {

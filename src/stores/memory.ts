@@ -8,7 +8,7 @@ import { parseOptions, retentionSchema } from '../config.js';
 import { Fifo } from './fifo.js';
 import { DueQueue, earlier, type DueEntry } from './memory-due.js';
 import { StartWindow } from './limits.js';
-import { ClaimGate, isRunning, NO_GROUP } from './claim-gate.js';
+import { ClaimGate, isRunning, NO_GROUP, type RunningAttempt } from './claim-gate.js';
 import { decodeCursor, encodeCursor, listsBefore } from './cursor.js';
 import {
   applyClaim,
@@ -658,8 +658,8 @@ class MemoryStore implements Store {
   }
 }
 
-function* runningGroups(leased: Iterable<Entry>, now: number): Iterable<string> {
-  for (const record of leased) if (isRunning(record, now)) yield record.groupKey ?? NO_GROUP;
+function* runningGroups(leased: Iterable<Entry>, now: number): Iterable<RunningAttempt> {
+  for (const record of leased) if (isRunning(record, now)) yield [record.groupKey ?? NO_GROUP, record.dueAt!];
 }
 
 /** createRecord's record plus the store's own fields (set in the same order on every entry, so one shape). */

@@ -163,6 +163,47 @@ describe.each(stores)('function limits on the %s store', (_name, makeStore) => {
     expect(most).toBeLessThanOrEqual(2);
   });
 
+  it('takes a slot back from a worker that died holding it once its lease lapses, though nothing signals that', async () => {
+    const clock = fakeClock();
+    const store = makeStore();
+    const producer = invoker({ store, clock, concurrency: 0 });
+    producer.register('charge', () => null, { limits: { concurrency: 1 } });
+    const lost = await producer.invokeAsync('charge', { id: 'lost' });
+    // A worker claims it and dies: its lease (10 s) is never renewed, and no settle signals anything.
+    const dead = await store.claim({
+      now: clock.now(),
+      leaseMs: 10_000,
+      limit: 1,
+      slots: [{ functionName: 'charge', limit: 1, maxEventAgeMs: 86_400_000, limits: { concurrency: 1 } }],
+    });
+    expect(dead.items.map((c) => c.record.requestId)).toEqual([lost.requestId]);
+    const waits = await producer.invokeAsync('charge', { id: 'waits' });
+    const started: string[] = [];
+    const throttled: ThrottledEvent[] = [];
+    const worker = invoker({ store, clock, concurrency: 4, leaseSeconds: 10 });
+    worker.on('throttled', (e) => throttled.push(e));
+    worker.register('charge', (payload: { id: string }) => {
+      started.push(payload.id);
+      return null;
+    }, { limits: { concurrency: 1 } });
+    await waitFor(() => throttled.length > 0, { what: "the worker to be held back by the dead one's slot" });
+    // The dead lease bounds the wait, not the day of event age left to the waiting work.
+    await clock.advance(10_000);
+    await waitFor(() => started.includes('waits'), { what: 'the waiting one to run once the dead lease lapsed' });
+    // The lost attempt is retried after its backoff.
+    await waitFor(
+      async () => {
+        if ((await worker.getInvocation(lost.requestId))?.status === 'Succeeded') return true;
+        await clock.advance(1_000);
+        return false;
+      },
+      { what: 'the lost one to succeed on its retry' },
+    );
+    expect(started.sort()).toEqual(['lost', 'waits']);
+    expect((await worker.getInvocation(waits.requestId))!.status).toBe('Succeeded');
+    expect((await worker.getInvocation(lost.requestId))!.events.some((e) => e.detail?.includes('WorkerLost'))).toBe(true);
+  });
+
   it('still expires held-back work by age while every slot stays busy', async () => {
     const clock = fakeClock();
     const inv = invoker({ store: makeStore(), clock, concurrency: 4, leaseSeconds: 10 });

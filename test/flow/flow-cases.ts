@@ -140,30 +140,35 @@ class FlowRun {
 
 /**
  * The most attempts running at once, from the ledger: each attempt from its start line to its
- * end line (or to `cutAt[pid]` for a killed worker's attempts, which never ended), half-open, so
- * one attempt ending in the millisecond another starts is not two at once. An attempt that
- * started and ended in one millisecond counts for half of it.
+ * end line, or to `cutAt[pid]` for a killed worker's attempts, which never ended. Lines are
+ * appended in the order things happened (an attempt's end line is written before it settles, so
+ * before the next attempt can start), so equal times are taken in file order: an attempt that
+ * ends in the millisecond another starts is not two at once.
  */
 function mostAtOnce(lines: LedgerLine[], cutAt: ReadonlyMap<number, number> = new Map()): number {
-  const starts = new Map<string, LedgerLine>();
-  const points: [number, number][] = [];
-  for (const line of lines) {
+  const open = new Set<string>();
+  // [time, file position, +1 start / -1 end]
+  const points: [number, number, number][] = [];
+  lines.forEach((line, position) => {
     const key = `${line.requestId} ${line.pid}`;
-    if (line.what === 'start') starts.set(key, line);
-    if (line.what !== 'end') continue;
-    const start = starts.get(key)!;
-    starts.delete(key);
-    points.push([start.at, 1], [Math.max(line.at, start.at + 0.5), -1]);
-  }
-  for (const [key, start] of starts) {
-    const cut = cutAt.get(start.pid);
+    if (line.what === 'start') {
+      open.add(key);
+      points.push([line.at, position, 1]);
+    } else if (line.what === 'end') {
+      open.delete(key);
+      points.push([line.at, position, -1]);
+    }
+  });
+  for (const key of open) {
+    const pid = Number(key.split(' ')[1]);
+    const cut = cutAt.get(pid);
     if (cut === undefined) throw new Error(`attempt ${key} never ended and its worker was not killed`);
-    points.push([start.at, 1], [Math.max(cut, start.at + 0.5), -1]);
+    points.push([cut, lines.length, -1]);
   }
   points.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
   let most = 0;
-  for (const [, delta] of points) most = Math.max(most, (now += delta));
+  for (const [, , delta] of points) most = Math.max(most, (now += delta));
   return most;
 }
 
@@ -171,7 +176,9 @@ export function flowCases(spec: FlowStoreSpec): void {
   describe(`flow control across processes: ${spec.kind}`, () => {
     const dir = mkdtempSync(join(tmpdir(), `async-invoker-flow-${spec.kind}-`));
     const runs: FlowRun[] = [];
-    const run = (limits: LimitsSpec, settings = { concurrency: 8, leaseSeconds: 5 }) => {
+    // Leases long enough that a busy machine never lets a live worker's lease lapse: a lapsed lease
+    // counts as a dead worker, whose attempt then runs twice (at least once), past any limit.
+    const run = (limits: LimitsSpec, settings = { concurrency: 8, leaseSeconds: 30 }) => {
       const r = new FlowRun(spec, dir, limits, settings);
       runs.push(r);
       return r;

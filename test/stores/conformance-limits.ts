@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClaimSlot, FunctionLimits, Settlement, StoreSignal } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
-import { claimReq, DAY, newInvocation, succeed, T0, type SuiteContext } from './conformance-helpers.js';
+import { claimReq, DAY, LEASE, newInvocation, succeed, T0, type SuiteContext } from './conformance-helpers.js';
 
 function limited(limits: FunctionLimits, limit = 100, maxEventAgeMs = DAY, functionName = 'fn'): ClaimSlot {
   return { functionName, limit, maxEventAgeMs, limits };
@@ -32,7 +32,8 @@ export function limitCases({ open, pair }: SuiteContext): void {
       expect(first.heldBack).toEqual([held]);
       const second = await b.claim(claimReq(T0 + 11, [slot]));
       expect(second.items).toEqual([]);
-      expect(second.heldBack).toEqual([held]);
+      // Seen from another worker: the slots free when the running attempts' leases lapse, at the latest.
+      expect(second.heldBack).toEqual([{ ...held, freesAt: T0 + 10 + LEASE }]);
       expect(await a.get(items[2]!.requestId)).toMatchObject({ status: 'Enqueued', attempts: 0 });
       expect(await a.settle([{ ...succeed(items[0]!.requestId, first.items[0]!.leaseToken, T0 + 12), wake: true }])).toEqual(['ok']);
       // The held-back work kept its place: the oldest waiting one goes first.
@@ -47,7 +48,10 @@ export function limitCases({ open, pair }: SuiteContext): void {
       await store.enqueue([x, y]);
       const slot = limited({ concurrency: 1 });
       expect(ids(await store.claim(claimReq(T0 + 2, [slot], 100, 1000)))).toEqual([x.requestId]);
-      expect((await store.claim(claimReq(T0 + 500, [slot], 100, 1000))).items).toEqual([]);
+      const waiting = await store.claim(claimReq(T0 + 500, [slot], 100, 1000));
+      expect(waiting.items).toEqual([]);
+      // Nothing signals a dead worker: the held-back answer says when its slot frees.
+      expect(waiting.heldBack).toEqual([{ functionName: 'fn', reason: 'concurrency', expiresAt: T0 + 1 + DAY + 1, freesAt: T0 + 2 + 1000 }]);
       // x's worker died: once its lease lapses the slot is free (y, due first, runs), and x is recovered.
       const after = await store.claim(claimReq(T0 + 1002, [slot], 100, 1000));
       expect(after.items.map((c) => [c.kind, c.record.requestId])).toEqual([['run', y.requestId], ['recover', x.requestId]]);

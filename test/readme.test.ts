@@ -1,30 +1,171 @@
-import { execFile } from 'node:child_process';
+/**
+ * The README's code, checked against the built package (dist/, as `npm test` builds it first):
+ *
+ * - every ```ts block is a complete module: all of them are type-checked in one `tsc` run
+ *   (strict, nodenext), and errors are reported at their README line;
+ * - ```ts blocks marked `<!-- readme-test: runs -->` also run (esbuild, then node): exit code 0,
+ *   nothing on stderr;
+ * - the ```sh block marked `<!-- readme-test: curl -->` runs, command by command, against the
+ *   server `npm start` starts, and each answer has the status the README shows.
+ *
+ * Files go under .vitest-tmp/readme/, inside the package, so `import 'async-invoker'` and its
+ * subpaths resolve to the built package by its own name (package.json `exports`).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { join, resolve } from 'node:path';
+import { transform } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from './helpers.js';
+import { codeBlocks, fileOf, toReadmePositions, type Block } from './readme/blocks.js';
+import { curlSteps, parseAnswer } from './readme/curl.js';
 
-const run = promisify(execFile);
-// Inside the package, so `import 'async-invoker'` resolves to the built package by its own name.
-const dir = join(process.cwd(), '.vitest-tmp', 'readme');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const root = resolve(import.meta.dirname, '..');
+const dir = join(root, '.vitest-tmp', 'readme');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const blocks = codeBlocks(readme);
+const tsBlocks = blocks.filter((b) => b.lang === 'ts');
+const runnable = tsBlocks.filter((b) => b.mark === 'runs');
+/** Languages of blocks that are not code to check: shell transcripts, JSON and type shapes. */
+const UNCHECKED = ['sh', 'json', 'text'];
 
-/** The README's code blocks marked `<!-- readme-test: runs -->`. */
-function runnableBlocks(): string[] {
-  const text = readFileSync('README.md', 'utf8');
-  return [...text.matchAll(/<!-- readme-test: runs -->\s*```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
-describe('README examples', () => {
-  const blocks = runnableBlocks();
-  it('has runnable blocks', () => expect(blocks.length).toBeGreaterThanOrEqual(2));
-  blocks.forEach((code, i) => {
-    it(`block ${i + 1} runs (${code.split('\n').find((l) => l.includes("from 'async-invoker"))?.trim()})`, async () => {
-      mkdirSync(dir, { recursive: true });
-      const file = join(dir, `block-${i + 1}.mjs`);
-      writeFileSync(file, code);
-      const { stderr } = await run(process.execPath, [file], { timeout: 20_000 });
-      expect(stderr).toBe('');
+function run(file: string, args: string[], options: { cwd: string; timeout: number; env?: NodeJS.ProcessEnv }): Promise<Ran> {
+  return new Promise((done) => {
+    execFile(file, args, { ...options, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      done({ code, stdout, stderr: error?.killed ? `${stderr}\n(killed after ${options.timeout} ms)` : stderr });
     });
   });
+}
+
+/** A block's first import of the package, to name its test. */
+const title = (block: Block) =>
+  `README.md:${block.line} (${/from '(async-invoker[^']*)'/.exec(block.code)?.[1] ?? block.code.split('\n')[0]!.slice(0, 40)})`;
+
+beforeAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('README code blocks', () => {
+  it('are TypeScript, or a shell transcript, JSON or a type shape', () => {
+    const other = blocks.filter((b) => b.lang !== 'ts' && !UNCHECKED.includes(b.lang));
+    expect(other.map((b) => `README.md:${b.line} \`\`\`${b.lang}`)).toEqual([]);
+    expect(blocks.filter((b) => b.mark !== undefined && !(b.lang === 'ts' && b.mark === 'runs') && !(b.lang === 'sh' && b.mark === 'curl'))).toEqual([]);
+    expect(runnable.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('type-check as complete modules (tsc, strict, nodenext)', async () => {
+    const check = join(dir, 'check');
+    mkdirSync(check, { recursive: true });
+    for (const block of tsBlocks) writeFileSync(join(check, fileOf(block, 'ts')), block.code);
+    const tsconfig = {
+      compilerOptions: {
+        strict: true,
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        target: 'ES2022',
+        noEmit: true,
+        types: ['node'],
+        // Each block is a module of its own, even one that imports nothing.
+        moduleDetection: 'force',
+        // As `tsc --init` sets it: @types/koa's own declarations do not check against their dependencies'.
+        skipLibCheck: true,
+      },
+      files: tsBlocks.map((b) => fileOf(b, 'ts')),
+    };
+    writeFileSync(join(check, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+    const tsc = await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', check, '--pretty', 'false'], { cwd: check, timeout: 180_000 });
+    expect(toReadmePositions(tsc.stdout + tsc.stderr)).toEqual([]);
+    expect(tsc.code).toBe(0);
+  }, 200_000);
+
+  describe('blocks marked `runs` run with no output on stderr', () => {
+    for (const block of runnable) {
+      it(title(block), async () => {
+        const { code } = await transform(block.code, { loader: 'ts', format: 'esm', target: 'node20', sourcefile: `README.md:${block.line}` });
+        const file = join(dir, fileOf(block, 'mjs'));
+        writeFileSync(file, code);
+        // Its own working directory: files a block writes (./data/...) stay apart from the others'.
+        const cwd = join(dir, `cwd-${block.line}`);
+        mkdirSync(cwd, { recursive: true });
+        const ran = await run(process.execPath, [file], { cwd, timeout: 20_000 });
+        expect({ stderr: ran.stderr, code: ran.code }).toEqual({ stderr: '', code: 0 });
+      }, 30_000);
+    }
+  });
+});
+
+describe('README curl examples against `npm start`', () => {
+  const block = blocks.find((b) => b.lang === 'sh' && b.mark === 'curl');
+  const steps = block ? curlSteps(block.code, block.line) : [];
+  /** Where the README sends them: `npm start`'s default port, on loopback. */
+  const readmeUrl = 'http://127.0.0.1:3000';
+  let server: ChildProcess | undefined;
+  let url = '';
+  let output = '';
+
+  beforeAll(async () => {
+    // `npm start` runs this (after building, which `npm test` has done): run it on a free port.
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const script = /^node (\S+)$/.exec(pkg.scripts.start ?? '')?.[1];
+    if (!script) throw new Error(`package.json's start script is not \`node <file>\`: ${pkg.scripts.start}`);
+    const cwd = join(dir, 'npm-start');
+    mkdirSync(cwd, { recursive: true });
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+    delete env.ADMIN_TOKEN; // the README uses the example's default token
+    server = spawn(process.execPath, [join(root, script)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    server.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    await waitFor(
+      () => {
+        if (server!.exitCode !== null) throw new Error(`npm start's server exited:\n${output}`);
+        url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? '';
+        return url !== '';
+      },
+      { timeoutMs: 15_000, intervalMs: 20, what: "npm start's server to listen" },
+    );
+  }, 30_000);
+
+  afterAll(async () => {
+    if (!server || server.exitCode !== null) return;
+    const exited = new Promise((done) => server!.once('exit', done));
+    server.kill('SIGTERM');
+    await exited;
+  });
+
+  it("the README's URLs are npm start's defaults", () => {
+    expect(steps.length).toBeGreaterThanOrEqual(5);
+    const source = readFileSync(join(root, 'examples/express/server.js'), 'utf8');
+    expect(source).toContain('process.env.PORT ?? 3000');
+    for (const step of steps) expect(step.command, `README.md:${step.line}`).toContain(`'${readmeUrl}/`);
+  });
+
+  it('each command gets the status the README shows', async () => {
+    /** Request ids the README shows → the ids this server gave. */
+    const ids = new Map<string, string>();
+    for (const step of steps) {
+      const where = `README.md:${step.line}: ${step.command.split('\n')[0]}`;
+      expect(step.status, `${where}: no "# HTTP/1.1 <status>" line under the command`).toBeDefined();
+      let command = step.command.replaceAll(readmeUrl, url);
+      for (const [shown, real] of ids) command = command.replaceAll(shown, real);
+      const ran = await run('sh', ['-c', command], { cwd: dir, timeout: 15_000 });
+      const answer = parseAnswer(ran.stdout);
+      const shown = ran.code === 0 ? ran.stdout : `${ran.stdout}${ran.stderr}`; // curl's progress meter goes to stderr
+      expect({ status: answer.status, curlExit: ran.code }, `${where}\n${shown}`).toEqual({ status: step.status, curlExit: 0 });
+      step.shownIds.forEach((shown, i) => {
+        const real = answer.ids[i];
+        expect(real, `${where}: the answer has no requestId #${i + 1}\n${ran.stdout}`).toBeDefined();
+        if (ids.has(shown)) expect(real, `${where}: ${shown} stands for ${ids.get(shown)} above`).toBe(ids.get(shown));
+        else ids.set(shown, real!);
+      });
+    }
+  }, 60_000);
 });

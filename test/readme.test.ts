@@ -5,6 +5,8 @@
  *   (strict, nodenext), and errors are reported at their README line;
  * - ```ts blocks marked `<!-- readme-test: runs -->` also run (esbuild, then node): exit code 0,
  *   nothing on stderr;
+ * - ```ts blocks marked `<!-- readme-test: serves -->` (servers on port 3000) run on a free port
+ *   instead until they answer HTTP, with nothing on stderr;
  * - the ```sh block marked `<!-- readme-test: curl -->` runs, command by command, against the
  *   server `npm start` starts, and each answer has the status the README shows.
  *
@@ -12,6 +14,7 @@
  * subpaths resolve to the built package by its own name (package.json `exports`).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { transform } from 'esbuild';
@@ -26,6 +29,7 @@ const readme = readFileSync(join(root, 'README.md'), 'utf8');
 const blocks = codeBlocks(readme);
 const tsBlocks = blocks.filter((b) => b.lang === 'ts');
 const runnable = tsBlocks.filter((b) => b.mark === 'runs');
+const serving = tsBlocks.filter((b) => b.mark === 'serves');
 /** Languages of blocks that are not code to check: shell transcripts, JSON and type shapes. */
 const UNCHECKED = ['sh', 'json', 'text'];
 
@@ -44,6 +48,35 @@ function run(file: string, args: string[], options: { cwd: string; timeout: numb
   });
 }
 
+/** The block as an ES module to run, and a working directory of its own (for the ./data it writes). */
+async function prepare(block: Block, code = block.code): Promise<{ file: string; cwd: string }> {
+  const js = await transform(code, { loader: 'ts', format: 'esm', target: 'node20', sourcefile: `README.md:${block.line}` });
+  const file = join(dir, fileOf(block, 'mjs'));
+  writeFileSync(file, js.code);
+  const cwd = join(dir, `cwd-${block.line}`);
+  mkdirSync(cwd, { recursive: true });
+  return { file, cwd };
+}
+
+/** A port nothing listens on now, on loopback. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
 /** A block's first import of the package, to name its test. */
 const title = (block: Block) =>
   `README.md:${block.line} (${/from '(async-invoker[^']*)'/.exec(block.code)?.[1] ?? block.code.split('\n')[0]!.slice(0, 40)})`;
@@ -58,7 +91,8 @@ describe('README code blocks', () => {
   it('are TypeScript, or a shell transcript, JSON or a type shape', () => {
     const other = blocks.filter((b) => b.lang !== 'ts' && !UNCHECKED.includes(b.lang));
     expect(other.map((b) => `README.md:${b.line} \`\`\`${b.lang}`)).toEqual([]);
-    expect(blocks.filter((b) => b.mark !== undefined && !(b.lang === 'ts' && b.mark === 'runs') && !(b.lang === 'sh' && b.mark === 'curl'))).toEqual([]);
+    const known = (b: Block) => (b.lang === 'ts' && (b.mark === 'runs' || b.mark === 'serves')) || (b.lang === 'sh' && b.mark === 'curl');
+    expect(blocks.filter((b) => b.mark !== undefined && !known(b)).map((b) => `README.md:${b.line} ${b.mark}`)).toEqual([]);
     expect(runnable.length).toBeGreaterThanOrEqual(5);
   });
 
@@ -90,14 +124,37 @@ describe('README code blocks', () => {
   describe('blocks marked `runs` run with no output on stderr', () => {
     for (const block of runnable) {
       it(title(block), async () => {
-        const { code } = await transform(block.code, { loader: 'ts', format: 'esm', target: 'node20', sourcefile: `README.md:${block.line}` });
-        const file = join(dir, fileOf(block, 'mjs'));
-        writeFileSync(file, code);
-        // Its own working directory: files a block writes (./data/...) stay apart from the others'.
-        const cwd = join(dir, `cwd-${block.line}`);
-        mkdirSync(cwd, { recursive: true });
+        const { file, cwd } = await prepare(block);
         const ran = await run(process.execPath, [file], { cwd, timeout: 20_000 });
         expect({ stderr: ran.stderr, code: ran.code }).toEqual({ stderr: '', code: 0 });
+      }, 30_000);
+    }
+  });
+
+  describe('blocks marked `serves` start a server that answers, with no output on stderr', () => {
+    for (const block of serving) {
+      it(title(block), async () => {
+        expect(block.code, 'a server on port 3000, as the README shows it').toMatch(/\b3000\b/);
+        const port = await freePort();
+        const { file, cwd } = await prepare(block, block.code.replaceAll(/\b3000\b/g, String(port)));
+        const child = spawn(process.execPath, [file], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+        try {
+          await waitFor(
+            async () => {
+              if (child.exitCode !== null) throw new Error(`README.md:${block.line} exited with ${child.exitCode}:\n${stderr}`);
+              return fetch(`http://127.0.0.1:${port}/`).then(
+                async (res) => (await res.arrayBuffer(), true),
+                () => false,
+              );
+            },
+            { timeoutMs: 20_000, intervalMs: 50, what: `README.md:${block.line} to answer on port ${port}` },
+          );
+        } finally {
+          await stop(child);
+        }
+        expect(stderr).toBe('');
       }, 30_000);
     }
   });
@@ -135,10 +192,7 @@ describe('README curl examples against `npm start`', () => {
   }, 30_000);
 
   afterAll(async () => {
-    if (!server || server.exitCode !== null) return;
-    const exited = new Promise((done) => server!.once('exit', done));
-    server.kill('SIGTERM');
-    await exited;
+    if (server) await stop(server);
   });
 
   it("the README's URLs are npm start's defaults", () => {

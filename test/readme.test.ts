@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { transform } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from './helpers.js';
-import { codeBlocks, fileOf, toReadmePositions, type Block } from './readme/blocks.js';
+import { anchorLinks, codeBlocks, fileOf, headingAnchors, toReadmePositions, type Block } from './readme/blocks.js';
 import { curlSteps, parseAnswer } from './readme/curl.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -94,6 +94,11 @@ describe('README code blocks', () => {
     const known = (b: Block) => (b.lang === 'ts' && (b.mark === 'runs' || b.mark === 'serves')) || (b.lang === 'sh' && b.mark === 'curl');
     expect(blocks.filter((b) => b.mark !== undefined && !known(b)).map((b) => `README.md:${b.line} ${b.mark}`)).toEqual([]);
     expect(runnable.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it("link only to the README's own headings", () => {
+    const anchors = headingAnchors(readme);
+    expect(anchorLinks(readme).filter((a) => !anchors.has(a))).toEqual([]);
   });
 
   it('type-check as complete modules (tsc, strict, nodenext)', async () => {

@@ -43,3 +43,23 @@ export function toReadmePositions(output: string): string[] {
       l.replace(/(?:^|\S*\/)readme-line-(\d+)\.ts\((\d+),(\d+)\)/, (_m, start: string, line: string, col: string) => `README.md:${Number(start) + Number(line) - 1}:${col}`),
     );
 }
+
+/** The anchors GitHub gives the headings of `markdown` (outside code blocks), duplicates numbered. */
+export function headingAnchors(markdown: string): Set<string> {
+  const text = markdown.replace(/^```[\s\S]*?^```/gm, '');
+  const seen = new Map<string, number>();
+  const anchors = new Set<string>();
+  for (const [, heading] of text.matchAll(/^#{1,6} (.*)$/gm)) {
+    const slug = heading!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/ /g, '-');
+    const n = seen.get(slug) ?? 0;
+    seen.set(slug, n + 1);
+    anchors.add(n === 0 ? slug : `${slug}-${n}`);
+  }
+  return anchors;
+}
+
+/** The `#anchor` targets of the links in `markdown` (outside code blocks). */
+export function anchorLinks(markdown: string): string[] {
+  const text = markdown.replace(/^```[\s\S]*?^```/gm, '');
+  return [...text.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+}

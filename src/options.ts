@@ -17,7 +17,8 @@ export interface InvokerOptions {
   readonly concurrency?: number;
   /**
    * How long a claim on an invocation lasts without renewal. Running attempts renew it; if the
-   * process dies, another worker takes the invocation over after this long (the lost attempt counts).
+   * process dies, another worker takes the invocation over after this long; the lost attempt is
+   * retried without spending `maxAsyncRetryAttempts` (see `maxLostAttempts`).
    * @default 30
    */
   readonly leaseSeconds?: number;
@@ -63,6 +64,12 @@ export interface RetryBackoffOptions {
 export interface FunctionOptions {
   /** Retries after a failed first attempt, 0..8. @default 3 */
   readonly maxAsyncRetryAttempts?: number;
+  /**
+   * Attempts lost to a worker that died (`WorkerLost`) are retried without spending
+   * `maxAsyncRetryAttempts`; past this many lost attempts (0..100) the invocation fails: it
+   * probably kills its worker every time. @default 3
+   */
+  readonly maxLostAttempts?: number;
   /** An invocation older than this (seconds, 1..604800) when due is dropped as expired. @default 86400 */
   readonly maxAsyncEventAgeInSeconds?: number;
   /** Handler deadline in seconds; `ctx.signal` aborts at it and the attempt fails with `FunctionTimeout`. @default none */

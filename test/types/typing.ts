@@ -27,6 +27,8 @@ export async function untyped(): Promise<void> {
   invoker.register('email', (payload: Email) => payload.to.length);
   invoker.register('email2', async (payload: Email, ctx) => ({ sent: payload.subject, attempt: ctx.attempt }));
   invoker.register('nothing', () => {});
+  // Every option register accepts at run time is in its type.
+  invoker.register('lossy', () => null, { maxLostAttempts: 5, maxAsyncRetryAttempts: 0 });
   invoker.register('json', (payload) => {
     const value: JsonValue = payload;
     return value;

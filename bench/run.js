@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, USAGE } from './lib/args.js';
 import { machine } from './lib/machine.js';
 import { addRatios, judgeTargets } from './lib/ratios.js';
+import { startAofRedis } from './lib/private-redis.js';
 import { deleteKeys, dropSchemas, probePostgres, probeRedis } from './lib/services.js';
 import { PEERS_OF, SYSTEMS } from './lib/systems.js';
 import { markdownTable, textTable } from './lib/table.js';
@@ -42,11 +43,25 @@ const log = (message) => process.stderr.write(`[bench ${((Date.now() - startedAt
 
 // Which servers are there: a store or peer whose server is not reachable is skipped, with why.
 const skipped = [];
-const needsRedis = options.stores.includes('redis') || (options.peers && options.stores.some((s) => s === 'sqlite' || s === 'redis'));
-const needsPostgres = options.stores.includes('postgres');
+const wanted = new Set([...options.stores, ...(options.peers ? options.stores.flatMap((s) => PEERS_OF[s]) : [])]);
+const needs = (server) => [...wanted].some((system) => SYSTEMS[system].needs === server);
+const needsRedis = needs('redis');
+const needsPostgres = needs('postgres');
+// The matched-durability Redis is the bench's own: started here, stopped at the end.
+let aofRedis;
+let aofDown;
+if (needs('redis-aof')) {
+  try {
+    aofRedis = await startAofRedis();
+    process.env.BENCH_REDIS_AOF_URL = aofRedis.url; // the case processes inherit it
+  } catch (error) {
+    aofDown = error.message;
+  }
+}
 const down = {
   redis: needsRedis ? await probeRedis() : undefined,
   postgres: needsPostgres ? await probePostgres() : undefined,
+  'redis-aof': aofDown,
 };
 const available = (system) => {
   const reason = SYSTEMS[system].needs && down[SYSTEMS[system].needs];
@@ -62,6 +77,9 @@ for (const workload of options.only) {
   else if (workload === 'delayed' || workload === 'retries') {
     if (stores.includes('memory')) cases.push({ workload, system: 'memory' });
     else skipped.push({ system: 'memory', reason: `${workload} runs on the memory store only, not selected` });
+  } else if (workload === 'scaling') {
+    // Durable stores only: worker processes share the store (the peers' equivalents are left out).
+    for (const system of stores) if (system !== 'memory') cases.push({ workload, system });
   } else if (workload === 'limited') {
     // Ours only: the peers' global limits are paid features (BullMQ Pro groups, Oban Pro).
     for (const system of stores) cases.push({ workload, system });
@@ -91,11 +109,13 @@ try {
   // Sweep anything a killed or failed case left behind.
   if (!down.postgres && needsPostgres) await dropSchemas(runId).catch((e) => log(`PostgreSQL sweep failed: ${e.message}`));
   if (!down.redis && needsRedis) await deleteKeys(runId).catch((e) => log(`Redis sweep failed: ${e.message}`));
+  await aofRedis?.stop().catch((e) => log(`stopping the AOF Redis failed: ${e.message}`));
 }
 
-const order = ['e2e', 'limited', 'enqueue-serial', 'enqueue-bulk', 'delayed', 'retries', 'http'];
+const order = ['e2e', 'scaling', 'limited', 'enqueue-serial', 'enqueue-bulk', 'delayed', 'retries', 'http'];
 // Stable sort: within a workload, stores before peers as they ran; e2e grouped by concurrency.
 rows.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload) || (a.workload === 'e2e' ? a.concurrency - b.concurrency : 0));
+for (const row of rows) row.durability ??= SYSTEMS[row.system]?.durability;
 addRatios(rows);
 const targets = judgeTargets(rows);
 const result = {
@@ -118,10 +138,11 @@ const targetLines = targets.map((t) => `- **${t.status}** ${t.target}: ${t.measu
 writeFileSync(out.replace(/\.json$/, '') + '.md', `${title}\n\n${markdownTable(rows)}\n\n${targetLines.join('\n')}\n`);
 
 console.log(`\n${title}`);
-console.log('ratio = ours / best peer at the same concurrency (memory: p-queue; SQLite, Redis: BullMQ; PostgreSQL: best of graphile-worker, pg-boss;');
+console.log('ratio = ours / best peer at the same concurrency and durability (memory: p-queue; SQLite full and redis-aof: BullMQ on Redis with appendfsync always;');
+console.log('        SQLite normal and redis: BullMQ on Redis without persistence; PostgreSQL: best of graphile-worker, pg-boss;');
 console.log('        HTTP: async 202 ack / plain sync route; retries: ideal time / actual time). Median of 3 rounds after a warm-up.\n');
 console.log(textTable(rows));
-console.log('\nTargets (issue 8):');
+console.log('\nTargets (issues 8, 15, 16):');
 for (const t of targets) console.log(`  ${t.status.padEnd(6)} ${t.target}: ${t.measured}`);
 for (const s of skipped) console.log(`  skipped ${s.system}: ${s.reason}`);
 for (const f of failures) console.log(`  FAILED ${f.workload} ${f.system}: ${f.error}`);

@@ -2,8 +2,10 @@
 // README describe one parser. Both `--flag value` and `--flag=value` work (node's parseArgs).
 import { parseArgs as parseNodeArgs } from 'node:util';
 
-export const WORKLOADS = ['e2e', 'enqueue', 'delayed', 'retries', 'http', 'limited'];
-export const STORES = ['memory', 'sqlite', 'redis', 'postgres'];
+export const WORKLOADS = ['e2e', 'enqueue', 'delayed', 'retries', 'http', 'limited', 'scaling'];
+// `sqlite-normal`: SQLite with synchronous=NORMAL; `redis-aof`: the Redis store on the bench's own
+// Redis with appendfsync always (BullMQ is run on both Redis servers).
+export const STORES = ['memory', 'sqlite', 'sqlite-normal', 'redis', 'redis-aof', 'postgres'];
 
 const OPTIONS = {
   quick: { type: 'boolean' },
@@ -48,5 +50,6 @@ export const USAGE = `npm run bench [-- flags]   (--flag value and --flag=value 
   --only w1,w2            workloads: ${WORKLOADS.join(', ')}
   --stores s1,s2          stores: ${STORES.join(', ')} (default all; unreachable servers are skipped)
   --no-peers              skip p-queue, BullMQ, graphile-worker and pg-boss
+  (redis-aof and BullMQ's matched rows run on a private redis-server with appendfsync always, port 6391)
   --n <count>             override every invocation count (smoke runs only)
   --out <path>            write the JSON here instead of bench/results/latest.json`;

@@ -38,10 +38,13 @@ export function judgeTargets(rows) {
       }
     }
   };
+  // Issue 15's targets, each at matched durability.
   vsPeer('memory', 'p-queue', 0.5, 'memory');
-  vsPeer('sqlite', 'bullmq', 2, 'SQLite');
+  vsPeer('sqlite', 'bullmq-aof', 1, 'SQLite full (fsync per commit)');
+  vsPeer('sqlite-normal', 'bullmq', 1.5, 'SQLite normal');
   vsPeer('redis', 'bullmq', 1.5, 'Redis');
-  vsPeer('postgres', 'graphile-worker', 3, 'PostgreSQL');
+  vsPeer('redis-aof', 'bullmq-aof', 1.5, 'Redis with appendfsync always');
+  vsPeer('postgres', 'graphile-worker', 1.5, 'PostgreSQL');
 
   const delayed = rows.find((r) => r.workload === 'delayed');
   out.push(

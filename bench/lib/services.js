@@ -6,6 +6,8 @@ import pg from 'pg';
 import { Redis } from 'ioredis';
 
 export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The bench's own Redis with appendfsync always (set by run.js once it has started it). */
+export const redisAofUrl = () => process.env.BENCH_REDIS_AOF_URL ?? 'redis://127.0.0.1:6391';
 export const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
 const PROBE_MS = 2000;

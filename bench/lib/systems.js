@@ -3,22 +3,39 @@
 // enough that the full run stays under 15 minutes.
 import { POLL_SECONDS } from '../peers/pg-boss.js';
 
+// Durability, named on every row: what an acknowledged job survives.
+const MEMORY = 'none: process memory';
+const FSYNC_COMMIT = 'fsync per commit';
+const REDIS_NONE = 'none: Redis persists nothing';
+const REDIS_AOF = 'fsync per write: AOF appendfsync always';
+const WAL_NORMAL = 'process crash, not power loss: WAL, synchronous=NORMAL';
+const PG_DEFAULT = 'fsync per commit: synchronous_commit on (default)';
+
 export const SYSTEMS = {
-  memory: { ours: true, needs: undefined, module: '../systems/ours.js' },
-  sqlite: { ours: true, needs: undefined, module: '../systems/ours.js' },
-  redis: { ours: true, needs: 'redis', module: '../systems/ours.js' },
-  postgres: { ours: true, needs: 'postgres', module: '../systems/ours.js' },
-  'p-queue': { ours: false, needs: undefined, module: '../peers/p-queue.js' },
-  bullmq: { ours: false, needs: 'redis', module: '../peers/bullmq.js' },
-  'graphile-worker': { ours: false, needs: 'postgres', module: '../peers/graphile-worker.js' },
-  'pg-boss': { ours: false, needs: 'postgres', module: '../peers/pg-boss.js' },
+  memory: { ours: true, needs: undefined, module: '../systems/ours.js', durability: MEMORY },
+  sqlite: { ours: true, needs: undefined, module: '../systems/ours.js', durability: `${FSYNC_COMMIT}: synchronous=FULL (default)` },
+  'sqlite-normal': { ours: true, needs: undefined, module: '../systems/ours.js', durability: WAL_NORMAL },
+  redis: { ours: true, needs: 'redis', module: '../systems/ours.js', durability: REDIS_NONE },
+  'redis-aof': { ours: true, needs: 'redis-aof', module: '../systems/ours.js', durability: REDIS_AOF },
+  postgres: { ours: true, needs: 'postgres', module: '../systems/ours.js', durability: PG_DEFAULT },
+  'p-queue': { ours: false, needs: undefined, module: '../peers/p-queue.js', durability: MEMORY },
+  bullmq: { ours: false, needs: 'redis', module: '../peers/bullmq.js', durability: REDIS_NONE },
+  'bullmq-aof': { ours: false, needs: 'redis-aof', module: '../peers/bullmq-aof.js', durability: REDIS_AOF },
+  'graphile-worker': { ours: false, needs: 'postgres', module: '../peers/graphile-worker.js', durability: PG_DEFAULT },
+  'pg-boss': { ours: false, needs: 'postgres', module: '../peers/pg-boss.js', durability: PG_DEFAULT },
 };
 
-/** Each store's yardstick: the row's ratio is ours / the best of these. */
+/**
+ * Each store's yardstick, at matched durability: the row's ratio is ours / the best of these.
+ * SQLite's default fsyncs every commit, as BullMQ on a Redis with appendfsync always does;
+ * SQLite `normal` survives what BullMQ on a Redis without persistence survives, and more.
+ */
 export const PEERS_OF = {
   memory: ['p-queue'],
-  sqlite: ['bullmq'],
+  sqlite: ['bullmq-aof'],
+  'sqlite-normal': ['bullmq'],
   redis: ['bullmq'],
+  'redis-aof': ['bullmq-aof'],
   postgres: ['graphile-worker', 'pg-boss'],
 };
 

@@ -11,6 +11,7 @@ export const COLUMNS = [
   ['p50 ms', (r) => fmt(r.p50Ms, 1)],
   ['p99 ms', (r) => fmt(r.p99Ms, 1)],
   ['ratio', (r) => (r.ratio === undefined ? '' : `${fmt(r.ratio, 2)}×${r.vs ? ` ${r.vs}` : ''}`)],
+  ['durability', (r) => r.durability ?? ''],
   ['note', (r) => [r.bytesPerPending !== undefined ? `${Math.round(r.bytesPerPending)} B/pending` : '', r.totalMs !== undefined ? `total ${Math.round(r.totalMs)} ms vs ideal ${Math.round(r.idealMs)} ms` : '', r.note ?? ''].filter(Boolean).join('; ')],
 ];
 

@@ -4,12 +4,16 @@
 import { Queue, Worker } from 'bullmq';
 import { REDIS_URL, deleteKeys } from '../lib/services.js';
 
-const connection = () => {
-  const { hostname, port } = new URL(REDIS_URL);
+const connectionTo = (url) => () => {
+  const { hostname, port } = new URL(url);
   return { host: hostname, port: Number(port || 6379), maxRetriesPerRequest: null };
 };
 
-export async function open({ concurrency, ns }) {
+export const open = (options) => openOn(REDIS_URL, options);
+
+/** BullMQ on the Redis at `url`. */
+export async function openOn(url, { concurrency, ns }) {
+  const connection = connectionTo(url);
   const queue = new Queue('noop', { connection: connection(), prefix: ns });
   await queue.waitUntilReady();
   let worker;
@@ -36,7 +40,7 @@ export async function open({ concurrency, ns }) {
       await worker?.close(true);
       await queue.obliterate({ force: true }).catch(() => {});
       await queue.close();
-      await deleteKeys(ns);
+      await deleteKeys(ns, url);
     },
   };
 }

@@ -1,28 +1,34 @@
 // async-invoker itself, on each store, behind the same small adapter the peers implement:
 //   run(n)          enqueue n no-op invocations with Promise.all, resolve once all ran and settled
 //   enqueueOne(i)   one acknowledged (durable) enqueue
-//   enqueueBulk(n)  n enqueues at once (the invoker batches them into store round trips)
+//   enqueueBulk(n)  n enqueues with invokeAsyncMany
 //   close()         stop and remove everything this adapter created
 // Imported by package name: the bench measures what users import (dist/, through the exports map).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInvoker, memoryStore } from 'async-invoker';
-import { PG_URL, REDIS_URL, deleteKeys, dropSchemas } from '../lib/services.js';
+import { PG_URL, REDIS_URL, deleteKeys, dropSchemas, redisAofUrl } from '../lib/services.js';
 
 export async function createStore(kind, ns) {
   switch (kind) {
     case 'memory':
       return { store: memoryStore(), drop: async () => {} };
-    case 'sqlite': {
+    case 'sqlite':
+    case 'sqlite-normal': {
       const { sqliteStore } = await import('async-invoker/sqlite');
       // On the machine's disk (os.tmpdir() here is ext4, not tmpfs), so commits really fsync.
-      const dir = mkdtempSync(join(tmpdir(), `${ns}-`));
-      return { store: sqliteStore({ path: join(dir, 'bench.db') }), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+      // Named after the namespace, so worker processes of the scaling workload open the same file.
+      const dir = join(tmpdir(), ns);
+      mkdirSync(dir, { recursive: true });
+      const synchronous = kind === 'sqlite' ? 'full' : 'normal';
+      return { store: sqliteStore({ path: join(dir, 'bench.db'), synchronous }), drop: async () => rmSync(dir, { recursive: true, force: true }) };
     }
-    case 'redis': {
+    case 'redis':
+    case 'redis-aof': {
       const { redisStore } = await import('async-invoker/redis');
-      return { store: redisStore({ url: REDIS_URL, prefix: ns }), drop: () => deleteKeys(ns) };
+      const url = kind === 'redis' ? REDIS_URL : redisAofUrl();
+      return { store: redisStore({ url, prefix: ns }), drop: () => deleteKeys(ns, url) };
     }
     case 'postgres': {
       const { postgresStore } = await import('async-invoker/postgres');
@@ -61,7 +67,12 @@ export async function open(kind, { concurrency, ns, limits }) {
       await invoker.idle();
     },
     enqueueOne: (i) => invoker.invokeAsync('noop', { i }),
-    enqueueBulk: (n) => Promise.all(Array.from({ length: n }, (_, i) => invoker.invokeAsync('noop', { i }))),
+    // invokeAsyncMany: one store call per 1,000 items (one transaction, statement or script).
+    async enqueueBulk(n) {
+      for (let at = 0; at < n; at += 10_000) {
+        await invoker.invokeAsyncMany(Array.from({ length: Math.min(10_000, n - at) }, (_, i) => ({ name: 'noop', payload: { i: at + i } })));
+      }
+    },
     async close() {
       await invoker.close({ timeoutSeconds: 5 });
       await drop();

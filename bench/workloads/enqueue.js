@@ -1,6 +1,6 @@
 // Workload 2: how fast a producer gets acknowledgements. Serial: one enqueue at a time, each
 // awaited (for durable stores, each is committed before the next starts). Bulk: n at once with
-// the system's best tool (Promise.all of invokeAsync for us, addBulk / addJobs / insert for the
+// the system's best tool (invokeAsyncMany for us, addBulk / addJobs / insert for the
 // peers). No worker runs: the jobs stay queued and are dropped with the namespace.
 import { measure } from '../lib/rounds.js';
 import { bulkSize, loadSystem, serialSize } from '../lib/systems.js';

@@ -77,6 +77,9 @@ for (const workload of options.only) {
   else if (workload === 'delayed' || workload === 'retries') {
     if (stores.includes('memory')) cases.push({ workload, system: 'memory' });
     else skipped.push({ system: 'memory', reason: `${workload} runs on the memory store only, not selected` });
+  } else if (workload === 'tracing') {
+    if (stores.includes('memory')) cases.push({ workload, system: 'memory' });
+    else skipped.push({ system: 'memory', reason: 'tracing runs on the memory store only, not selected' });
   } else if (workload === 'scaling') {
     // Durable stores only: worker processes share the store (the peers' equivalents are left out).
     for (const system of stores) if (system !== 'memory') cases.push({ workload, system });
@@ -112,7 +115,7 @@ try {
   await aofRedis?.stop().catch((e) => log(`stopping the AOF Redis failed: ${e.message}`));
 }
 
-const order = ['e2e', 'scaling', 'limited', 'enqueue-serial', 'enqueue-bulk', 'delayed', 'retries', 'http'];
+const order = ['e2e', 'scaling', 'limited', 'tracing', 'enqueue-serial', 'enqueue-bulk', 'delayed', 'retries', 'http'];
 // Stable sort: within a workload, stores before peers as they ran; e2e grouped by concurrency.
 rows.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload) || (a.workload === 'e2e' ? a.concurrency - b.concurrency : 0));
 for (const row of rows) row.durability ??= SYSTEMS[row.system]?.durability;

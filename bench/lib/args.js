@@ -2,7 +2,7 @@
 // README describe one parser. Both `--flag value` and `--flag=value` work (node's parseArgs).
 import { parseArgs as parseNodeArgs } from 'node:util';
 
-export const WORKLOADS = ['e2e', 'enqueue', 'delayed', 'retries', 'http', 'limited', 'scaling'];
+export const WORKLOADS = ['e2e', 'enqueue', 'delayed', 'retries', 'http', 'limited', 'scaling', 'tracing'];
 // `sqlite-normal`: SQLite with synchronous=NORMAL; `redis-aof`: the Redis store on the bench's own
 // Redis with appendfsync always (BullMQ is run on both Redis servers).
 export const STORES = ['memory', 'sqlite', 'sqlite-normal', 'redis', 'redis-aof', 'postgres'];

@@ -39,9 +39,9 @@ export async function createStore(kind, ns) {
   }
 }
 
-export async function open(kind, { concurrency, ns, limits }) {
+export async function open(kind, { concurrency, ns, limits, tracing }) {
   const { store, drop } = await createStore(kind, ns);
-  const invoker = createInvoker({ store, concurrency });
+  const invoker = createInvoker(tracing === undefined ? { store, concurrency } : { store, concurrency, tracing });
   let ran = 0;
   let target = Infinity;
   let allRan = () => {};

@@ -34,14 +34,15 @@ describe.skipIf(!built)('bench smoke (skipped without dist/: run npm run build)'
       ['bench/run.js', '--quick', '--stores=memory', '--no-peers', '--only', 'e2e', '--n=2000', '--out', out],
       { cwd: root, timeout: 90_000 },
     );
-    expect(stdout).toContain('Targets (issue 8)');
+    expect(stdout).toContain('Targets (issues 8, 15, 16)');
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect(result.quick).toBe(true);
     expect(result.machine.cores).toBeGreaterThan(0);
     expect(result.failures).toEqual([]);
     expect(result.rows.map((r: { concurrency: number }) => r.concurrency)).toEqual([1, 16, 64]);
     for (const row of result.rows) {
-      expect(row).toMatchObject({ workload: 'e2e', system: 'memory', n: 2000 });
+      // Every row names what an acknowledged job survives.
+      expect(row).toMatchObject({ workload: 'e2e', system: 'memory', n: 2000, durability: 'none: process memory' });
       expect(row.opsPerSec).toBeGreaterThan(0);
     }
   }, 120_000);

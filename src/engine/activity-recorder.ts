@@ -15,6 +15,8 @@ export class ActivityRecorder {
   readonly #clock: Clock;
   readonly #reportError: (error: unknown, during: string) => void;
   #pending = new Map<string, ReturnType<typeof emptyActivity>>();
+  /** Each function's entry for its latest minute: the hot path's lookup, without building a key. */
+  #latest = new Map<string, ReturnType<typeof emptyActivity>>();
   #timer: TimerHandle | undefined;
   #writing: Promise<void> | undefined;
 
@@ -49,10 +51,13 @@ export class ActivityRecorder {
   }
 
   #entry(functionName: string, at: number): ReturnType<typeof emptyActivity> {
+    const latest = this.#latest.get(functionName);
+    if (latest !== undefined && at >= latest.minute && at - latest.minute < MINUTE_MS) return latest;
     const minute = at - (at % MINUTE_MS);
     const key = `${functionName}\u0000${minute}`;
     let entry = this.#pending.get(key);
     if (!entry) this.#pending.set(key, (entry = emptyActivity(functionName, minute)));
+    if (latest === undefined || minute > latest.minute) this.#latest.set(functionName, entry);
     if (this.#timer === undefined) this.#timer = this.#clock.setTimeout(() => this.#flush(), FLUSH_EVERY_MS);
     return entry;
   }
@@ -62,6 +67,7 @@ export class ActivityRecorder {
     if (this.#pending.size === 0 || this.#writing) return;
     const entries = [...this.#pending.values()];
     this.#pending = new Map();
+    this.#latest = new Map();
     this.#writing = this.#store
       .recordActivity(entries)
       .catch((error: unknown) => this.#reportError(error, 'activity'))

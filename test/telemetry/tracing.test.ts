@@ -16,6 +16,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createInvoker, fakeClock, httpDestination, memoryStore, type Invoker, type Store } from '../../src/index.js';
 import { sqliteStore } from '../../src/stores/sqlite/index.js';
 import { redisStore } from '../../src/stores/redis/index.js';
+import { postgresStore } from '../../src/stores/postgres/index.js';
+import pg from 'pg';
 import { dropPrefix, REDIS_URL } from '../stores/redis-server.js';
 import { waitFor } from '../helpers.js';
 import { parentOf, registerOtel, type Otel } from './otel-setup.js';
@@ -29,6 +31,10 @@ beforeAll(() => {
 });
 afterAll(async () => {
   for (let i = 0; i < files; i++) await dropPrefix(`${prefix}-${i}`);
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  for (const schema of schemas) await admin.query(`drop schema if exists "${schema}" cascade`);
+  await admin.end();
   await otel.shutdown();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -39,10 +45,19 @@ afterEach(async () => {
 });
 
 const prefix = `otel${process.pid}`;
+const PG_URL = 'postgres://root@127.0.0.1:5432/test';
+const schemas: string[] = [];
+/** A schema of its own on the shared PostgreSQL, dropped after the file. */
+function pgSchema(): string {
+  const schema = `otel_${process.pid}_${files++}`;
+  schemas.push(schema);
+  return schema;
+}
 const stores: [string, () => Store][] = [
   ['memory', () => memoryStore()],
   ['sqlite', () => sqliteStore({ path: join(dir, `otel-${files++}.db`) })],
   ['redis', () => redisStore({ url: REDIS_URL, prefix: `${prefix}-${files++}` })],
+  ['postgres', () => postgresStore({ connectionString: PG_URL, schema: pgSchema() })],
 ];
 
 describe.each(stores)('spans on the %s store', (_name, makeStore) => {

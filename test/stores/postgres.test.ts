@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresStore } from '../../src/stores/postgres/index.js';
 import { InvalidArgumentError, StoreError } from '../../src/errors.js';
-import type { LogAppend, StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
+import { DURATION_BUCKETS_MS, type ActivityEntry, type LogAppend, type StoreBackgroundTask, type StoreSignal } from '../../src/stores/contract.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { appendLogsParam } from '../../src/stores/postgres/rows.js';
 import { createInvoker } from '../../src/invoker.js';
@@ -49,7 +49,7 @@ describe.runIf(available)('postgres', () => {
     create: (options) => postgresStore({ connectionString: url, schema, max: 4, ...options }),
     // Keeps the migrated schema; each test starts from an empty table.
     cleanup: async () => {
-      const tables = ['invocations', 'workers', 'log_counters', 'logs'].map((t) => `"${schema}".${t}`).join(', ');
+      const tables = ['invocations', 'workers', 'log_counters', 'logs', 'activity'].map((t) => `"${schema}".${t}`).join(', ');
       await admin.query(`truncate ${tables}`).catch((error: { code?: string }) => {
         if (error.code !== '42P01' && error.code !== '3F000') throw error; // not created yet
       });
@@ -222,6 +222,7 @@ describe.runIf(available)('postgres', () => {
             { id: 2, name: '002_presence_and_counters.sql' },
             { id: 3, name: '003_logs_and_lineage.sql' },
             { id: 4, name: '004_claim_order.sql' },
+            { id: 5, name: '005_activity.sql' },
           ]);
         } finally {
           await admin.query(`drop schema if exists "${fresh}" cascade`);
@@ -431,6 +432,27 @@ describe.runIf(available)('postgres', () => {
         }
         const found = await store.list({ limit: 100, invocationIdPrefix: 'order_12', functionName: 'a' });
         expect(found.items.map((r) => r.invocationId)).toEqual(['order_127', 'order_125', 'order_121']);
+      });
+
+      it('adds activity from instances writing the same counters at once, in any order, repeats in a batch included', async () => {
+        const [x, y] = await pair();
+        const model = memoryStore();
+        const minutes = [0, 1, 2, 3].map((m) => T0 + m * 60_000);
+        const cell = (fn: string, minute: number, n: number): ActivityEntry => {
+          const wait = new Array<number>(DURATION_BUCKETS_MS.length + 1).fill(0);
+          wait[n % wait.length] = n;
+          return { functionName: fn, minute, finished: { Succeeded: n, Failed: 1 }, wait, run: [...wait].reverse() };
+        };
+        // Each batch touches the same rows as the others, in another order, some twice.
+        const batches = Array.from({ length: 16 }, (_, i) => {
+          const entries = minutes.flatMap((m, j) => ['a', 'b'].map((fn) => cell(fn, m, 1 + ((i + j) % 5))));
+          return i % 2 ? entries.reverse() : [...entries, entries[0]!];
+        });
+        await Promise.all(batches.map((batch, i) => (i % 2 ? x : y).recordActivity(batch)));
+        for (const batch of batches) await model.recordActivity(batch);
+        const range = { since: T0, until: T0 + 10 * 60_000 };
+        expect(await y.activity(range)).toEqual(await model.activity(range));
+        await model.close();
       });
 
       it('keeps a JSON null result apart from no result', async () => {

@@ -1,6 +1,7 @@
 /** Between records and rows: what record-columns.sql selects, and the JSON the batch statements take. */
 import type { Condition, InvocationError, InvocationEvent, InvocationStatus, JsonValue } from '../../types.js';
 import type {
+  ActivityEntry,
   DeliveryState,
   LogAppend,
   LogLevel,
@@ -12,6 +13,7 @@ import type {
   WorkerPresence,
 } from '../contract.js';
 import { logLineBytes } from '../logs.js';
+import { activityCells, activityFromCells } from '../activity.js';
 
 /** A row as `pg` returns it: bigint columns arrive as strings, jsonb already parsed. */
 export interface RecordRow {
@@ -219,4 +221,26 @@ export function toLogLine(row: LogRow): LogLine | undefined {
   if (seq === null || at === null || attempt === null || level === null || message === null) return undefined;
   const line: LogLine = { seq: Number(seq), at: Number(at), attempt, level, message };
   return row.data_box === null ? line : { ...line, data: row.data_box[0] };
+}
+
+/** record-activity.sql's `$1`: every entry's counters as cells (SQL stores keep one row per counter). */
+export function activityParam(entries: readonly ActivityEntry[]): string {
+  const cells: { f: string; m: number; k: string; b: number; n: number }[] = [];
+  for (const entry of entries) {
+    for (const [k, b, n] of activityCells(entry)) cells.push({ f: entry.functionName, m: entry.minute, k, b, n });
+  }
+  return JSON.stringify(cells);
+}
+
+/** A row of activity.sql: bigints arrive as strings. */
+export interface ActivityRow {
+  function_name: string;
+  minute: string;
+  kind: string;
+  bucket: number;
+  count: string;
+}
+
+export function toActivity(rows: readonly ActivityRow[]): ActivityEntry[] {
+  return activityFromCells(rows.map((r) => ({ function_name: r.function_name, minute: Number(r.minute), kind: r.kind, bucket: r.bucket, count: Number(r.count) })));
 }

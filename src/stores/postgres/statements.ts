@@ -25,6 +25,8 @@ const NAMES = [
   'append-logs',
   'trim-logs',
   'read-logs',
+  'record-activity',
+  'activity',
 ] as const;
 export type StatementName = (typeof NAMES)[number];
 export type Statements = Readonly<Record<StatementName, string>>;

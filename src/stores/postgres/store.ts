@@ -13,7 +13,10 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import { StoreError } from '../../errors.js';
 import type { InvocationStatus } from '../../types.js';
 import {
+  ACTIVITY_RETENTION_MS,
   RETENTION_DEFAULTS,
+  type ActivityEntry,
+  type ActivityQuery,
   type Claimed,
   type ClaimKind,
   type ClaimRequest,
@@ -45,15 +48,18 @@ import type { ParsedPostgresStoreOptions } from './options.js';
 import { Pruner } from './pruner.js';
 import { Signals } from './signals.js';
 import {
+  activityParam,
   appendLogsParam,
   enqueueParam,
   presenceParam,
   settleParam,
+  toActivity,
   toPresence,
   toQueueStats,
   toLogLine,
   toRecord,
   trimLogsParam,
+  type ActivityRow,
   type LogRow,
   type PresenceRow,
   type RecordRow,
@@ -179,6 +185,18 @@ export class PostgresStore implements Store {
 
   prune(now: number): Promise<number> {
     return this.#op('prune', () => this.#pruner.force(now));
+  }
+
+  recordActivity(entries: readonly ActivityEntry[]): Promise<void> {
+    return this.#op('recordActivity', async () => {
+      if (entries.length) await this.#query('recordActivity', 'record-activity', [activityParam(entries)]);
+    });
+  }
+
+  activity(query: ActivityQuery): Promise<ActivityEntry[]> {
+    return this.#op('activity', async () =>
+      toActivity(await this.#query<ActivityRow>('activity', 'activity', [query.since, query.until, query.functionName ?? null])),
+    );
   }
 
   announce(presence: WorkerPresence): Promise<void> {
@@ -457,7 +475,7 @@ export class PostgresStore implements Store {
   }
 
   async #prune(now: number, operation: string): Promise<number> {
-    const [row] = await this.#query<{ removed: number }>(operation, 'prune', [now - this.#maxAgeMs, this.#maxCount]);
+    const [row] = await this.#query<{ removed: number }>(operation, 'prune', [now - this.#maxAgeMs, this.#maxCount, now - ACTIVITY_RETENTION_MS]);
     return row?.removed ?? 0;
   }
 

@@ -455,6 +455,14 @@ describe.runIf(available)('postgres', () => {
         await model.close();
       });
 
+      it('keeps the limits a presence announces, so processes can tell when theirs differ', async () => {
+        const [x, y] = await pair();
+        const presence = { workerId: 'w1', functions: ['a', 'b'], host: 'h', pid: 1, concurrency: 4, startedAt: T0, expiresAt: T0 + 1000 };
+        await x.announce({ ...presence, limits: { a: 'concurrency 5', b: 'none' } });
+        await x.announce({ ...presence, workerId: 'w2' });
+        expect(await y.workers(T0)).toEqual([{ ...presence, limits: { a: 'concurrency 5', b: 'none' } }, { ...presence, workerId: 'w2' }]);
+      });
+
       it('keeps a JSON null result apart from no result', async () => {
         const store = await open();
         const inv = newInvocation();

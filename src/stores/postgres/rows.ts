@@ -128,12 +128,14 @@ export interface PresenceRow {
 
 /** announce.sql's `$3`: what the row does not hold in columns of its own. */
 export function presenceParam(p: WorkerPresence): string {
-  return JSON.stringify({ functions: p.functions, host: p.host, pid: p.pid, concurrency: p.concurrency, startedAt: p.startedAt });
+  return JSON.stringify({ functions: p.functions, limits: p.limits, host: p.host, pid: p.pid, concurrency: p.concurrency, startedAt: p.startedAt });
 }
 
 export function toPresence(row: PresenceRow): WorkerPresence {
-  const { functions, host, pid, concurrency, startedAt } = row.presence;
-  return { workerId: row.worker_id, functions, host, pid, concurrency, startedAt, expiresAt: Number(row.expires_at) };
+  const { functions, limits, host, pid, concurrency, startedAt } = row.presence;
+  const presence = { workerId: row.worker_id, functions, host, pid, concurrency, startedAt, expiresAt: Number(row.expires_at) };
+  // Absent in presences announced by versions without limits.
+  return limits === undefined ? presence : { ...presence, limits };
 }
 
 /** A row of stats.sql: counts arrive as strings (bigint). */

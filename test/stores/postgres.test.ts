@@ -223,6 +223,7 @@ describe.runIf(available)('postgres', () => {
             { id: 3, name: '003_logs_and_lineage.sql' },
             { id: 4, name: '004_claim_order.sql' },
             { id: 5, name: '005_activity.sql' },
+            { id: 6, name: '006_insertion_order.sql' },
           ]);
         } finally {
           await admin.query(`drop schema if exists "${fresh}" cascade`);
@@ -327,16 +328,16 @@ describe.runIf(available)('postgres', () => {
         expect(new Set(page.lines.map((l) => l.message)).size).toBe(5);
       });
 
-      it('claims as the memory model does: expired leases before older free work, the total shared out in slot order', async () => {
+      it('claims as the memory model does: expired leases and free work in one due order, the total shared out in slot order', async () => {
         const store = await open();
         const model = memoryStore();
         const a = newInvocation({ functionName: 'x' });
         const [b, c] = [newInvocation({ functionName: 'x', createdAt: T0 + 1 }), newInvocation({ functionName: 'y', createdAt: T0 + 2 })];
         const claims = [
           claimReq(T0, [slot('x', 1)], 1, 1000),
-          // a's lease lapsed at T0 + 1000, after b became due: a's worker is gone, a goes first.
+          // a's lease lapsed at T0 + 1000, after b became due (T0 + 1): b goes first.
           claimReq(T0 + 2000, [slot('x', 1), slot('y', 1)], 1),
-          // y's slot comes first: it takes the one place, though b is older.
+          // y's slot comes first: it takes the one place, though a's lapsed lease is older.
           claimReq(T0 + 2000, [slot('y', 1), slot('x', 1)], 1),
           claimReq(T0 + 2000, [slot('y', 5), slot('x', 5)], 5),
         ];
@@ -351,7 +352,7 @@ describe.runIf(available)('postgres', () => {
           taken.push(run);
         }
         expect(taken[1]).toEqual(taken[0]);
-        expect(taken[1]).toEqual([`run ${a.requestId}`, `recover ${a.requestId}`, `run ${c.requestId}`, `run ${b.requestId}`]);
+        expect(taken[1]).toEqual([`run ${a.requestId}`, `run ${b.requestId}`, `run ${c.requestId}`, `recover ${a.requestId}`]);
         await model.close();
       });
 

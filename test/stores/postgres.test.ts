@@ -49,7 +49,9 @@ describe.runIf(available)('postgres', () => {
     create: (options) => postgresStore({ connectionString: url, schema, max: 4, ...options }),
     // Keeps the migrated schema; each test starts from an empty table.
     cleanup: async () => {
-      const tables = ['invocations', 'workers', 'log_counters', 'logs', 'activity'].map((t) => `"${schema}".${t}`).join(', ');
+      const tables = ['invocations', 'workers', 'log_counters', 'logs', 'activity', 'limit_starts', 'limit_groups']
+        .map((t) => `"${schema}".${t}`)
+        .join(', ');
       await admin.query(`truncate ${tables}`).catch((error: { code?: string }) => {
         if (error.code !== '42P01' && error.code !== '3F000') throw error; // not created yet
       });
@@ -224,6 +226,7 @@ describe.runIf(available)('postgres', () => {
             { id: 4, name: '004_claim_order.sql' },
             { id: 5, name: '005_activity.sql' },
             { id: 6, name: '006_insertion_order.sql' },
+            { id: 7, name: '007_limits.sql' },
           ]);
         } finally {
           await admin.query(`drop schema if exists "${fresh}" cascade`);

@@ -40,6 +40,7 @@ export interface RecordRow {
   delivery: DeliveryState | null;
   rerun_of: string | null;
   trace_context: string | null;
+  group_key: string | null;
 }
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -71,6 +72,7 @@ export function toRecord(row: RecordRow): StoredInvocation {
   if (row.delivery !== null) record.delivery = row.delivery;
   if (row.rerun_of !== null) record.rerunOf = row.rerun_of;
   if (row.trace_context !== null) record.traceContext = row.trace_context;
+  if (row.group_key !== null) record.groupKey = row.group_key;
   return record;
 }
 
@@ -90,6 +92,7 @@ export function enqueueParam(items: readonly NewInvocation[]): string {
       detail: item.detail,
       rerun_of: item.rerunOf,
       trace_context: item.traceContext,
+      group_key: item.groupKey,
       ord,
     })),
   );
@@ -115,6 +118,8 @@ export function settleParam(items: readonly Settlement[], ords: readonly number[
       lost_attempts: s.lostAttempts,
       interrupted_attempts: s.interruptedAttempts,
       delivery_box: s.delivery === undefined ? undefined : { v: s.delivery },
+      // The wake-up's time, as the other stores signal it: the settlement's first event.
+      wake_at: s.wake ? (s.events[0]?.at ?? 0) : undefined,
     })),
   );
 }

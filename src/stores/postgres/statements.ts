@@ -27,6 +27,12 @@ const NAMES = [
   'read-logs',
   'record-activity',
   'activity',
+  'limit-lock',
+  'limit-state',
+  'limit-page',
+  'limit-groups',
+  'limit-adopt',
+  'limit-take',
 ] as const;
 export type StatementName = (typeof NAMES)[number];
 export type Statements = Readonly<Record<StatementName, string>>;

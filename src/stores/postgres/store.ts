@@ -1,8 +1,10 @@
 /**
  * The PostgreSQL store. Every state change is one SQL statement over many invocations (see
  * sql/*.sql): claims lock due rows with FOR NO KEY UPDATE SKIP LOCKED and fence by lease token, so
- * any number of processes can share one schema. Wake-ups travel by LISTEN/NOTIFY. Execution logs
- * live in their own tables (logs, log_counters), locked apart from the invocations' rows.
+ * any number of processes can share one schema. A claim for a function with limits is the one
+ * exception: a short transaction holding the function's advisory lock (limited-claim.ts).
+ * Wake-ups travel by LISTEN/NOTIFY. Execution logs live in their own tables (logs, log_counters),
+ * locked apart from the invocations' rows.
  *
  * Faults: every statement goes through #query, which maps what pg throws to a StoreError
  * (errors.ts); the pool bounds each wait by operationTimeoutMs. Work the store does on its own
@@ -21,6 +23,9 @@ import {
   type ClaimKind,
   type ClaimRequest,
   type ClaimResult,
+  type ClaimSlot,
+  type FunctionLimits,
+  type HeldBack,
   type EnqueueResult,
   type HeartbeatRequest,
   type HeartbeatResult,
@@ -42,6 +47,9 @@ import {
   type WorkerPresence,
 } from '../contract.js';
 import { storeClosedError } from '../signal-hub.js';
+import { limitsAnything } from '../claim-gate.js';
+import { claimLimitedSlot, type LimitedSlotResult } from './limited-slot.js';
+import { inTransaction } from './transaction.js';
 import { migrate, openPool, type TimedQuery } from './connect.js';
 import { toStoreError, type ErrorContext } from './errors.js';
 import type { ParsedPostgresStoreOptions } from './options.js';
@@ -75,6 +83,12 @@ interface Ready {
 /** Claim statements one claim may run when final records owing nothing stand in the way. */
 const MAX_CLAIM_ROUNDS = 8;
 
+/**
+ * How often a grouped claim adopts the function's groupless work (enqueued by a process that
+ * had no groupBy for it) into a group of its own: a scan of the function's work, so spaced out.
+ */
+const ADOPTION_INTERVAL_MS = 30_000;
+
 export class PostgresStore implements Store {
   readonly name = 'postgres';
   readonly #options: ParsedPostgresStoreOptions;
@@ -91,6 +105,8 @@ export class PostgresStore implements Store {
   /** Operations under way, and who waits for them to end. */
   #active = 0;
   #drained: (() => void) | undefined;
+  /** When each grouped function's groupless work was last adopted (see #adoptionDue). */
+  readonly #adoptedAt = new Map<string, number>();
 
   constructor(options: ParsedPostgresStoreOptions) {
     this.#options = options;
@@ -281,33 +297,91 @@ export class PostgresStore implements Store {
 
   async #claim(request: ClaimRequest): Promise<ClaimResult> {
     this.#pruner.tick(request.now);
-    let slots = request.slots.filter((s) => s.limit > 0);
-    if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
-    this.#signals.claiming(slots.map((s) => s.functionName));
-    const capacity = Math.min(request.limit, slots.reduce((n, s) => n + s.limit, 0));
+    if (request.limit <= 0 || request.slots.every((s) => s.limit <= 0)) return { items: [], nextDueAt: undefined };
+    this.#signals.claiming(request.slots.map((s) => s.functionName));
+    if (!request.slots.some((s) => limitsAnything(s.limits))) return this.#claimUnlimited(request, request.slots, request.limit, true);
+    // Slot by slot, each getting what the slots before it left: a run of slots without limits in
+    // one statement, as above; a slot with limits in a transaction of its own.
+    const items: Claimed[] = [];
+    const heldBack: HeldBack[] = [];
+    for (let i = 0; i < request.slots.length; ) {
+      const slot = request.slots[i]!;
+      const left = request.limit - items.length;
+      if (limitsAnything(slot.limits)) {
+        const claimed = await this.#claimLimited(request, slot, slot.limits, Math.min(slot.limit, left));
+        items.push(...claimed.items);
+        if (claimed.heldBack) heldBack.push(claimed.heldBack);
+        i++;
+        continue;
+      }
+      let end = i + 1;
+      while (end < request.slots.length && !limitsAnything(request.slots[end]!.limits)) end++;
+      if (left > 0) items.push(...(await this.#claimUnlimited(request, request.slots.slice(i, end), left, false)).items);
+      i = end;
+    }
+    // Held-back work is due still: the earliest due time, read after the slots' transactions.
+    const nextDueAt = await this.#nextDue(request);
+    return heldBack.length ? { items, nextDueAt, heldBack } : { items, nextDueAt };
+  }
+
+  /**
+   * Slots without limits: one claim statement, again past final records owing nothing. With
+   * `exact`, a claim that was not full reads the next due time again (see below).
+   */
+  async #claimUnlimited(request: ClaimRequest, requested: readonly ClaimSlot[], limit: number, exact: boolean): Promise<ClaimResult> {
+    let slots = requested.filter((s) => s.limit > 0);
+    const capacity = Math.min(limit, slots.reduce((n, s) => n + s.limit, 0));
     const items: Claimed[] = [];
     let nextDueAt: number | undefined;
     // Final records owing nothing take a candidate's place and leave the work index: when some
     // did and the claim is not full, claim again past them (a run of them never hides work).
-    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-      const once = await this.#claimOnce(request.now, request.leaseMs, request.limit - items.length, slots);
+    for (let round = 0; round < MAX_CLAIM_ROUNDS && slots.length > 0; round++) {
+      const once = await this.#claimOnce(request.now, request.leaseMs, limit - items.length, slots);
       items.push(...once.items);
       nextDueAt = once.nextDueAt;
       if (once.cleared === 0 || items.length >= capacity) break;
       const taken = new Map<string, number>();
       for (const c of once.items) taken.set(c.record.functionName, (taken.get(c.record.functionName) ?? 0) + 1);
       slots = slots.map((s) => ({ ...s, limit: s.limit - (taken.get(s.functionName) ?? 0) })).filter((s) => s.limit > 0);
-      if (slots.length === 0) break;
     }
     // What was just leased is due again when its lease runs out.
     if (items.length) nextDueAt = Math.min(nextDueAt ?? Infinity, request.now + request.leaseMs);
     // A claim that was not full leaves the worker waiting for nextDueAt. The claim's snapshot
     // predates work settled while it ran (whose wake-up may have fired meanwhile), so look again.
-    if (items.length < capacity) {
-      const [again] = await this.#query<{ at: string | null }>('claim', 'next-due', [request.slots.map((s) => s.functionName)]);
-      nextDueAt = again?.at == null ? undefined : Number(again.at);
-    }
+    if (exact && items.length < capacity) nextDueAt = await this.#nextDue(request);
     return { items, nextDueAt };
+  }
+
+  async #nextDue(request: ClaimRequest): Promise<number | undefined> {
+    const [row] = await this.#query<{ at: string | null }>('claim', 'next-due', [request.slots.map((s) => s.functionName)]);
+    return row?.at == null ? undefined : Number(row.at);
+  }
+
+  /** A slot with limits: in a transaction holding the function's lock (limited-claim.ts). */
+  async #claimLimited(request: ClaimRequest, slot: ClaimSlot, limits: FunctionLimits, limit: number): Promise<{ items: Claimed[]; heldBack?: HeldBack | undefined }> {
+    const grouped = limits.grouped === true;
+    // A slot left no room takes nothing; a grouped one still forgets the places of groups left
+    // without work, as the other stores do at every claim.
+    if (limit <= 0 && !grouped) return { items: [] };
+    const claim = { slot, limits, limit, now: request.now, adoptGroupless: grouped && this.#adoptionDue(slot.functionName, request.now) };
+    let claimed: LimitedSlotResult;
+    try {
+      const { pool, sql } = await this.#open();
+      claimed = await inTransaction(pool, sql, this.#options.operationTimeoutMs, (query) => claimLimitedSlot(query, claim, request.leaseMs));
+    } catch (error) {
+      throw toStoreError(error, 'claim', this.#errors);
+    }
+    // Final records that left the work index are finished now, as far as retention goes.
+    this.#pruner.finished(claimed.cleared, request.now);
+    return claimed;
+  }
+
+  /** Groupless work of a grouped function is adopted at its first grouped claim, then every 30 s of store time. */
+  #adoptionDue(functionName: string, now: number): boolean {
+    const last = this.#adoptedAt.get(functionName);
+    if (last !== undefined && now - last < ADOPTION_INTERVAL_MS) return false;
+    this.#adoptedAt.set(functionName, now);
+    return true;
   }
 
   /** One claim statement: what it leased, the earliest due time it left, how many rows it cleared. */

@@ -8,7 +8,7 @@
  * page at a time, in claim order, locked; nothing is written until the end, so a page past a
  * cursor goes on where the last one ended.
  */
-import { ClaimGate } from '../claim-gate.js';
+import { ClaimGate, type RunningAttempt } from '../claim-gate.js';
 import type { ClaimKind, ClaimSlot, FunctionLimits, HeldBack, StoredInvocation } from '../contract.js';
 import { StartWindow } from '../limits.js';
 import { claimKindOf } from '../record-rules.js';
@@ -33,8 +33,8 @@ export interface GroupHead {
 }
 
 export interface LimitState {
-  /** The group key ('' for none) of each running attempt (counted only when asked). */
-  readonly running: readonly string[];
+  /** Each running attempt: its group key ('' for none) and lease end (read only when asked). */
+  readonly running: readonly RunningAttempt[];
   /** Starts in the last second, oldest first (read only when asked). */
   readonly starts: readonly number[];
   /** The latest round-robin place given out for the function. */

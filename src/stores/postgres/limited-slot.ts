@@ -3,6 +3,7 @@
  * (limit-lock.sql), the reads limited-claim.ts asks for (limit-*.sql), then its decision written
  * in one statement (limit-take.sql).
  */
+import type { RunningAttempt } from '../claim-gate.js';
 import type { Claimed, ClaimKind, HeldBack } from '../contract.js';
 import { decideLimited, type DueRange, type DueRow, type GroupHead, type LimitedClaim, type LimitedReads, type LimitState } from './limited-claim.js';
 import { toRecord, type RecordRow } from './rows.js';
@@ -39,9 +40,16 @@ export async function claimLimitedSlot(query: TxQuery, claim: LimitedClaim, leas
 function reads(query: TxQuery, fn: string, now: number): LimitedReads {
   return {
     async state(countRunning, readStarts): Promise<LimitState> {
-      const [row] = await query<{ running: [string, number][]; starts: string[]; last_started: string }>('limit-state', [fn, now, countRunning, readStarts]);
-      const running: string[] = [];
-      for (const [group, n] of row!.running) for (let i = 0; i < n; i++) running.push(group);
+      const [row] = await query<{ running: [string, number, number][]; starts: string[]; last_started: string }>('limit-state', [
+        fn,
+        now,
+        countRunning,
+        readStarts,
+      ]);
+      // Per group, its count of attempts, each with the group's earliest lease end: the gate
+      // counts them and keeps the earliest end of all.
+      const running: RunningAttempt[] = [];
+      for (const [group, n, ends] of row!.running) for (let i = 0; i < n; i++) running.push([group, ends]);
       return { running, starts: row!.starts.map(Number), lastStarted: Number(row!.last_started) };
     },
     async page(range: DueRange, after: DueRow | undefined, n: number): Promise<DueRow[]> {

@@ -1,17 +1,17 @@
 -- What a limited claim counts before it takes anything (ClaimGate): the running attempts (leased
--- for a run, lease not lapsed) per group, the starts of the last second, and the latest place in
--- the groups' round-robin. Start rows ten seconds old go: a process whose now lags a little
+-- for a run, lease not lapsed) per group with the earliest of their lease ends, the starts of the
+-- last second, and the latest place in the groups' round-robin. Start rows ten seconds old go: a process whose now lags a little
 -- still counts the starts of a process ahead of it.
 -- $1 text: function; $2 bigint: now; $3 boolean: count running attempts; $4 boolean: read starts.
--- Returns one row: running (jsonb [[group key ('' for none), count]]), starts (bigint[], oldest
--- first), last_started (bigint).
+-- Returns one row: running (jsonb [[group key ('' for none), count, earliest lease end]]), starts
+-- (bigint[], oldest first), last_started (bigint).
 with old_starts as (
   delete from {{schema}}.limit_starts s
   where $4::boolean and s.function_name = $1::text and s.at <= $2::bigint - 10000
 )
 select
-  (select coalesce(jsonb_agg(jsonb_build_array(r.g, r.n)), '[]'::jsonb)
-   from (select coalesce(i.group_key, '') as g, count(*) as n
+  (select coalesce(jsonb_agg(jsonb_build_array(r.g, r.n, r.ends)), '[]'::jsonb)
+   from (select coalesce(i.group_key, '') as g, count(*) as n, min(i.due_at) as ends
          from {{schema}}.invocations i
          where $3::boolean and i.function_name = $1::text and i.due_at > $2::bigint and i.lease_token is not null
            and i.status in ('Running', 'Stopping')

@@ -97,6 +97,41 @@ describe.runIf(available)('postgres', () => {
         });
       });
 
+      it('claims again before answering when a slot of a function it held back freed while the claim ran', async () => {
+        const [a, b] = await pair();
+        const slot = { functionName: 'lim', limit: 10, maxEventAgeMs: 86_400_000, limits: { concurrency: 1, perSecond: 100 } };
+        const [first, second] = [newInvocation({ functionName: 'lim' }), newInvocation({ functionName: 'lim', createdAt: T0 + 1 })];
+        await a.enqueue([first, second]);
+        const [running] = (await a.claim(claimReq(T0 + 2, [slot]))).items;
+        const heard: string[] = [];
+        b.subscribe((s) => s.type === 'due' && heard.push(s.functionName));
+        await waitFor(async () => {
+          await a.enqueue([newInvocation({ functionName: 'probe' })]);
+          return heard.includes('probe');
+        }, { what: 'b to listen', intervalMs: 20 });
+        // Hold b's claim after it has read the running attempts (its statement waits to drop a
+        // start row another transaction holds), free the slot in a, and only then let b go on:
+        // b read the slot taken, and must not answer "held back" past the wake-up it heard.
+        await admin.query(`insert into "${schema}".limit_starts (function_name, at) values ('lim', $1)`, [T0 - 60_000]);
+        const locker = await admin.connect();
+        try {
+          const { rows } = await locker.query<{ pid: number }>('select pg_backend_pid() as pid');
+          await locker.query('begin');
+          await locker.query(`delete from "${schema}".limit_starts where function_name = 'lim'`);
+          const claiming = b.claim(claimReq(T0 + 3, [slot]));
+          await waitingFor(rows[0]!.pid);
+          await a.settle([{ ...succeed(first.requestId, running!.leaseToken, T0 + 3), wake: true }]);
+          await waitFor(() => heard.includes('lim'), { what: 'the wake-up to reach b' });
+          await locker.query('commit');
+          const claimed = await claiming;
+          expect(claimed.items.map((c) => c.record.requestId)).toEqual([second.requestId]);
+          expect(claimed.heldBack).toBeUndefined();
+        } finally {
+          await locker.query('rollback').catch(() => {});
+          locker.release();
+        }
+      });
+
       it('runs work enqueued by another process at once: the worker is woken by NOTIFY, not polling', async () => {
         const producer = createInvoker({ store: await open(), concurrency: 0 });
         const worker = createInvoker({ store: await open(), concurrency: 4 });

@@ -300,8 +300,25 @@ export class PostgresStore implements Store {
     if (request.limit <= 0 || request.slots.every((s) => s.limit <= 0)) return { items: [], nextDueAt: undefined };
     this.#signals.claiming(request.slots.map((s) => s.functionName));
     if (!request.slots.some((s) => limitsAnything(s.limits))) return this.#claimUnlimited(request, request.slots, request.limit, true);
-    // Slot by slot, each getting what the slots before it left: a run of slots without limits in
-    // one statement, as above; a slot with limits in a transaction of its own.
+    // A running slot of a function this claim holds back may free while the claim runs (here or
+    // elsewhere): its snapshot may predate that, and the worker told its work waits would not
+    // claim for it on that wake-up. Claim again for what is left, until no wake-up came meanwhile.
+    const items: Claimed[] = [];
+    for (let round = 1, rest = request; ; round++) {
+      const mark = this.#signals.wakeMark();
+      const once = await this.#claimSlots(rest);
+      items.push(...once.items);
+      const freed = once.heldBack?.some((h) => this.#signals.wokeSince(mark, h.functionName)) === true;
+      if (!freed || round === MAX_CLAIM_ROUNDS || items.length >= request.limit) return { ...once, items };
+      rest = remainderOf(request, items);
+    }
+  }
+
+  /**
+   * Slot by slot, each getting what the slots before it left: a run of slots without limits in
+   * one statement, a slot with limits in a transaction of its own.
+   */
+  async #claimSlots(request: ClaimRequest): Promise<ClaimResult> {
     const items: Claimed[] = [];
     const heldBack: HeldBack[] = [];
     for (let i = 0; i < request.slots.length; ) {
@@ -426,7 +443,7 @@ export class PostgresStore implements Store {
           now.push(entry);
         }
       }
-      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null }>(
+      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null; woke: boolean }>(
         'settle',
         'settle',
         [settleParam(now.map((e) => e.s), now.map((e) => e.ord)), this.#signals.channel, this.#signals.self],
@@ -434,7 +451,9 @@ export class PostgresStore implements Store {
       const due: [string, number][] = [];
       for (const row of rows) {
         outcomes[row.ord] = row.outcome;
-        if (row.function_name !== null && row.due_at !== null) due.push([row.function_name, Number(row.due_at)]);
+        if (row.function_name === null || row.due_at === null) continue;
+        due.push([row.function_name, Number(row.due_at)]);
+        if (row.woke) this.#signals.woke(row.function_name);
       }
       this.#signals.due(due);
       rest = later;
@@ -576,4 +595,12 @@ export class PostgresStore implements Store {
     })();
     return this.#closed;
   }
+}
+
+/** The claim `request` less what `taken` took: the total and each function's slot. */
+function remainderOf(request: ClaimRequest, taken: readonly Claimed[]): ClaimRequest {
+  const byFunction = new Map<string, number>();
+  for (const c of taken) byFunction.set(c.record.functionName, (byFunction.get(c.record.functionName) ?? 0) + 1);
+  const slots = request.slots.map((s) => ({ ...s, limit: Math.max(0, s.limit - (byFunction.get(s.functionName) ?? 0)) }));
+  return { ...request, limit: request.limit - taken.length, slots };
 }

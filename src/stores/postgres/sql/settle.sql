@@ -8,9 +8,11 @@
 --             ended_at, result_box, error_box, condition, throttles, lost_attempts,
 --             interrupted_attempts, delivery_box, wake_at? }]
 -- $2 text: channel; $3 text: sending store instance.
--- Returns per input row: ord, outcome ('ok' | 'stale' | 'stopping'), and for a written row to
--- signal (due again: unleased with due_at set; else woken) its function_name and due_at (the
--- signal's time).
+-- The notification says 'w' when a running slot freed (a woken row): a claim held back while it
+-- was under way claims again (store.ts).
+-- Returns per input row: ord, outcome ('ok' | 'stale' | 'stopping'), for a written row to signal
+-- (due again: unleased with due_at set; else woken) its function_name and due_at (the signal's
+-- time), and woke: a written row with wake_at.
 with s as (
   select * from jsonb_to_recordset($1::jsonb) as x(
     ord integer, request_id text, lease_token text, status text, events jsonb, due_at bigint,
@@ -37,11 +39,12 @@ updated as (
   where i.request_id = s.request_id and i.lease_token = s.lease_token
     and not (i.status = 'Stopping'
              and s.status not in ('Succeeded', 'Failed', 'Stopped', 'Expired', 'Invalid', 'Stopping'))
-  returning i.request_id, i.function_name,
+  returning i.request_id, i.function_name, s.wake_at is not null as woke,
     case when i.lease_token is null and i.due_at is not null then i.due_at else s.wake_at end as signal_at
 ),
 notified as (
-  select pg_notify($2::text, json_build_object('s', $3::text, 't', 'due', 'f', function_name, 'at', min(signal_at))::text)
+  select pg_notify($2::text, json_build_object('s', $3::text, 't', 'due', 'f', function_name, 'at', min(signal_at),
+      'w', bool_or(woke))::text)
   from updated where signal_at is not null
   group by function_name
 )
@@ -50,7 +53,8 @@ select s.ord,
        when cur.status = 'Stopping' and cur.lease_token = s.lease_token then 'stopping'
        else 'stale' end as outcome,
   case when u.signal_at is not null then u.function_name end as function_name,
-  u.signal_at as due_at
+  u.signal_at as due_at,
+  coalesce(u.woke, false) as woke
 from s
 left join updated u on u.request_id = s.request_id
 left join {{schema}}.invocations cur on cur.request_id = s.request_id

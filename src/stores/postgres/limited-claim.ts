@@ -43,13 +43,15 @@ export interface LimitState {
 
 /** The reads of a limited claim, inside its transaction. */
 export interface LimitedReads {
-  state(countRunning: boolean, readStarts: boolean): Promise<LimitState>;
+  /** Running attempts counted when a limit counts them; starts read when `perSecond` is set. */
+  state(): Promise<LimitState>;
   /** Up to `n` rows of the range past `after` (from its start without), in claim order. */
   page(range: DueRange, after: DueRow | undefined, n: number): Promise<DueRow[]>;
-  /** The groups with due free work, up to `perGroup` rows each. */
-  groups(perGroup: number): Promise<GroupHead[]>;
-  /** Groupless work of the function joins group ''. */
-  adoptGroupless(): Promise<void>;
+  /**
+   * The groups with due free work, up to FIRST_ROWS_PER_GROUP rows each; with
+   * `LimitedClaim.adoptGroupless`, after the function's groupless work joined group ''.
+   */
+  groups(): Promise<GroupHead[]>;
 }
 
 export interface LimitedClaim {
@@ -77,12 +79,11 @@ export interface LimitedDecision {
 }
 
 /** Rows read per group at first: a group's next ones are read once it is served again. */
-const FIRST_ROWS_PER_GROUP = 1;
+export const FIRST_ROWS_PER_GROUP = 1;
 
 export async function decideLimited(claim: LimitedClaim, reads: LimitedReads): Promise<LimitedDecision> {
   const { slot, limits, now } = claim;
-  const countsRunning = limits.concurrency !== undefined || limits.groupConcurrency !== undefined;
-  const state = await reads.state(countsRunning, limits.perSecond !== undefined);
+  const state = await reads.state();
   const window = new StartWindow(state.starts);
   const gate = new ClaimGate({ ...slot, limits }, () => state.running, window, now);
   const startsBefore = window.starts.length;
@@ -212,8 +213,7 @@ class GroupHeads implements DueSource {
   }
 
   static async open(claim: LimitedClaim, gate: ClaimGate, reads: LimitedReads, lastStarted: number): Promise<GroupHeads> {
-    if (claim.adoptGroupless) await reads.adoptGroupless();
-    return new GroupHeads(claim, gate, reads, await reads.groups(FIRST_ROWS_PER_GROUP), lastStarted);
+    return new GroupHeads(claim, gate, reads, await reads.groups(), lastStarted);
   }
 
   peek(): Promise<DueRow | undefined> {

@@ -321,6 +321,7 @@ export class PostgresStore implements Store {
   async #claimSlots(request: ClaimRequest): Promise<ClaimResult> {
     const items: Claimed[] = [];
     const heldBack: HeldBack[] = [];
+    let nextDueAt = Infinity;
     for (let i = 0; i < request.slots.length; ) {
       const slot = request.slots[i]!;
       const left = request.limit - items.length;
@@ -328,63 +329,66 @@ export class PostgresStore implements Store {
         const claimed = await this.#claimLimited(request, slot, slot.limits, Math.min(slot.limit, left));
         items.push(...claimed.items);
         if (claimed.heldBack) heldBack.push(claimed.heldBack);
+        nextDueAt = Math.min(nextDueAt, claimed.nextDueAt ?? Infinity);
         i++;
         continue;
       }
       let end = i + 1;
       while (end < request.slots.length && !limitsAnything(request.slots[end]!.limits)) end++;
-      if (left > 0) items.push(...(await this.#claimUnlimited(request, request.slots.slice(i, end), left, false)).items);
+      const claimed = await this.#claimUnlimited(request, request.slots.slice(i, end), left, false);
+      items.push(...claimed.items);
+      nextDueAt = Math.min(nextDueAt, claimed.nextDueAt ?? Infinity);
       i = end;
     }
-    // Held-back work is due still: the earliest due time, read after the slots' transactions.
-    const nextDueAt = await this.#nextDue(request);
-    return heldBack.length ? { items, nextDueAt, heldBack } : { items, nextDueAt };
+    const next = nextDueAt === Infinity ? undefined : nextDueAt;
+    return heldBack.length ? { items, nextDueAt: next, heldBack } : { items, nextDueAt: next };
   }
 
   /**
    * Slots without limits: one claim statement, again past final records owing nothing. With
-   * `exact`, a claim that was not full reads the next due time again (see below).
+   * `exact`, a claim that was not full reads the next due time again (see below). Slots left no
+   * room stay in (taking nothing), so the earliest due time covers their functions too.
    */
   async #claimUnlimited(request: ClaimRequest, requested: readonly ClaimSlot[], limit: number, exact: boolean): Promise<ClaimResult> {
-    let slots = requested.filter((s) => s.limit > 0);
-    const capacity = Math.min(limit, slots.reduce((n, s) => n + s.limit, 0));
+    let slots = requested.map((s) => ({ ...s, limit: Math.max(0, s.limit) }));
+    const capacity = Math.max(0, Math.min(limit, slots.reduce((n, s) => n + s.limit, 0)));
     const items: Claimed[] = [];
     let nextDueAt: number | undefined;
     // Final records owing nothing take a candidate's place and leave the work index: when some
     // did and the claim is not full, claim again past them (a run of them never hides work).
-    for (let round = 0; round < MAX_CLAIM_ROUNDS && slots.length > 0; round++) {
-      const once = await this.#claimOnce(request.now, request.leaseMs, limit - items.length, slots);
+    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
+      const once = await this.#claimOnce(request.now, request.leaseMs, Math.max(0, limit - items.length), slots);
       items.push(...once.items);
       nextDueAt = once.nextDueAt;
       if (once.cleared === 0 || items.length >= capacity) break;
       const taken = new Map<string, number>();
       for (const c of once.items) taken.set(c.record.functionName, (taken.get(c.record.functionName) ?? 0) + 1);
-      slots = slots.map((s) => ({ ...s, limit: s.limit - (taken.get(s.functionName) ?? 0) })).filter((s) => s.limit > 0);
+      slots = slots.map((s) => ({ ...s, limit: Math.max(0, s.limit - (taken.get(s.functionName) ?? 0)) }));
     }
     // What was just leased is due again when its lease runs out.
     if (items.length) nextDueAt = Math.min(nextDueAt ?? Infinity, request.now + request.leaseMs);
     // A claim that was not full leaves the worker waiting for nextDueAt. The claim's snapshot
     // predates work settled while it ran (whose wake-up may have fired meanwhile), so look again.
-    if (exact && items.length < capacity) nextDueAt = await this.#nextDue(request);
+    if (exact && items.length < capacity) nextDueAt = await this.#nextDue(requested);
     return { items, nextDueAt };
   }
 
-  async #nextDue(request: ClaimRequest): Promise<number | undefined> {
-    const [row] = await this.#query<{ at: string | null }>('claim', 'next-due', [request.slots.map((s) => s.functionName)]);
+  async #nextDue(slots: readonly ClaimSlot[]): Promise<number | undefined> {
+    const [row] = await this.#query<{ at: string | null }>('claim', 'next-due', [slots.map((s) => s.functionName)]);
     return row?.at == null ? undefined : Number(row.at);
   }
 
   /** A slot with limits: in a transaction holding the function's lock (limited-claim.ts). */
-  async #claimLimited(request: ClaimRequest, slot: ClaimSlot, limits: FunctionLimits, limit: number): Promise<{ items: Claimed[]; heldBack?: HeldBack | undefined }> {
+  async #claimLimited(request: ClaimRequest, slot: ClaimSlot, limits: FunctionLimits, limit: number): Promise<Omit<LimitedSlotResult, 'cleared'>> {
     const grouped = limits.grouped === true;
     // A slot left no room takes nothing; a grouped one still forgets the places of groups left
     // without work, as the other stores do at every claim.
-    if (limit <= 0 && !grouped) return { items: [] };
+    if (limit <= 0 && !grouped) return { items: [], heldBack: undefined, nextDueAt: await this.#nextDue([slot]) };
     const claim = { slot, limits, limit, now: request.now, adoptGroupless: grouped && this.#adoptionDue(slot.functionName, request.now) };
     let claimed: LimitedSlotResult;
     try {
       const { pool, sql } = await this.#open();
-      claimed = await inTransaction(pool, sql, this.#options.operationTimeoutMs, (query) => claimLimitedSlot(query, claim, request.leaseMs));
+      claimed = await inTransaction(pool, sql, this.#options.operationTimeoutMs, (tx) => claimLimitedSlot(tx, claim, request.leaseMs));
     } catch (error) {
       throw toStoreError(error, 'claim', this.#errors);
     }

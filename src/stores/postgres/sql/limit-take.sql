@@ -3,11 +3,14 @@
 -- does), takes the rows it found owing nothing out of the work index, adds the attempts it
 -- started to the start window, and keeps the groups' round-robin places: those of the groups it
 -- started, and none for a group left without free work (it goes first when work comes again).
--- This statement's snapshot predates its own writes: rows it takes or clears count as gone.
+-- This statement's snapshot predates its own writes: rows it takes or clears count as gone, here
+-- and in the earliest due time it reports (what it took is due when its lease ends).
 -- $1 jsonb: [{ r: request id, k: kind, o: take order }]; $2 text[]: request ids cleared;
 -- $3 bigint: now; $4 bigint: lease ms; $5 text: function; $6 bigint[]: starts to add;
 -- $7 jsonb: [{ g: group id, s: its new last_started }]; $8 boolean: grouped (keep places).
--- Returns per row taken: kind and the record's columns (record-columns.sql), in take order.
+-- Returns per row taken: kind and the record's columns (record-columns.sql), in take order, each
+-- with next_due (the function's earliest due time after the claim); with nothing taken, one row
+-- with a null kind carries next_due.
 with taken as (
   select * from jsonb_to_recordset($1::jsonb) as t(r text, k text, o integer)
 ),
@@ -57,5 +60,19 @@ remembered as (
   select $5::text, s.g, s.s from started_groups s
   where s.g not in (select g from idle_groups)
   on conflict (function_name, group_key) do update set last_started = excluded.last_started
+),
+next_due as (
+  select min(n.due_at) as at from (
+    (select i.due_at from {{schema}}.invocations i
+     where i.function_name = $5::text and i.due_at is not null and i.lease_token is null
+       and i.request_id <> all(array(select t.r from taken t)) and i.request_id <> all($2::text[])
+     order by i.due_at limit 1)
+    union all
+    (select i.due_at from {{schema}}.invocations i
+     where i.function_name = $5::text and i.due_at is not null and i.lease_token is not null
+       and i.request_id <> all(array(select t.r from taken t)) and i.request_id <> all($2::text[])
+     order by i.due_at limit 1)
+    union all
+    (select $3::bigint + $4::bigint from taken limit 1)) n
 )
-select c.* from claimed c order by c.o
+select c.*, d.at as next_due from next_due d left join claimed c on true order by c.o

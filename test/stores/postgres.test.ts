@@ -49,7 +49,7 @@ describe.runIf(available)('postgres', () => {
     create: (options) => postgresStore({ connectionString: url, schema, max: 4, ...options }),
     // Keeps the migrated schema; each test starts from an empty table.
     cleanup: async () => {
-      const tables = ['invocations', 'workers', 'log_counters', 'logs', 'activity', 'limit_starts', 'limit_groups']
+      const tables = ['invocations', 'workers', 'log_counters', 'logs', 'activity', 'limit_starts', 'limit_groups', 'limit_functions']
         .map((t) => `"${schema}".${t}`)
         .join(', ');
       await admin.query(`truncate ${tables}`).catch((error: { code?: string }) => {
@@ -130,6 +130,53 @@ describe.runIf(available)('postgres', () => {
           await locker.query('rollback').catch(() => {});
           locker.release();
         }
+      });
+
+      it('never lets claims racing from two instances run more than limits.concurrency at once', async () => {
+        const [a, b] = await pair();
+        const slot = { functionName: 'lim', limit: 4, maxEventAgeMs: 86_400_000, limits: { concurrency: 3 } };
+        await a.enqueue(Array.from({ length: 30 }, (_, i) => newInvocation({ functionName: 'lim', createdAt: T0 + i })));
+        const seen = new Set<string>();
+        for (let round = 0; seen.size < 30; round++) {
+          expect(round, 'rounds before every invocation ran').toBeLessThan(30);
+          // Claims that read the function at once: some find their snapshot stale and decide again.
+          const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).claim(claimReq(T0 + 100 + round, [slot]))));
+          const taken = claims.flatMap((c) => c.items);
+          expect(taken.length).toBeLessThanOrEqual(3);
+          for (const c of taken) {
+            expect(seen.has(c.record.requestId)).toBe(false);
+            seen.add(c.record.requestId);
+          }
+          await a.settle(taken.map((c) => ({ ...succeed(c.record.requestId, c.leaseToken, T0 + 100 + round), wake: true })));
+        }
+      });
+
+      it('takes final records owing nothing out of the work index in a limited claim, as the model does', async () => {
+        const store = await open();
+        const model = memoryStore();
+        const slot = { functionName: 'fn', limit: 3, maxEventAgeMs: 86_400_000, limits: { concurrency: 1, perSecond: 5 } };
+        // kept's lapsed lease comes first in due order, then waiting, then next (held back).
+        const kept = newInvocation();
+        const [waiting, next] = [newInvocation({ scheduledAt: T0 + 15 }), newInvocation({ scheduledAt: T0 + 16 })];
+        const answers = [];
+        for (const s of [model, store]) {
+          await s.enqueue([kept, waiting, next]);
+          const [c] = (await s.claim(claimReq(T0 + 3, [{ ...slot, limit: 1 }]))).items;
+          // Final, its lease kept until T0 + 10: then due, owing nothing.
+          await s.settle([{ ...succeed(kept.requestId, c!.leaseToken, T0 + 4), dueAt: T0 + 10, keepLease: true }]);
+          const claimed = await s.claim(claimReq(T0 + 20, [slot]));
+          answers.push({
+            items: claimed.items.map((x) => [x.kind, x.record.requestId]),
+            heldBack: claimed.heldBack,
+            nextDueAt: claimed.nextDueAt,
+            kept: await s.get(kept.requestId).then((r) => [r!.dueAt, r!.leaseToken !== undefined]),
+          });
+        }
+        expect(answers[1]).toEqual(answers[0]);
+        expect(answers[1]!.items).toEqual([['run', waiting.requestId]]);
+        expect(answers[1]!.heldBack).toMatchObject([{ reason: 'concurrency' }]);
+        expect(answers[1]!.kept).toEqual([undefined, false]);
+        await model.close();
       });
 
       it('runs work enqueued by another process at once: the worker is woken by NOTIFY, not polling', async () => {

@@ -2,7 +2,7 @@
  * What the claim of one slot with limits (concurrency, perSecond, groupConcurrency, grouped
  * round-robin) takes on PostgreSQL. The rules and the order are the memory store's
  * (claim-gate.ts), applied as SQLite's limited-claim.ts applies them, so every store answers
- * alike. It runs inside a transaction that holds the function's advisory lock (limit-lock.sql):
+ * alike. It runs inside a transaction that holds the function's lock (its limit_functions row):
  * the running attempts, the start window and the groups' places it reads cannot change before
  * the decision is written (limit-take.sql), in this process or any other. Due rows are read a
  * page at a time, in claim order, locked; nothing is written until the end, so a page past a

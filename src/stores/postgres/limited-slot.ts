@@ -1,5 +1,5 @@
 /**
- * One slot with limits, claimed in the transaction it is given: the function's advisory lock
+ * One slot with limits, claimed in the transaction it is given: the function's lock
  * (limit-lock.sql), the reads limited-claim.ts asks for (limit-*.sql), then its decision written
  * in one statement (limit-take.sql) and committed. The lock and the first reads the claim will
  * make go out together, as do the write and the commit: two round trips on a pipelining client.

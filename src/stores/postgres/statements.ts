@@ -33,6 +33,7 @@ const NAMES = [
   'limit-groups',
   'limit-adopt',
   'limit-take',
+  'limit-fast',
 ] as const;
 export type StatementName = (typeof NAMES)[number];
 export type Statements = Readonly<Record<StatementName, string>>;

@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL store. Every state change is one SQL statement over many invocations (see
  * sql/*.sql): claims lock due rows with FOR NO KEY UPDATE SKIP LOCKED and fence by lease token, so
- * any number of processes can share one schema. A claim for a function with limits is the one
- * exception: a short transaction holding the function's advisory lock (limited-claim.ts).
+ * any number of processes can share one schema. A claim for a function with limits locks the
+ * function's row first: one statement when its limits cannot bind (limit-fast.sql), else a short
+ * transaction (limited-claim.ts).
  * Wake-ups travel by LISTEN/NOTIFY. Execution logs live in their own tables (logs, log_counters),
  * locked apart from the invocations' rows.
  *
@@ -80,6 +81,8 @@ interface Ready {
   readonly sql: Statements;
 }
 
+const ignore = (): void => {};
+
 /** Claim statements one claim may run when final records owing nothing stand in the way. */
 const MAX_CLAIM_ROUNDS = 8;
 
@@ -107,6 +110,8 @@ export class PostgresStore implements Store {
   #drained: (() => void) | undefined;
   /** When each grouped function's groupless work was last adopted (see #adoptionDue). */
   readonly #adoptedAt = new Map<string, number>();
+  /** Settlements under way that free a limited function's running slot (Settlement.wake). */
+  readonly #freeing = new Set<Promise<void>>();
 
   constructor(options: ParsedPostgresStoreOptions) {
     this.#options = options;
@@ -161,7 +166,13 @@ export class PostgresStore implements Store {
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
-    return this.#op('settle', () => this.#settle(items));
+    const settled = this.#op('settle', () => this.#settle(items));
+    if (items.some((s) => s.wake)) {
+      const done = settled.then(ignore, ignore);
+      this.#freeing.add(done);
+      void done.then(() => this.#freeing.delete(done));
+    }
+    return settled;
   }
 
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
@@ -300,6 +311,9 @@ export class PostgresStore implements Store {
     if (request.limit <= 0 || request.slots.every((s) => s.limit <= 0)) return { items: [], nextDueAt: undefined };
     this.#signals.claiming(request.slots.map((s) => s.functionName));
     if (!request.slots.some((s) => limitsAnything(s.limits))) return this.#claimUnlimited(request, request.slots, request.limit, true);
+    // Slots this instance freed and is still writing would read as taken: a worker claims as its
+    // settlements go out, and would be held back for its own slots (then claim again).
+    if (this.#freeing.size) await Promise.all(this.#freeing);
     // A running slot of a function this claim holds back may free while the claim runs (here or
     // elsewhere): its snapshot may predate that, and the worker told its work waits would not
     // claim for it on that wake-up. Claim again for what is left, until no wake-up came meanwhile.
@@ -308,6 +322,8 @@ export class PostgresStore implements Store {
       const mark = this.#signals.wakeMark();
       const once = await this.#claimSlots(rest);
       items.push(...once.items);
+      // Slots this instance freed while the claim ran: once written, they count as freed since the mark.
+      if (once.heldBack && this.#freeing.size) await Promise.all(this.#freeing);
       const freed = once.heldBack?.some((h) => this.#signals.wokeSince(mark, h.functionName)) === true;
       if (!freed || round === MAX_CLAIM_ROUNDS || items.length >= request.limit) return { ...once, items };
       rest = remainderOf(request, items);
@@ -378,12 +394,19 @@ export class PostgresStore implements Store {
     return row?.at == null ? undefined : Number(row.at);
   }
 
-  /** A slot with limits: in a transaction holding the function's lock (limited-claim.ts). */
+  /**
+   * A slot with limits, holding the function's lock: in one statement when its limits cannot bind
+   * (limit-fast.sql), else in a transaction (limited-claim.ts).
+   */
   async #claimLimited(request: ClaimRequest, slot: ClaimSlot, limits: FunctionLimits, limit: number): Promise<Omit<LimitedSlotResult, 'cleared'>> {
     const grouped = limits.grouped === true;
     // A slot left no room takes nothing; a grouped one still forgets the places of groups left
     // without work, as the other stores do at every claim.
     if (limit <= 0 && !grouped) return { items: [], heldBack: undefined, nextDueAt: await this.#nextDue([slot]) };
+    if (limit > 0 && !grouped && limits.groupConcurrency === undefined) {
+      const fast = await this.#claimFast(request, slot, limits, limit);
+      if (fast) return fast;
+    }
     const claim = { slot, limits, limit, now: request.now, adoptGroupless: grouped && this.#adoptionDue(slot.functionName, request.now) };
     let claimed: LimitedSlotResult;
     try {
@@ -395,6 +418,24 @@ export class PostgresStore implements Store {
     // Final records that left the work index are finished now, as far as retention goes.
     this.#pruner.finished(claimed.cleared, request.now);
     return claimed;
+  }
+
+  /** limit-fast.sql: the claim in one statement, or undefined when it must go the general way (it wrote nothing). */
+  async #claimFast(request: ClaimRequest, slot: ClaimSlot, limits: FunctionLimits, limit: number): Promise<Omit<LimitedSlotResult, 'cleared'> | undefined> {
+    const rows = await this.#query<FastClaimRow>('claim', 'limit-fast', [
+      slot.functionName,
+      limit,
+      slot.maxEventAgeMs,
+      request.now,
+      request.leaseMs,
+      limits.concurrency ?? null,
+      limits.perSecond ?? null,
+    ]);
+    const [first] = rows;
+    if (first?.fits !== true) return undefined;
+    const items: Claimed[] = [];
+    for (const row of rows) if (row.kind !== null) items.push({ kind: row.kind, leaseToken: row.lease_token!, record: toRecord(row) });
+    return { items, heldBack: fastHeldBack(slot.functionName, first), nextDueAt: first.next_due === null ? undefined : Number(first.next_due) };
   }
 
   /** Groupless work of a grouped function is adopted at its first grouped claim, then every 30 s of store time. */
@@ -607,4 +648,22 @@ function remainderOf(request: ClaimRequest, taken: readonly Claimed[]): ClaimReq
   for (const c of taken) byFunction.set(c.record.functionName, (byFunction.get(c.record.functionName) ?? 0) + 1);
   const slots = request.slots.map((s) => ({ ...s, limit: Math.max(0, s.limit - (byFunction.get(s.functionName) ?? 0)) }));
   return { ...request, limit: request.limit - taken.length, slots };
+}
+
+/** A row of limit-fast.sql. */
+type FastClaimRow = RecordRow & {
+  fits: boolean;
+  kind: ClaimKind | null;
+  next_due: string | null;
+  held_reason: HeldBack['reason'] | null;
+  held_expires_at: string | null;
+  held_retry_at: string | null;
+  held_frees_at: string | null;
+};
+
+function fastHeldBack(functionName: string, row: FastClaimRow): HeldBack | undefined {
+  if (row.held_reason === null || row.held_expires_at === null) return undefined;
+  const held: HeldBack = { functionName, reason: row.held_reason, expiresAt: Number(row.held_expires_at) };
+  if (row.held_retry_at !== null) return { ...held, retryAt: Number(row.held_retry_at) };
+  return row.held_frees_at === null ? held : { ...held, freesAt: Number(row.held_frees_at) };
 }

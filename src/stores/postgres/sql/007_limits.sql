@@ -1,5 +1,13 @@
--- Flow control (function limits), decided inside the claim while it holds the function's
--- advisory lock (limited-claim.ts), with the SQLite store's tables and rules.
+-- Flow control (function limits), decided inside the claim while it holds the function's lock
+-- (limited-claim.ts, limit-fast.sql), with the SQLite store's tables and rules.
+
+-- One row per function with limits: a claim locks it for its transaction (limit-lock.sql), so
+-- the claims of one function, in any process, decide one after another; each bumps version, so
+-- a claim made in one statement can tell that another committed after its snapshot.
+create table if not exists {{schema}}.limit_functions (
+  function_name text collate "C" primary key,
+  version       bigint not null
+);
 
 -- The fairness group of a grouped function's invocation (limits.groupBy, 1 to 256 characters);
 -- null for ungrouped work. '' marks work enqueued without a group that a grouped claim adopted

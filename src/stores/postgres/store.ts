@@ -2,8 +2,7 @@
  * The PostgreSQL store. Every state change is one SQL statement over many invocations (see
  * sql/*.sql): claims lock due rows with FOR NO KEY UPDATE SKIP LOCKED and fence by lease token, so
  * any number of processes can share one schema. A claim for a function with limits locks the
- * function's row first: one statement when its limits cannot bind (limit-fast.sql), else a short
- * transaction (limited-claim.ts).
+ * function's row first, and decides in one statement or a short transaction (claimer.ts).
  * Wake-ups travel by LISTEN/NOTIFY. Execution logs live in their own tables (logs, log_counters),
  * locked apart from the invocations' rows.
  *
@@ -20,13 +19,8 @@ import {
   RETENTION_DEFAULTS,
   type ActivityEntry,
   type ActivityQuery,
-  type Claimed,
-  type ClaimKind,
   type ClaimRequest,
   type ClaimResult,
-  type ClaimSlot,
-  type FunctionLimits,
-  type HeldBack,
   type EnqueueResult,
   type HeartbeatRequest,
   type HeartbeatResult,
@@ -48,8 +42,7 @@ import {
   type WorkerPresence,
 } from '../contract.js';
 import { storeClosedError } from '../signal-hub.js';
-import { limitsAnything } from '../claim-gate.js';
-import { claimLimitedSlot, type LimitedSlotResult } from './limited-slot.js';
+import { Claimer } from './claimer.js';
 import { inTransaction } from './transaction.js';
 import { migrate, openPool, type TimedQuery } from './connect.js';
 import { toStoreError, type ErrorContext } from './errors.js';
@@ -81,17 +74,6 @@ interface Ready {
   readonly sql: Statements;
 }
 
-const ignore = (): void => {};
-
-/** Claim statements one claim may run when final records owing nothing stand in the way. */
-const MAX_CLAIM_ROUNDS = 8;
-
-/**
- * How often a grouped claim adopts the function's groupless work (enqueued by a process that
- * had no groupBy for it) into a group of its own: a scan of the function's work, so spaced out.
- */
-const ADOPTION_INTERVAL_MS = 30_000;
-
 export class PostgresStore implements Store {
   readonly name = 'postgres';
   readonly #options: ParsedPostgresStoreOptions;
@@ -108,10 +90,7 @@ export class PostgresStore implements Store {
   /** Operations under way, and who waits for them to end. */
   #active = 0;
   #drained: (() => void) | undefined;
-  /** When each grouped function's groupless work was last adopted (see #adoptionDue). */
-  readonly #adoptedAt = new Map<string, number>();
-  /** Settlements under way that free a limited function's running slot (Settlement.wake). */
-  readonly #freeing = new Set<Promise<void>>();
+  readonly #claimer: Claimer;
 
   constructor(options: ParsedPostgresStoreOptions) {
     this.#options = options;
@@ -127,6 +106,19 @@ export class PostgresStore implements Store {
       maxCount: this.#maxCount,
       pass: (now, asked) => this.#prune(now, asked ? 'prune' : 'a retention pass'),
       onError: (error) => this.#signals.report(toStoreError(error, 'a retention pass', this.#errors), 'prune'),
+    });
+    this.#claimer = new Claimer({
+      query: (name, values) => this.#query('claim', name, values),
+      transaction: async (work) => {
+        try {
+          const { pool, sql } = await this.#open();
+          return await inTransaction(pool, sql, options.operationTimeoutMs, work);
+        } catch (error) {
+          throw toStoreError(error, 'claim', this.#errors);
+        }
+      },
+      signals: this.#signals,
+      pruner: this.#pruner,
     });
   }
 
@@ -162,16 +154,12 @@ export class PostgresStore implements Store {
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
-    return this.#op('claim', () => this.#claim(request));
+    return this.#op('claim', () => this.#claimer.claim(request));
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
     const settled = this.#op('settle', () => this.#settle(items));
-    if (items.some((s) => s.wake)) {
-      const done = settled.then(ignore, ignore);
-      this.#freeing.add(done);
-      void done.then(() => this.#freeing.delete(done));
-    }
+    this.#claimer.settling(items, settled);
     return settled;
   }
 
@@ -304,172 +292,6 @@ export class PostgresStore implements Store {
       const duplicate = holder.payload_key === (item.payloadKey ?? null);
       results[i] = { requestId: holder.request_id, outcome: duplicate ? 'duplicate' : 'conflict' };
     }
-  }
-
-  async #claim(request: ClaimRequest): Promise<ClaimResult> {
-    this.#pruner.tick(request.now);
-    if (request.limit <= 0 || request.slots.every((s) => s.limit <= 0)) return { items: [], nextDueAt: undefined };
-    this.#signals.claiming(request.slots.map((s) => s.functionName));
-    if (!request.slots.some((s) => limitsAnything(s.limits))) return this.#claimUnlimited(request, request.slots, request.limit, true);
-    // Slots this instance freed and is still writing would read as taken: a worker claims as its
-    // settlements go out, and would be held back for its own slots (then claim again).
-    if (this.#freeing.size) await Promise.all(this.#freeing);
-    // A running slot of a function this claim holds back may free while the claim runs (here or
-    // elsewhere): its snapshot may predate that, and the worker told its work waits would not
-    // claim for it on that wake-up. Claim again for what is left, until no wake-up came meanwhile.
-    const items: Claimed[] = [];
-    for (let round = 1, rest = request; ; round++) {
-      const mark = this.#signals.wakeMark();
-      const once = await this.#claimSlots(rest);
-      items.push(...once.items);
-      // Slots this instance freed while the claim ran: once written, they count as freed since the mark.
-      if (once.heldBack && this.#freeing.size) await Promise.all(this.#freeing);
-      const freed = once.heldBack?.some((h) => this.#signals.wokeSince(mark, h.functionName)) === true;
-      if (!freed || round === MAX_CLAIM_ROUNDS || items.length >= request.limit) return { ...once, items };
-      rest = remainderOf(request, items);
-    }
-  }
-
-  /**
-   * Slot by slot, each getting what the slots before it left: a run of slots without limits in
-   * one statement, a slot with limits in a transaction of its own.
-   */
-  async #claimSlots(request: ClaimRequest): Promise<ClaimResult> {
-    const items: Claimed[] = [];
-    const heldBack: HeldBack[] = [];
-    let nextDueAt = Infinity;
-    for (let i = 0; i < request.slots.length; ) {
-      const slot = request.slots[i]!;
-      const left = request.limit - items.length;
-      if (limitsAnything(slot.limits)) {
-        const claimed = await this.#claimLimited(request, slot, slot.limits, Math.min(slot.limit, left));
-        items.push(...claimed.items);
-        if (claimed.heldBack) heldBack.push(claimed.heldBack);
-        nextDueAt = Math.min(nextDueAt, claimed.nextDueAt ?? Infinity);
-        i++;
-        continue;
-      }
-      let end = i + 1;
-      while (end < request.slots.length && !limitsAnything(request.slots[end]!.limits)) end++;
-      const claimed = await this.#claimUnlimited(request, request.slots.slice(i, end), left, false);
-      items.push(...claimed.items);
-      nextDueAt = Math.min(nextDueAt, claimed.nextDueAt ?? Infinity);
-      i = end;
-    }
-    const next = nextDueAt === Infinity ? undefined : nextDueAt;
-    return heldBack.length ? { items, nextDueAt: next, heldBack } : { items, nextDueAt: next };
-  }
-
-  /**
-   * Slots without limits: one claim statement, again past final records owing nothing. With
-   * `exact`, a claim that was not full reads the next due time again (see below). Slots left no
-   * room stay in (taking nothing), so the earliest due time covers their functions too.
-   */
-  async #claimUnlimited(request: ClaimRequest, requested: readonly ClaimSlot[], limit: number, exact: boolean): Promise<ClaimResult> {
-    let slots = requested.map((s) => ({ ...s, limit: Math.max(0, s.limit) }));
-    const capacity = Math.max(0, Math.min(limit, slots.reduce((n, s) => n + s.limit, 0)));
-    const items: Claimed[] = [];
-    let nextDueAt: number | undefined;
-    // Final records owing nothing take a candidate's place and leave the work index: when some
-    // did and the claim is not full, claim again past them (a run of them never hides work).
-    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-      const once = await this.#claimOnce(request.now, request.leaseMs, Math.max(0, limit - items.length), slots);
-      items.push(...once.items);
-      nextDueAt = once.nextDueAt;
-      if (once.cleared === 0 || items.length >= capacity) break;
-      const taken = new Map<string, number>();
-      for (const c of once.items) taken.set(c.record.functionName, (taken.get(c.record.functionName) ?? 0) + 1);
-      slots = slots.map((s) => ({ ...s, limit: Math.max(0, s.limit - (taken.get(s.functionName) ?? 0)) }));
-    }
-    // What was just leased is due again when its lease runs out.
-    if (items.length) nextDueAt = Math.min(nextDueAt ?? Infinity, request.now + request.leaseMs);
-    // A claim that was not full leaves the worker waiting for nextDueAt. The claim's snapshot
-    // predates work settled while it ran (whose wake-up may have fired meanwhile), so look again.
-    if (exact && items.length < capacity) nextDueAt = await this.#nextDue(requested);
-    return { items, nextDueAt };
-  }
-
-  async #nextDue(slots: readonly ClaimSlot[]): Promise<number | undefined> {
-    const [row] = await this.#query<{ at: string | null }>('claim', 'next-due', [slots.map((s) => s.functionName)]);
-    return row?.at == null ? undefined : Number(row.at);
-  }
-
-  /**
-   * A slot with limits, holding the function's lock: in one statement when its limits cannot bind
-   * (limit-fast.sql), else in a transaction (limited-claim.ts).
-   */
-  async #claimLimited(request: ClaimRequest, slot: ClaimSlot, limits: FunctionLimits, limit: number): Promise<Omit<LimitedSlotResult, 'cleared'>> {
-    const grouped = limits.grouped === true;
-    // A slot left no room takes nothing; a grouped one still forgets the places of groups left
-    // without work, as the other stores do at every claim.
-    if (limit <= 0 && !grouped) return { items: [], heldBack: undefined, nextDueAt: await this.#nextDue([slot]) };
-    if (limit > 0 && !grouped && limits.groupConcurrency === undefined) {
-      const fast = await this.#claimFast(request, slot, limits, limit);
-      if (fast) return fast;
-    }
-    const claim = { slot, limits, limit, now: request.now, adoptGroupless: grouped && this.#adoptionDue(slot.functionName, request.now) };
-    let claimed: LimitedSlotResult;
-    try {
-      const { pool, sql } = await this.#open();
-      claimed = await inTransaction(pool, sql, this.#options.operationTimeoutMs, (tx) => claimLimitedSlot(tx, claim, request.leaseMs));
-    } catch (error) {
-      throw toStoreError(error, 'claim', this.#errors);
-    }
-    // Final records that left the work index are finished now, as far as retention goes.
-    this.#pruner.finished(claimed.cleared, request.now);
-    return claimed;
-  }
-
-  /** limit-fast.sql: the claim in one statement, or undefined when it must go the general way (it wrote nothing). */
-  async #claimFast(request: ClaimRequest, slot: ClaimSlot, limits: FunctionLimits, limit: number): Promise<Omit<LimitedSlotResult, 'cleared'> | undefined> {
-    const rows = await this.#query<FastClaimRow>('claim', 'limit-fast', [
-      slot.functionName,
-      limit,
-      slot.maxEventAgeMs,
-      request.now,
-      request.leaseMs,
-      limits.concurrency ?? null,
-      limits.perSecond ?? null,
-    ]);
-    const [first] = rows;
-    if (first?.fits !== true) return undefined;
-    const items: Claimed[] = [];
-    for (const row of rows) if (row.kind !== null) items.push({ kind: row.kind, leaseToken: row.lease_token!, record: toRecord(row) });
-    return { items, heldBack: fastHeldBack(slot.functionName, first), nextDueAt: first.next_due === null ? undefined : Number(first.next_due) };
-  }
-
-  /** Groupless work of a grouped function is adopted at its first grouped claim, then every 30 s of store time. */
-  #adoptionDue(functionName: string, now: number): boolean {
-    const last = this.#adoptedAt.get(functionName);
-    if (last !== undefined && now - last < ADOPTION_INTERVAL_MS) return false;
-    this.#adoptedAt.set(functionName, now);
-    return true;
-  }
-
-  /** One claim statement: what it leased, the earliest due time it left, how many rows it cleared. */
-  async #claimOnce(
-    now: number,
-    leaseMs: number,
-    limit: number,
-    slots: readonly { functionName: string; limit: number; maxEventAgeMs: number }[],
-  ): Promise<{ items: Claimed[]; nextDueAt: number | undefined; cleared: number }> {
-    const param = JSON.stringify(slots.map((s, o) => ({ f: s.functionName, n: Math.min(s.limit, limit), age: s.maxEventAgeMs, o })));
-    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null; cleared: number }>('claim', 'claim', [
-      param,
-      now,
-      leaseMs,
-      limit,
-    ]);
-    const cleared = rows[0]?.cleared ?? 0;
-    // Final records that left the work index are finished now, as far as retention goes.
-    this.#pruner.finished(cleared, now);
-    const items: Claimed[] = [];
-    for (const row of rows) {
-      if (row.kind === null) continue;
-      const record = toRecord(row);
-      items.push({ kind: row.kind, leaseToken: record.leaseToken!, record });
-    }
-    return { items, nextDueAt: rows[0]?.next_due == null ? undefined : Number(rows[0].next_due), cleared };
   }
 
   async #settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
@@ -640,30 +462,4 @@ export class PostgresStore implements Store {
     })();
     return this.#closed;
   }
-}
-
-/** The claim `request` less what `taken` took: the total and each function's slot. */
-function remainderOf(request: ClaimRequest, taken: readonly Claimed[]): ClaimRequest {
-  const byFunction = new Map<string, number>();
-  for (const c of taken) byFunction.set(c.record.functionName, (byFunction.get(c.record.functionName) ?? 0) + 1);
-  const slots = request.slots.map((s) => ({ ...s, limit: Math.max(0, s.limit - (byFunction.get(s.functionName) ?? 0)) }));
-  return { ...request, limit: request.limit - taken.length, slots };
-}
-
-/** A row of limit-fast.sql. */
-type FastClaimRow = RecordRow & {
-  fits: boolean;
-  kind: ClaimKind | null;
-  next_due: string | null;
-  held_reason: HeldBack['reason'] | null;
-  held_expires_at: string | null;
-  held_retry_at: string | null;
-  held_frees_at: string | null;
-};
-
-function fastHeldBack(functionName: string, row: FastClaimRow): HeldBack | undefined {
-  if (row.held_reason === null || row.held_expires_at === null) return undefined;
-  const held: HeldBack = { functionName, reason: row.held_reason, expiresAt: Number(row.held_expires_at) };
-  if (row.held_retry_at !== null) return { ...held, retryAt: Number(row.held_retry_at) };
-  return row.held_frees_at === null ? held : { ...held, freesAt: Number(row.held_frees_at) };
 }

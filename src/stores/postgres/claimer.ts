@@ -38,15 +38,26 @@ export class Claimer {
   readonly #adoptedAt = new Map<string, number>();
   /** Settlements under way that free a limited function's running slot (Settlement.wake). */
   readonly #freeing = new Set<Promise<void>>();
+  /** Their lease tokens: those attempts ended, so a claim does not count them as running. */
+  readonly #ending = new Set<string>();
 
   constructor(deps: ClaimerDeps) {
     this.#d = deps;
   }
 
-  /** The store is writing `items` (`written` is that write): a claim waits for those that free a limited slot. */
+  /**
+   * The store is writing `items` (`written` is that write). Those that free a limited slot ended
+   * their attempts: until written, claims count them as ended (the worker claims as its
+   * settlements go out, and would be held back by its own finished attempts), and a claim held
+   * back meanwhile claims again once they are written.
+   */
   settling(items: readonly Settlement[], written: Promise<unknown>): void {
-    if (!items.some((s) => s.wake)) return;
-    const done = written.then(ignore, ignore);
+    const tokens = items.filter((s) => s.wake).map((s) => s.leaseToken);
+    if (tokens.length === 0) return;
+    for (const token of tokens) this.#ending.add(token);
+    const done = written.then(ignore, ignore).then(() => {
+      for (const token of tokens) this.#ending.delete(token);
+    });
     this.#freeing.add(done);
     void done.then(() => this.#freeing.delete(done));
   }
@@ -56,9 +67,6 @@ export class Claimer {
     if (request.limit <= 0 || request.slots.every((s) => s.limit <= 0)) return { items: [], nextDueAt: undefined };
     this.#d.signals.claiming(request.slots.map((s) => s.functionName));
     if (!request.slots.some((s) => limitsAnything(s.limits))) return this.#claimUnlimited(request, request.slots, request.limit, true);
-    // Slots this instance freed and is still writing would read as taken: a worker claims as its
-    // settlements go out, and would be held back for its own slots (then claim again).
-    if (this.#freeing.size) await Promise.all(this.#freeing);
     // A running slot of a function this claim holds back may free while the claim runs (here or
     // elsewhere): its snapshot may predate that, and the worker told its work waits would not
     // claim for it on that wake-up. Claim again for what is left, until no wake-up came meanwhile.
@@ -152,7 +160,14 @@ export class Claimer {
       const fast = await this.#claimFast(request, slot, limits, limit);
       if (fast) return fast;
     }
-    const claim = { slot, limits, limit, now: request.now, adoptGroupless: grouped && this.#adoptionDue(slot.functionName, request.now) };
+    const claim = {
+      slot,
+      limits,
+      limit,
+      now: request.now,
+      adoptGroupless: grouped && this.#adoptionDue(slot.functionName, request.now),
+      ended: [...this.#ending],
+    };
     const claimed = await this.#d.transaction((tx) => claimLimitedSlot(tx, claim, request.leaseMs));
     // Final records that left the work index are finished now, as far as retention goes.
     this.#d.pruner.finished(claimed.cleared, request.now);
@@ -169,6 +184,7 @@ export class Claimer {
       request.leaseMs,
       limits.concurrency ?? null,
       limits.perSecond ?? null,
+      [...this.#ending],
     ]);
     const [first] = rows;
     if (first?.fits !== true) return undefined;

@@ -62,6 +62,8 @@ export interface LimitedClaim {
   readonly now: number;
   /** Adopt the function's groupless work first (a scan: the caller spaces these out). */
   readonly adoptGroupless: boolean;
+  /** Lease tokens of attempts that ended, their settlements still being written: not running. */
+  readonly ended: readonly string[];
 }
 
 /** What the claim decided, for limit-take.sql to write. */

@@ -68,7 +68,7 @@ class Reads implements LimitedReads {
     this.#now = now;
     void query('limit-lock', [this.#fn]);
     const countRunning = limits.concurrency !== undefined || limits.groupConcurrency !== undefined;
-    this.stateRow = query<StateRow>('limit-state', [this.#fn, now, countRunning, limits.perSecond !== undefined]).then((rows) => rows[0]!);
+    this.stateRow = query<StateRow>('limit-state', [this.#fn, now, countRunning, limits.perSecond !== undefined, claim.ended]).then((rows) => rows[0]!);
     if (limits.grouped === true) {
       // Before the groups are read: groupless work joins group ''.
       if (claim.adoptGroupless) void query('limit-adopt', [this.#fn]);

@@ -8,7 +8,8 @@
 -- bumps its version; its reads are of the snapshot it started with, so a version other than the
 -- snapshot's + 1 means another claim of the function committed in between.
 -- $1 text: function; $2 integer: at most this many (> 0); $3 bigint: max event age ms;
--- $4 bigint: now; $5 bigint: lease ms; $6 integer: concurrency or null; $7 integer: perSecond or null.
+-- $4 bigint: now; $5 bigint: lease ms; $6 integer: concurrency or null; $7 integer: perSecond or null;
+-- $8 text[]: lease tokens of attempts that ended, their settlements on the way (not running).
 -- Returns one row per record taken (kind, record-columns.sql) in claim order, each with fits,
 -- next_due (the function's earliest due time after the claim) and the held_* columns (null when
 -- nothing was held back); with nothing taken, one row with a null kind carries them.
@@ -62,8 +63,8 @@ ordered as (
   window w as (order by k.due_at, k.held desc, k.seq),
     before as (w rows between unbounded preceding and 1 preceding)
 ),
--- Running attempts (leased for a run, lease not lapsed) and the earliest of their lease ends;
--- the starts of the last second, oldest first.
+-- Running attempts (leased for a run, lease not lapsed, not ended) and the earliest of their
+-- lease ends; the starts of the last second, oldest first.
 counts as (
   select r.running, r.frees_at,
     (select coalesce(array_agg(s.at order by s.at), '{}') from {{schema}}.limit_starts s
@@ -71,7 +72,7 @@ counts as (
   from (
     select count(*) as running, min(i.due_at) as frees_at from {{schema}}.invocations i
     where $6::integer is not null and i.function_name = $1::text and i.due_at > $4::bigint and i.lease_token is not null
-      and i.status in ('Running', 'Stopping')) r
+      and i.status in ('Running', 'Stopping') and i.lease_token <> all($8::text[])) r
 ),
 refusal as (
   select o.i, o.created_at,

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresStore } from '../../src/stores/postgres/index.js';
 import { InvalidArgumentError, StoreError } from '../../src/errors.js';
-import type { LogAppend, StoreBackgroundTask, StoreSignal } from '../../src/stores/contract.js';
+import { DURATION_BUCKETS_MS, type ActivityEntry, type LogAppend, type StoreBackgroundTask, type StoreSignal } from '../../src/stores/contract.js';
 import { memoryStore } from '../../src/stores/memory.js';
 import { appendLogsParam } from '../../src/stores/postgres/rows.js';
 import { createInvoker } from '../../src/invoker.js';
@@ -49,7 +49,9 @@ describe.runIf(available)('postgres', () => {
     create: (options) => postgresStore({ connectionString: url, schema, max: 4, ...options }),
     // Keeps the migrated schema; each test starts from an empty table.
     cleanup: async () => {
-      const tables = ['invocations', 'workers', 'log_counters', 'logs'].map((t) => `"${schema}".${t}`).join(', ');
+      const tables = ['invocations', 'workers', 'log_counters', 'logs', 'activity', 'limit_starts', 'limit_groups', 'limit_functions']
+        .map((t) => `"${schema}".${t}`)
+        .join(', ');
       await admin.query(`truncate ${tables}`).catch((error: { code?: string }) => {
         if (error.code !== '42P01' && error.code !== '3F000') throw error; // not created yet
       });
@@ -93,6 +95,88 @@ describe.runIf(available)('postgres', () => {
           what: 'a stop signal from the other instance',
           timeoutMs: 5000,
         });
+      });
+
+      it('claims again before answering when a slot of a function it held back freed while the claim ran', async () => {
+        const [a, b] = await pair();
+        const slot = { functionName: 'lim', limit: 10, maxEventAgeMs: 86_400_000, limits: { concurrency: 1, perSecond: 100 } };
+        const [first, second] = [newInvocation({ functionName: 'lim' }), newInvocation({ functionName: 'lim', createdAt: T0 + 1 })];
+        await a.enqueue([first, second]);
+        const [running] = (await a.claim(claimReq(T0 + 2, [slot]))).items;
+        const heard: string[] = [];
+        b.subscribe((s) => s.type === 'due' && heard.push(s.functionName));
+        await waitFor(async () => {
+          await a.enqueue([newInvocation({ functionName: 'probe' })]);
+          return heard.includes('probe');
+        }, { what: 'b to listen', intervalMs: 20 });
+        // Hold b's claim after it has read the running attempts (its statement waits to drop a
+        // start row another transaction holds), free the slot in a, and only then let b go on:
+        // b read the slot taken, and must not answer "held back" past the wake-up it heard.
+        await admin.query(`insert into "${schema}".limit_starts (function_name, at) values ('lim', $1)`, [T0 - 60_000]);
+        const locker = await admin.connect();
+        try {
+          const { rows } = await locker.query<{ pid: number }>('select pg_backend_pid() as pid');
+          await locker.query('begin');
+          await locker.query(`delete from "${schema}".limit_starts where function_name = 'lim'`);
+          const claiming = b.claim(claimReq(T0 + 3, [slot]));
+          await waitingFor(rows[0]!.pid);
+          await a.settle([{ ...succeed(first.requestId, running!.leaseToken, T0 + 3), wake: true }]);
+          await waitFor(() => heard.includes('lim'), { what: 'the wake-up to reach b' });
+          await locker.query('commit');
+          const claimed = await claiming;
+          expect(claimed.items.map((c) => c.record.requestId)).toEqual([second.requestId]);
+          expect(claimed.heldBack).toBeUndefined();
+        } finally {
+          await locker.query('rollback').catch(() => {});
+          locker.release();
+        }
+      });
+
+      it('never lets claims racing from two instances run more than limits.concurrency at once', async () => {
+        const [a, b] = await pair();
+        const slot = { functionName: 'lim', limit: 4, maxEventAgeMs: 86_400_000, limits: { concurrency: 3 } };
+        await a.enqueue(Array.from({ length: 30 }, (_, i) => newInvocation({ functionName: 'lim', createdAt: T0 + i })));
+        const seen = new Set<string>();
+        for (let round = 0; seen.size < 30; round++) {
+          expect(round, 'rounds before every invocation ran').toBeLessThan(30);
+          // Claims that read the function at once: some find their snapshot stale and decide again.
+          const claims = await Promise.all(Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b).claim(claimReq(T0 + 100 + round, [slot]))));
+          const taken = claims.flatMap((c) => c.items);
+          expect(taken.length).toBeLessThanOrEqual(3);
+          for (const c of taken) {
+            expect(seen.has(c.record.requestId)).toBe(false);
+            seen.add(c.record.requestId);
+          }
+          await a.settle(taken.map((c) => ({ ...succeed(c.record.requestId, c.leaseToken, T0 + 100 + round), wake: true })));
+        }
+      });
+
+      it('takes final records owing nothing out of the work index in a limited claim, as the model does', async () => {
+        const store = await open();
+        const model = memoryStore();
+        const slot = { functionName: 'fn', limit: 3, maxEventAgeMs: 86_400_000, limits: { concurrency: 1, perSecond: 5 } };
+        // kept's lapsed lease comes first in due order, then waiting, then next (held back).
+        const kept = newInvocation();
+        const [waiting, next] = [newInvocation({ scheduledAt: T0 + 15 }), newInvocation({ scheduledAt: T0 + 16 })];
+        const answers = [];
+        for (const s of [model, store]) {
+          await s.enqueue([kept, waiting, next]);
+          const [c] = (await s.claim(claimReq(T0 + 3, [{ ...slot, limit: 1 }]))).items;
+          // Final, its lease kept until T0 + 10: then due, owing nothing.
+          await s.settle([{ ...succeed(kept.requestId, c!.leaseToken, T0 + 4), dueAt: T0 + 10, keepLease: true }]);
+          const claimed = await s.claim(claimReq(T0 + 20, [slot]));
+          answers.push({
+            items: claimed.items.map((x) => [x.kind, x.record.requestId]),
+            heldBack: claimed.heldBack,
+            nextDueAt: claimed.nextDueAt,
+            kept: await s.get(kept.requestId).then((r) => [r!.dueAt, r!.leaseToken !== undefined]),
+          });
+        }
+        expect(answers[1]).toEqual(answers[0]);
+        expect(answers[1]!.items).toEqual([['run', waiting.requestId]]);
+        expect(answers[1]!.heldBack).toMatchObject([{ reason: 'concurrency' }]);
+        expect(answers[1]!.kept).toEqual([undefined, false]);
+        await model.close();
       });
 
       it('runs work enqueued by another process at once: the worker is woken by NOTIFY, not polling', async () => {
@@ -222,6 +306,9 @@ describe.runIf(available)('postgres', () => {
             { id: 2, name: '002_presence_and_counters.sql' },
             { id: 3, name: '003_logs_and_lineage.sql' },
             { id: 4, name: '004_claim_order.sql' },
+            { id: 5, name: '005_activity.sql' },
+            { id: 6, name: '006_insertion_order.sql' },
+            { id: 7, name: '007_limits.sql' },
           ]);
         } finally {
           await admin.query(`drop schema if exists "${fresh}" cascade`);
@@ -326,16 +413,16 @@ describe.runIf(available)('postgres', () => {
         expect(new Set(page.lines.map((l) => l.message)).size).toBe(5);
       });
 
-      it('claims as the memory model does: expired leases before older free work, the total shared out in slot order', async () => {
+      it('claims as the memory model does: expired leases and free work in one due order, the total shared out in slot order', async () => {
         const store = await open();
         const model = memoryStore();
         const a = newInvocation({ functionName: 'x' });
         const [b, c] = [newInvocation({ functionName: 'x', createdAt: T0 + 1 }), newInvocation({ functionName: 'y', createdAt: T0 + 2 })];
         const claims = [
           claimReq(T0, [slot('x', 1)], 1, 1000),
-          // a's lease lapsed at T0 + 1000, after b became due: a's worker is gone, a goes first.
+          // a's lease lapsed at T0 + 1000, after b became due (T0 + 1): b goes first.
           claimReq(T0 + 2000, [slot('x', 1), slot('y', 1)], 1),
-          // y's slot comes first: it takes the one place, though b is older.
+          // y's slot comes first: it takes the one place, though a's lapsed lease is older.
           claimReq(T0 + 2000, [slot('y', 1), slot('x', 1)], 1),
           claimReq(T0 + 2000, [slot('y', 5), slot('x', 5)], 5),
         ];
@@ -350,7 +437,7 @@ describe.runIf(available)('postgres', () => {
           taken.push(run);
         }
         expect(taken[1]).toEqual(taken[0]);
-        expect(taken[1]).toEqual([`run ${a.requestId}`, `recover ${a.requestId}`, `run ${c.requestId}`, `run ${b.requestId}`]);
+        expect(taken[1]).toEqual([`run ${a.requestId}`, `run ${b.requestId}`, `run ${c.requestId}`, `recover ${a.requestId}`]);
         await model.close();
       });
 
@@ -431,6 +518,35 @@ describe.runIf(available)('postgres', () => {
         }
         const found = await store.list({ limit: 100, invocationIdPrefix: 'order_12', functionName: 'a' });
         expect(found.items.map((r) => r.invocationId)).toEqual(['order_127', 'order_125', 'order_121']);
+      });
+
+      it('adds activity from instances writing the same counters at once, in any order, repeats in a batch included', async () => {
+        const [x, y] = await pair();
+        const model = memoryStore();
+        const minutes = [0, 1, 2, 3].map((m) => T0 + m * 60_000);
+        const cell = (fn: string, minute: number, n: number): ActivityEntry => {
+          const wait = new Array<number>(DURATION_BUCKETS_MS.length + 1).fill(0);
+          wait[n % wait.length] = n;
+          return { functionName: fn, minute, finished: { Succeeded: n, Failed: 1 }, wait, run: [...wait].reverse() };
+        };
+        // Each batch touches the same rows as the others, in another order, some twice.
+        const batches = Array.from({ length: 16 }, (_, i) => {
+          const entries = minutes.flatMap((m, j) => ['a', 'b'].map((fn) => cell(fn, m, 1 + ((i + j) % 5))));
+          return i % 2 ? entries.reverse() : [...entries, entries[0]!];
+        });
+        await Promise.all(batches.map((batch, i) => (i % 2 ? x : y).recordActivity(batch)));
+        for (const batch of batches) await model.recordActivity(batch);
+        const range = { since: T0, until: T0 + 10 * 60_000 };
+        expect(await y.activity(range)).toEqual(await model.activity(range));
+        await model.close();
+      });
+
+      it('keeps the limits a presence announces, so processes can tell when theirs differ', async () => {
+        const [x, y] = await pair();
+        const presence = { workerId: 'w1', functions: ['a', 'b'], host: 'h', pid: 1, concurrency: 4, startedAt: T0, expiresAt: T0 + 1000 };
+        await x.announce({ ...presence, limits: { a: 'concurrency 5', b: 'none' } });
+        await x.announce({ ...presence, workerId: 'w2' });
+        expect(await y.workers(T0)).toEqual([{ ...presence, limits: { a: 'concurrency 5', b: 'none' } }, { ...presence, workerId: 'w2' }]);
       });
 
       it('keeps a JSON null result apart from no result', async () => {

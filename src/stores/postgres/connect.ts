@@ -38,6 +38,10 @@ export async function openPool(connectionString: string | undefined, max: number
     statement_timeout: timeoutMs,
     // A peer that vanished without closing the socket (a cut network) is noticed by the kernel.
     keepAlive: true,
+    // Statements sent before the answers to those before them go out at once: a claim with
+    // limits sends its lock and first reads together (transaction.ts). One statement at a time
+    // (every other operation) works as without it.
+    pipeline: true,
   });
   // An idle client that loses its connection emits on the pool; without a listener that would
   // crash the process. Nothing to report: the next statement gets a fresh client, and reports.

@@ -15,6 +15,8 @@ export class ChannelListener {
   readonly #channel: string;
   readonly #self: string;
   readonly #onSignal: (signal: StoreSignal) => void;
+  /** A running slot of the function freed in another process (a settlement's wake-up). */
+  readonly #onWake: (functionName: string) => void;
   /** Called after a reconnect: signals sent while disconnected are lost, so wake everyone. */
   readonly #onReconnect: () => void;
   /** Told of every failure (the store reports it as `subscriber`). */
@@ -36,6 +38,7 @@ export class ChannelListener {
     channel: string;
     self: string;
     onSignal: (signal: StoreSignal) => void;
+    onWake: (functionName: string) => void;
     onReconnect: () => void;
     onError: (error: unknown) => void;
   }) {
@@ -43,6 +46,7 @@ export class ChannelListener {
     this.#channel = options.channel;
     this.#self = options.self;
     this.#onSignal = options.onSignal;
+    this.#onWake = options.onWake;
     this.#onReconnect = options.onReconnect;
     this.#onError = options.onError;
   }
@@ -81,7 +85,7 @@ export class ChannelListener {
 
   readonly #onNotification = (message: Notification): void => {
     if (message.channel !== this.#channel || !message.payload) return;
-    let parsed: { s?: string; t?: string; f?: string; at?: number; r?: string };
+    let parsed: { s?: string; t?: string; f?: string; at?: number; r?: string; w?: boolean };
     try {
       parsed = JSON.parse(message.payload) as typeof parsed;
     } catch {
@@ -89,6 +93,7 @@ export class ChannelListener {
     }
     if (parsed.s === this.#self) return;
     if (parsed.t === 'due' && typeof parsed.f === 'string' && typeof parsed.at === 'number') {
+      if (parsed.w === true) this.#onWake(parsed.f);
       this.#onSignal({ type: 'due', functionName: parsed.f, at: parsed.at });
     } else if (parsed.t === 'stop' && typeof parsed.r === 'string') {
       this.#onSignal({ type: 'stop', requestId: parsed.r });

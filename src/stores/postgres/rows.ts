@@ -1,6 +1,7 @@
 /** Between records and rows: what record-columns.sql selects, and the JSON the batch statements take. */
 import type { Condition, InvocationError, InvocationEvent, InvocationStatus, JsonValue } from '../../types.js';
 import type {
+  ActivityEntry,
   DeliveryState,
   LogAppend,
   LogLevel,
@@ -12,6 +13,7 @@ import type {
   WorkerPresence,
 } from '../contract.js';
 import { logLineBytes } from '../logs.js';
+import { activityCells, activityFromCells } from '../activity.js';
 
 /** A row as `pg` returns it: bigint columns arrive as strings, jsonb already parsed. */
 export interface RecordRow {
@@ -38,6 +40,7 @@ export interface RecordRow {
   delivery: DeliveryState | null;
   rerun_of: string | null;
   trace_context: string | null;
+  group_key: string | null;
 }
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
@@ -69,6 +72,7 @@ export function toRecord(row: RecordRow): StoredInvocation {
   if (row.delivery !== null) record.delivery = row.delivery;
   if (row.rerun_of !== null) record.rerunOf = row.rerun_of;
   if (row.trace_context !== null) record.traceContext = row.trace_context;
+  if (row.group_key !== null) record.groupKey = row.group_key;
   return record;
 }
 
@@ -88,6 +92,7 @@ export function enqueueParam(items: readonly NewInvocation[]): string {
       detail: item.detail,
       rerun_of: item.rerunOf,
       trace_context: item.traceContext,
+      group_key: item.groupKey,
       ord,
     })),
   );
@@ -113,6 +118,8 @@ export function settleParam(items: readonly Settlement[], ords: readonly number[
       lost_attempts: s.lostAttempts,
       interrupted_attempts: s.interruptedAttempts,
       delivery_box: s.delivery === undefined ? undefined : { v: s.delivery },
+      // The wake-up's time, as the other stores signal it: the settlement's first event.
+      wake_at: s.wake ? (s.events[0]?.at ?? 0) : undefined,
     })),
   );
 }
@@ -126,12 +133,14 @@ export interface PresenceRow {
 
 /** announce.sql's `$3`: what the row does not hold in columns of its own. */
 export function presenceParam(p: WorkerPresence): string {
-  return JSON.stringify({ functions: p.functions, host: p.host, pid: p.pid, concurrency: p.concurrency, startedAt: p.startedAt });
+  return JSON.stringify({ functions: p.functions, limits: p.limits, host: p.host, pid: p.pid, concurrency: p.concurrency, startedAt: p.startedAt });
 }
 
 export function toPresence(row: PresenceRow): WorkerPresence {
-  const { functions, host, pid, concurrency, startedAt } = row.presence;
-  return { workerId: row.worker_id, functions, host, pid, concurrency, startedAt, expiresAt: Number(row.expires_at) };
+  const { functions, limits, host, pid, concurrency, startedAt } = row.presence;
+  const presence = { workerId: row.worker_id, functions, host, pid, concurrency, startedAt, expiresAt: Number(row.expires_at) };
+  // Absent in presences announced by versions without limits.
+  return limits === undefined ? presence : { ...presence, limits };
 }
 
 /** A row of stats.sql: counts arrive as strings (bigint). */
@@ -219,4 +228,26 @@ export function toLogLine(row: LogRow): LogLine | undefined {
   if (seq === null || at === null || attempt === null || level === null || message === null) return undefined;
   const line: LogLine = { seq: Number(seq), at: Number(at), attempt, level, message };
   return row.data_box === null ? line : { ...line, data: row.data_box[0] };
+}
+
+/** record-activity.sql's `$1`: every entry's counters as cells (SQL stores keep one row per counter). */
+export function activityParam(entries: readonly ActivityEntry[]): string {
+  const cells: { f: string; m: number; k: string; b: number; n: number }[] = [];
+  for (const entry of entries) {
+    for (const [k, b, n] of activityCells(entry)) cells.push({ f: entry.functionName, m: entry.minute, k, b, n });
+  }
+  return JSON.stringify(cells);
+}
+
+/** A row of activity.sql: bigints arrive as strings. */
+export interface ActivityRow {
+  function_name: string;
+  minute: string;
+  kind: string;
+  bucket: number;
+  count: string;
+}
+
+export function toActivity(rows: readonly ActivityRow[]): ActivityEntry[] {
+  return activityFromCells(rows.map((r) => ({ function_name: r.function_name, minute: Number(r.minute), kind: r.kind, bucket: r.bucket, count: Number(r.count) })));
 }

@@ -18,6 +18,9 @@ export class Signals {
   readonly #hub = new SignalHub('postgres');
   /** Functions seen in claims: woken after the LISTEN connection is re-established. */
   readonly #functions = new Set<string>();
+  /** Wake-ups counted in order; per function, the count at its latest (see wokeSince). */
+  #wakes = 0;
+  readonly #lastWake = new Map<string, number>();
   readonly #connect: () => Promise<PoolClient>;
   readonly #toError: (error: unknown) => StoreError;
   #listener: ChannelListener | undefined;
@@ -46,6 +49,7 @@ export class Signals {
       channel: this.channel,
       self: this.self,
       onSignal: (signal) => this.#hub.emit(signal),
+      onWake: (functionName) => this.woke(functionName),
       // Signals sent while disconnected are lost: wake every function this store claims for.
       onReconnect: () => this.due([...this.#functions].map((f) => [f, 0] as const)),
       onError: (error) => this.#hub.report(this.#toError(error), 'subscriber'),
@@ -72,6 +76,21 @@ export class Signals {
       if (seen === undefined || at < seen) earliest.set(fn, at);
     }
     for (const [functionName, at] of earliest) this.#hub.emit({ type: 'due', functionName, at });
+  }
+
+  /** A running slot of `functionName` freed (a settlement's wake-up, here or in another process). */
+  woke(functionName: string): void {
+    this.#lastWake.set(functionName, ++this.#wakes);
+  }
+
+  /** A mark to compare later wake-ups with. */
+  wakeMark(): number {
+    return this.#wakes;
+  }
+
+  /** Whether a slot of `functionName` freed since `mark`. */
+  wokeSince(mark: number, functionName: string): boolean {
+    return (this.#lastWake.get(functionName) ?? 0) > mark;
   }
 
   stop(requestId: string): void {

@@ -25,6 +25,15 @@ const NAMES = [
   'append-logs',
   'trim-logs',
   'read-logs',
+  'record-activity',
+  'activity',
+  'limit-lock',
+  'limit-state',
+  'limit-page',
+  'limit-groups',
+  'limit-adopt',
+  'limit-take',
+  'limit-fast',
 ] as const;
 export type StatementName = (typeof NAMES)[number];
 export type Statements = Readonly<Record<StatementName, string>>;

@@ -1,8 +1,10 @@
 /**
  * The PostgreSQL store. Every state change is one SQL statement over many invocations (see
  * sql/*.sql): claims lock due rows with FOR NO KEY UPDATE SKIP LOCKED and fence by lease token, so
- * any number of processes can share one schema. Wake-ups travel by LISTEN/NOTIFY. Execution logs
- * live in their own tables (logs, log_counters), locked apart from the invocations' rows.
+ * any number of processes can share one schema. A claim for a function with limits locks the
+ * function's row first, and decides in one statement or a short transaction (claimer.ts).
+ * Wake-ups travel by LISTEN/NOTIFY. Execution logs live in their own tables (logs, log_counters),
+ * locked apart from the invocations' rows.
  *
  * Faults: every statement goes through #query, which maps what pg throws to a StoreError
  * (errors.ts); the pool bounds each wait by operationTimeoutMs. Work the store does on its own
@@ -13,9 +15,10 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import { StoreError } from '../../errors.js';
 import type { InvocationStatus } from '../../types.js';
 import {
+  ACTIVITY_RETENTION_MS,
   RETENTION_DEFAULTS,
-  type Claimed,
-  type ClaimKind,
+  type ActivityEntry,
+  type ActivityQuery,
   type ClaimRequest,
   type ClaimResult,
   type EnqueueResult,
@@ -39,21 +42,26 @@ import {
   type WorkerPresence,
 } from '../contract.js';
 import { storeClosedError } from '../signal-hub.js';
+import { Claimer } from './claimer.js';
+import { inTransaction } from './transaction.js';
 import { migrate, openPool, type TimedQuery } from './connect.js';
 import { toStoreError, type ErrorContext } from './errors.js';
 import type { ParsedPostgresStoreOptions } from './options.js';
 import { Pruner } from './pruner.js';
 import { Signals } from './signals.js';
 import {
+  activityParam,
   appendLogsParam,
   enqueueParam,
   presenceParam,
   settleParam,
+  toActivity,
   toPresence,
   toQueueStats,
   toLogLine,
   toRecord,
   trimLogsParam,
+  type ActivityRow,
   type LogRow,
   type PresenceRow,
   type RecordRow,
@@ -65,9 +73,6 @@ interface Ready {
   readonly pool: Pool;
   readonly sql: Statements;
 }
-
-/** Claim statements one claim may run when final records owing nothing stand in the way. */
-const MAX_CLAIM_ROUNDS = 8;
 
 export class PostgresStore implements Store {
   readonly name = 'postgres';
@@ -85,6 +90,7 @@ export class PostgresStore implements Store {
   /** Operations under way, and who waits for them to end. */
   #active = 0;
   #drained: (() => void) | undefined;
+  readonly #claimer: Claimer;
 
   constructor(options: ParsedPostgresStoreOptions) {
     this.#options = options;
@@ -100,6 +106,19 @@ export class PostgresStore implements Store {
       maxCount: this.#maxCount,
       pass: (now, asked) => this.#prune(now, asked ? 'prune' : 'a retention pass'),
       onError: (error) => this.#signals.report(toStoreError(error, 'a retention pass', this.#errors), 'prune'),
+    });
+    this.#claimer = new Claimer({
+      query: (name, values) => this.#query('claim', name, values),
+      transaction: async (work) => {
+        try {
+          const { pool, sql } = await this.#open();
+          return await inTransaction(pool, sql, options.operationTimeoutMs, work);
+        } catch (error) {
+          throw toStoreError(error, 'claim', this.#errors);
+        }
+      },
+      signals: this.#signals,
+      pruner: this.#pruner,
     });
   }
 
@@ -135,11 +154,13 @@ export class PostgresStore implements Store {
   }
 
   claim(request: ClaimRequest): Promise<ClaimResult> {
-    return this.#op('claim', () => this.#claim(request));
+    return this.#op('claim', () => this.#claimer.claim(request));
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
-    return this.#op('settle', () => this.#settle(items));
+    const settled = this.#op('settle', () => this.#settle(items));
+    this.#claimer.settling(items, settled);
+    return settled;
   }
 
   heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {
@@ -179,6 +200,18 @@ export class PostgresStore implements Store {
 
   prune(now: number): Promise<number> {
     return this.#op('prune', () => this.#pruner.force(now));
+  }
+
+  recordActivity(entries: readonly ActivityEntry[]): Promise<void> {
+    return this.#op('recordActivity', async () => {
+      if (entries.length) await this.#query('recordActivity', 'record-activity', [activityParam(entries)]);
+    });
+  }
+
+  activity(query: ActivityQuery): Promise<ActivityEntry[]> {
+    return this.#op('activity', async () =>
+      toActivity(await this.#query<ActivityRow>('activity', 'activity', [query.since, query.until, query.functionName ?? null])),
+    );
   }
 
   announce(presence: WorkerPresence): Promise<void> {
@@ -261,63 +294,6 @@ export class PostgresStore implements Store {
     }
   }
 
-  async #claim(request: ClaimRequest): Promise<ClaimResult> {
-    this.#pruner.tick(request.now);
-    let slots = request.slots.filter((s) => s.limit > 0);
-    if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
-    this.#signals.claiming(slots.map((s) => s.functionName));
-    const capacity = Math.min(request.limit, slots.reduce((n, s) => n + s.limit, 0));
-    const items: Claimed[] = [];
-    let nextDueAt: number | undefined;
-    // Final records owing nothing take a candidate's place and leave the work index: when some
-    // did and the claim is not full, claim again past them (a run of them never hides work).
-    for (let round = 0; round < MAX_CLAIM_ROUNDS; round++) {
-      const once = await this.#claimOnce(request.now, request.leaseMs, request.limit - items.length, slots);
-      items.push(...once.items);
-      nextDueAt = once.nextDueAt;
-      if (once.cleared === 0 || items.length >= capacity) break;
-      const taken = new Map<string, number>();
-      for (const c of once.items) taken.set(c.record.functionName, (taken.get(c.record.functionName) ?? 0) + 1);
-      slots = slots.map((s) => ({ ...s, limit: s.limit - (taken.get(s.functionName) ?? 0) })).filter((s) => s.limit > 0);
-      if (slots.length === 0) break;
-    }
-    // What was just leased is due again when its lease runs out.
-    if (items.length) nextDueAt = Math.min(nextDueAt ?? Infinity, request.now + request.leaseMs);
-    // A claim that was not full leaves the worker waiting for nextDueAt. The claim's snapshot
-    // predates work settled while it ran (whose wake-up may have fired meanwhile), so look again.
-    if (items.length < capacity) {
-      const [again] = await this.#query<{ at: string | null }>('claim', 'next-due', [request.slots.map((s) => s.functionName)]);
-      nextDueAt = again?.at == null ? undefined : Number(again.at);
-    }
-    return { items, nextDueAt };
-  }
-
-  /** One claim statement: what it leased, the earliest due time it left, how many rows it cleared. */
-  async #claimOnce(
-    now: number,
-    leaseMs: number,
-    limit: number,
-    slots: readonly { functionName: string; limit: number; maxEventAgeMs: number }[],
-  ): Promise<{ items: Claimed[]; nextDueAt: number | undefined; cleared: number }> {
-    const param = JSON.stringify(slots.map((s, o) => ({ f: s.functionName, n: Math.min(s.limit, limit), age: s.maxEventAgeMs, o })));
-    const rows = await this.#query<RecordRow & { kind: ClaimKind | null; next_due: string | null; cleared: number }>('claim', 'claim', [
-      param,
-      now,
-      leaseMs,
-      limit,
-    ]);
-    const cleared = rows[0]?.cleared ?? 0;
-    // Final records that left the work index are finished now, as far as retention goes.
-    this.#pruner.finished(cleared, now);
-    const items: Claimed[] = [];
-    for (const row of rows) {
-      if (row.kind === null) continue;
-      const record = toRecord(row);
-      items.push({ kind: row.kind, leaseToken: record.leaseToken!, record });
-    }
-    return { items, nextDueAt: rows[0]?.next_due == null ? undefined : Number(rows[0].next_due), cleared };
-  }
-
   async #settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
     const outcomes: SettleOutcome[] = new Array<SettleOutcome>(items.length);
     // One statement updates a row once: a second settlement of the same invocation in the
@@ -334,7 +310,7 @@ export class PostgresStore implements Store {
           now.push(entry);
         }
       }
-      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null }>(
+      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null; woke: boolean }>(
         'settle',
         'settle',
         [settleParam(now.map((e) => e.s), now.map((e) => e.ord)), this.#signals.channel, this.#signals.self],
@@ -342,7 +318,9 @@ export class PostgresStore implements Store {
       const due: [string, number][] = [];
       for (const row of rows) {
         outcomes[row.ord] = row.outcome;
-        if (row.function_name !== null && row.due_at !== null) due.push([row.function_name, Number(row.due_at)]);
+        if (row.function_name === null || row.due_at === null) continue;
+        due.push([row.function_name, Number(row.due_at)]);
+        if (row.woke) this.#signals.woke(row.function_name);
       }
       this.#signals.due(due);
       rest = later;
@@ -457,7 +435,7 @@ export class PostgresStore implements Store {
   }
 
   async #prune(now: number, operation: string): Promise<number> {
-    const [row] = await this.#query<{ removed: number }>(operation, 'prune', [now - this.#maxAgeMs, this.#maxCount]);
+    const [row] = await this.#query<{ removed: number }>(operation, 'prune', [now - this.#maxAgeMs, this.#maxCount, now - ACTIVITY_RETENTION_MS]);
     return row?.removed ?? 0;
   }
 

@@ -1,6 +1,7 @@
--- Claims due work in one statement: per function its expired leases, then its free rows, each
--- oldest first (skipping rows another claimer holds locked), at most n per function and $4 in
--- total (shared out in slot order), leased with a fresh token.
+-- Claims due work of slots without limits in one statement: per function its expired leases and
+-- its free rows in one order, oldest due_at first (an expired lease first on a tie, equal due
+-- times in insertion order, seq), skipping rows another claimer holds locked, at most n per
+-- function and $4 in total (shared out in slot order), leased with a fresh token.
 -- The claim kinds are those of record-rules.ts: run / expire / recover / deliver. A due row of
 -- none of these kinds (final, nothing owed) leaves the work index, as in the memory store: its
 -- due_at is cleared (left, it would head every claim and be reported as the next due time, again
@@ -18,16 +19,16 @@ with slots as (
   -- The planner's row count (it would assume 100 slots).
   limit jsonb_array_length($1::jsonb)
 ),
--- Per slot, up to n expired leases (their workers are gone, read from invocations_due_leased,
--- 004_claim_order.sql) and up to n free rows (from invocations_due), each oldest first.
+-- Per slot, up to n expired leases (their workers are gone) and up to n free rows, each in claim
+-- order, from its range of the work index (invocations_work_leased / _free, 006_insertion_order.sql).
 leased as (
   select c.*, s.age, s.o, s.n, true as held
   from slots s
   cross join lateral (
-    select i.request_id, i.due_at, i.status, i.created_at, i.delivery
+    select i.request_id, i.due_at, i.seq, i.status, i.created_at, i.delivery
     from {{schema}}.invocations i
     where i.function_name = s.f and i.due_at is not null and i.lease_token is not null and i.due_at <= $2::bigint
-    order by i.due_at
+    order by i.due_at, i.seq
     limit s.n
     for no key update skip locked
   ) c
@@ -36,16 +37,16 @@ free as (
   select c.*, s.age, s.o, s.n, false as held
   from slots s
   cross join lateral (
-    select i.request_id, i.due_at, i.status, i.created_at, i.delivery
+    select i.request_id, i.due_at, i.seq, i.status, i.created_at, i.delivery
     from {{schema}}.invocations i
     where i.function_name = s.f and i.due_at is not null and i.lease_token is null and i.due_at <= $2::bigint
-    order by i.due_at
+    order by i.due_at, i.seq
     limit s.n
     for no key update skip locked
   ) c
 ),
 kinds as (
-  select request_id, due_at, o, n, held,
+  select request_id, due_at, seq, o, n, held,
     case
       when status in ('Enqueued', 'Retrying') then
         case when $2::bigint - created_at > age then 'expire' else 'run' end
@@ -54,12 +55,12 @@ kinds as (
     end as kind
   from (select * from leased union all select * from free) c
 ),
--- As the memory and SQLite stores claim: a slot takes its expired leases first, then its free
--- work, each oldest first, up to its limit; the total ($4) is shared out in slot order (the
--- first $4 in that order: each slot takes what the slots before it left).
+-- As the memory and SQLite stores claim: a slot takes expired leases and free work merged in
+-- claim order, up to its limit; the total ($4) is shared out in slot order (the first $4 in that
+-- order: each slot takes what the slots before it left).
 ranked as (
   select request_id, due_at, kind, o, n,
-    row_number() over (partition by o order by held desc, due_at, request_id) as r
+    row_number() over (partition by o order by due_at, held desc, seq) as r
   from kinds
   where kind is not null
 ),
@@ -90,16 +91,24 @@ cleared as (
   where i.request_id = any(array(select k.request_id from kinds k where k.kind is null))
   returning i.request_id
 ),
+-- The first of each range of the work index that this claim leaves.
 next_due as (
   select min(n.due_at) as at
   from slots s
   cross join lateral (
-    select i.due_at from {{schema}}.invocations i
-    where i.function_name = s.f and i.due_at is not null
-      and not exists (select 1 from picked p where p.request_id = i.request_id)
-      and not exists (select 1 from kinds k where k.request_id = i.request_id and k.kind is null)
-    order by i.due_at
-    limit 1
+    (select i.due_at from {{schema}}.invocations i
+     where i.function_name = s.f and i.due_at is not null and i.lease_token is null
+       and not exists (select 1 from picked p where p.request_id = i.request_id)
+       and not exists (select 1 from kinds k where k.request_id = i.request_id and k.kind is null)
+     order by i.due_at
+     limit 1)
+    union all
+    (select i.due_at from {{schema}}.invocations i
+     where i.function_name = s.f and i.due_at is not null and i.lease_token is not null
+       and not exists (select 1 from picked p where p.request_id = i.request_id)
+       and not exists (select 1 from kinds k where k.request_id = i.request_id and k.kind is null)
+     order by i.due_at
+     limit 1)
   ) n
 )
 select c.*, d.at as next_due, (select count(*) from cleared)::integer as cleared

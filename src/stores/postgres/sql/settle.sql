@@ -1,18 +1,24 @@
 -- Applies a batch of fenced settlements in one statement (at most one per request_id). A row
 -- is written only while it holds the settlement's lease token, and a Stopping row only by a
 -- settlement that ends it. Fields left null keep their value; *_box fields are { v } wrappers
--- so that "clear" (v = null) differs from "keep" (no box). Notifies work due again.
+-- so that "clear" (v = null) differs from "keep" (no box). Notifies work due again, and, for a
+-- settlement with wake_at (Settlement.wake: a limited function's running slot freed), its
+-- function at wake_at, so workers held back by the limit claim again.
 -- $1 jsonb: [{ ord, request_id, lease_token, status, events, due_at, keep_lease, scheduled_at,
 --             ended_at, result_box, error_box, condition, throttles, lost_attempts,
---             interrupted_attempts, delivery_box }]
+--             interrupted_attempts, delivery_box, wake_at? }]
 -- $2 text: channel; $3 text: sending store instance.
--- Returns per input row: ord, outcome ('ok' | 'stale' | 'stopping'), and for work now due
--- again (written, unleased, due_at set) its function_name and due_at.
+-- The notification says 'w' when a running slot freed (a woken row): a claim held back while it
+-- was under way claims again (store.ts).
+-- Returns per input row: ord, outcome ('ok' | 'stale' | 'stopping'), for a written row to signal
+-- (due again: unleased with due_at set; else woken) its function_name and due_at (the signal's
+-- time), and woke: a written row with wake_at.
 with s as (
   select * from jsonb_to_recordset($1::jsonb) as x(
     ord integer, request_id text, lease_token text, status text, events jsonb, due_at bigint,
     keep_lease boolean, scheduled_at bigint, ended_at bigint, result_box jsonb, error_box jsonb,
-    condition text, throttles integer, lost_attempts integer, interrupted_attempts integer, delivery_box jsonb)
+    condition text, throttles integer, lost_attempts integer, interrupted_attempts integer, delivery_box jsonb,
+    wake_at bigint)
 ),
 updated as (
   update {{schema}}.invocations i set
@@ -33,19 +39,22 @@ updated as (
   where i.request_id = s.request_id and i.lease_token = s.lease_token
     and not (i.status = 'Stopping'
              and s.status not in ('Succeeded', 'Failed', 'Stopped', 'Expired', 'Invalid', 'Stopping'))
-  returning i.request_id, i.function_name, i.due_at, i.lease_token
+  returning i.request_id, i.function_name, s.wake_at is not null as woke,
+    case when i.lease_token is null and i.due_at is not null then i.due_at else s.wake_at end as signal_at
 ),
 notified as (
-  select pg_notify($2::text, json_build_object('s', $3::text, 't', 'due', 'f', function_name, 'at', min(due_at))::text)
-  from updated where lease_token is null and due_at is not null
+  select pg_notify($2::text, json_build_object('s', $3::text, 't', 'due', 'f', function_name, 'at', min(signal_at),
+      'w', bool_or(woke))::text)
+  from updated where signal_at is not null
   group by function_name
 )
 select s.ord,
   case when u.request_id is not null then 'ok'
        when cur.status = 'Stopping' and cur.lease_token = s.lease_token then 'stopping'
        else 'stale' end as outcome,
-  case when u.lease_token is null and u.due_at is not null then u.function_name end as function_name,
-  case when u.lease_token is null then u.due_at end as due_at
+  case when u.signal_at is not null then u.function_name end as function_name,
+  u.signal_at as due_at,
+  coalesce(u.woke, false) as woke
 from s
 left join updated u on u.request_id = s.request_id
 left join {{schema}}.invocations cur on cur.request_id = s.request_id

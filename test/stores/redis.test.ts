@@ -134,8 +134,8 @@ describe.skipIf(!available)('redis store', () => {
           expect(items.every((c) => c.kind === 'run' && c.record.status === 'Running')).toBe(true);
         });
 
-        it('decodes claims with the field order claim.lua returns', () => {
-          const lua = readFileSync(new globalThis.URL('../../src/stores/redis/scripts/claim.lua', import.meta.url), 'utf8');
+        it('decodes claims with the field order claim-take.lua returns', () => {
+          const lua = readFileSync(new globalThis.URL('../../src/stores/redis/scripts/claim-take.lua', import.meta.url), 'utf8');
           const list = /local RECORD_FIELDS = \{([^}]*)\}/.exec(lua)![1]!;
           expect(list.split(',').map((f) => f.trim().replace(/'/g, ''))).toEqual([...CLAIM_FIELDS]);
         });

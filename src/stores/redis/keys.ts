@@ -25,10 +25,24 @@ export class Keys {
     this.channel = `${prefix}:signals`;
   }
 
-  /** The five index keys every script takes first (order as in scripts/lib.lua). */
+  /**
+   * The eight index keys every script takes first (order as in scripts/lib.lua): the work
+   * indexes, then the group indexes (written only for records with a group key).
+   */
   index(functionName: string): string[] {
     const tag = this.#tag(functionName);
-    return [`${tag}:due`, `${tag}:pending`, `${tag}:running`, `${tag}:done`, `${tag}:created`];
+    return [`${tag}:due`, `${tag}:pending`, `${tag}:running`, `${tag}:done`, `${tag}:created`,
+      `${tag}:gwork`, `${tag}:glease`, `${tag}:gof`];
+  }
+
+  /**
+   * The keys a claim takes after the index keys, for flow control: the start times of the last
+   * seconds (sorted set, score = start) and the groups' round-robin places (hash group -> the
+   * sequence number of its latest start).
+   */
+  limits(functionName: string): string[] {
+    const tag = this.#tag(functionName);
+    return [`${tag}:starts`, `${tag}:rr`];
   }
 
   record(functionName: string, requestId: string): string {

@@ -258,7 +258,7 @@ export class RedisStore implements Store {
             : JSON.stringify({ at: item.createdAt, status: 'Enqueued', attempt: 0, detail: item.detail });
           args.push(item.requestId, String(item.createdAt), String(item.scheduledAt), String(item.hops),
             JSON.stringify(item.payload), event, item.invocationId ?? '', item.payloadKey ?? '',
-            item.rerunOf ?? '', item.traceContext ?? '');
+            item.rerunOf ?? '', item.traceContext ?? '', item.groupKey === undefined ? '' : `=${item.groupKey}`);
         }
         for (const key of idemKeys) scriptKeys.push(key);
         scriptKeys.push(keys.invocationIds(fn));
@@ -335,9 +335,13 @@ export class RedisStore implements Store {
       indexes.forEach((i, j) => {
         const outcome = reply[2 * j] as SettleOutcome;
         outcomes[i] = outcome;
-        if (outcome === 'ok' && finishes(items[i]!)) finished++;
+        if (outcome !== 'ok') return;
+        const s = items[i]!;
+        if (finishes(s)) finished++;
         const at = reply[2 * j + 1]!;
         if (at !== '') addDue(due, fn, Number(at));
+        // A limited function's running slot was freed: workers held back for it claim again.
+        else if (s.wake) addDue(due, fn, s.events[0]?.at ?? 0);
       });
     });
     this.#signalDue(due);

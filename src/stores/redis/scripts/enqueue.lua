@@ -1,30 +1,32 @@
 -- enqueue: records new invocations of one function, idempotent on invocationId.
 --
--- KEYS[1..5]  the function's index keys (see lib.lua)
--- KEYS[6..5+n]  record hash of each of the n items   {prefix:fn}:inv:<requestId>
+-- KEYS[1..8]  the function's index keys (see lib.lua)
+-- KEYS[9..8+n]  record hash of each of the n items   {prefix:fn}:inv:<requestId>
 -- then the idempotency hash of each item that has an invocationId, in item order
 --               {prefix:fn}:idem:<invocationId>
 -- KEYS[#KEYS]   the invocationId index  {prefix:fn}:iids  (always passed; written for items
 --               with an invocationId: member invocationId \0 createdAt \0 requestId, score 0)
--- ARGV, 10 per item:
+-- ARGV, 11 per item:
 --   requestId, createdAt, scheduledAt, hops, payload (JSON text), first event (JSON text; '' =
 --   the plain Enqueued event, built here), invocationId ('' = none), payloadKey (canonical
---   payload JSON, '' = none), rerunOf ('' = none), traceContext ('' = none)
+--   payload JSON, '' = none), rerunOf ('' = none), traceContext ('' = none), group ('=' + the
+--   group key, '' = none: a group key may be empty)
 --
 -- Returns a flat array, 2 entries per item: outcome, requestId where outcome is
 --   'created'   (requestId = the new one)
 --   'duplicate' (an earlier call had this invocationId and an equal payload; its requestId)
 --   'conflict'  (an earlier call had this invocationId and another payload; its requestId)
 local out = {}
-local n = #ARGV / 10
+local n = #ARGV / 11
 local next_idem = INDEX_KEYS + n + 1
 local iids = KEYS[#KEYS]
 local indexed = {} -- members for the invocationId index: score, member, ...
+local grouped, work = {}, {} -- for the group indexes: rid, group, ... and score, member, ...
 for i = 0, n - 1 do
-  local a = i * 10
+  local a = i * 11
   local rid, created, scheduled, hops = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local payload, event, iid, pkey = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
-  local rerun_of, trace = ARGV[a + 9], ARGV[a + 10]
+  local rerun_of, trace, group = ARGV[a + 9], ARGV[a + 10], ARGV[a + 11]
   local rec, idem = KEYS[INDEX_KEYS + 1 + i], false
   local existing = false
   if iid ~= '' then
@@ -58,6 +60,15 @@ for i = 0, n - 1 do
       set[#set + 1] = 'traceContext'
       set[#set + 1] = trace
     end
+    if group ~= '' then
+      group = string.sub(group, 2)
+      set[#set + 1] = 'groupKey'
+      set[#set + 1] = group
+      grouped[#grouped + 1] = rid
+      grouped[#grouped + 1] = group
+      work[#work + 1] = 0
+      work[#work + 1] = work_member(group, scheduled, rid)
+    end
     redis.call('HSET', rec, unpack(set))
     IX_CREATED[#IX_CREATED + 1] = created
     IX_CREATED[#IX_CREATED + 1] = rid
@@ -68,4 +79,6 @@ for i = 0, n - 1 do
 end
 flush_index()
 write_chunked('ZADD', iids, indexed, 2000)
+write_chunked('HSET', K_GOF, grouped, 2000)
+write_chunked('ZADD', K_GWORK, work, 2000)
 return out

@@ -1,7 +1,7 @@
 -- settle: fenced updates by lease holders, for records of one function.
 --
--- KEYS[1..5]  the function's index keys (see lib.lua)
--- KEYS[6..]   record hash of each item, in ARGV order
+-- KEYS[1..8]  the function's index keys (see lib.lua)
+-- KEYS[9..]   record hash of each item, in ARGV order
 -- ARGV, 15 per item. Optional fields are tagged by their first character:
 --   'u' = leave unchanged, 'n' = clear (null), 'v' + value = set; delivery also 'p' + value =
 --   set a delivery whose status is Pending.
@@ -70,6 +70,8 @@ for i = 0, n - 1 do
     if #del > 0 then redis.call('HDEL', rec, unpack(del)) end
     -- Leased before, so it was not in the done index.
     index_change(rid, f[2], false, status, (due ~= '') and due or false, keep and token or false, dpending, f[4], ended_at)
+    local group = group_of(rid)
+    if group then group_move(rid, group, nil, true, (due ~= '') and due or nil, keep) end
     if not keep and due ~= '' then signal_at = due end
   end
   out[#out + 1] = outcome

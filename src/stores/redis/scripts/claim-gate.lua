@@ -12,6 +12,8 @@ local L_GROUPED = ARGV[10] == '1'
 local LIMITED = (L_CONCURRENCY or L_PER_SECOND or L_GROUP or L_GROUPED) and true or false
 local START_KEPT_MS = 10000
 local running, running_by = 0, {}
+-- When the earliest lease counted as running lapses: its slot comes back then, settled or not.
+local lapse_at = false
 local starts = {} -- start times in the one-second window, oldest first
 -- The earliest HeldBack.expiresAt of the work passed over for a limit.
 local expires_at = false
@@ -31,8 +33,11 @@ end
 local function gate_open()
   if L_CONCURRENCY or L_GROUP then
     for _, rid in ipairs(redis.call('SMEMBERS', K_RUNNING)) do
-      local lease = redis.call('ZSCORE', K_DUE, rid)
-      if lease and tonumber(lease) > now then gate_count(gate_group(rid)) end
+      local lease = tonumber(redis.call('ZSCORE', K_DUE, rid))
+      if lease and lease > now then
+        gate_count(gate_group(rid))
+        if not lapse_at or lease < lapse_at then lapse_at = lease end
+      end
     end
   end
   if L_PER_SECOND then
@@ -74,12 +79,15 @@ local function gate_recovered(group)
   if L_CONCURRENCY or L_GROUP then gate_count(group) end
 end
 
--- HeldBack's reason, expiresAt and (for 'rate') retryAt, as the reply carries it.
+-- HeldBack's reason, expiresAt and (for 'rate') retryAt, as the reply carries it, then (for a
+-- running-count limit) when the earliest running lease the claim found lapses ('' = none).
 local function gate_held_back(reason)
-  local retry_at = ''
+  local retry_at, lapses = '', ''
   if reason == 'rate' then
     table.sort(starts)
     retry_at = int(starts[#starts - L_PER_SECOND + 1] + 1000)
+  elseif lapse_at then
+    lapses = int(lapse_at)
   end
-  return { reason, int(expires_at or 0), retry_at }
+  return { reason, int(expires_at or 0), retry_at, lapses }
 end

@@ -20,8 +20,9 @@
 --
 -- Returns { nextDueAt ('' = none), candidates (in the order the claim expects to take them),
 --   again ('1': claim again with these candidates, ''), heldBack ({} or { reason, expiresAt,
---   retryAt ('' unless reason is 'rate') }), then 3 entries per claimed item: kind, leaseToken,
---   fields }
+--   retryAt ('' unless reason is 'rate'), lapseAt (for 'concurrency' and 'group': when the
+--   earliest running lease lapses, '' = none) }), then 3 entries per claimed item: kind,
+--   leaseToken, fields }
 -- where kind is 'run' | 'expire' | 'recover' | 'deliver' (see record-rules.ts claimKindOf) and
 -- fields is the record after the claim: the values of RECORD_FIELDS in order, false (nil) for
 -- a field the record does not have.

@@ -29,6 +29,8 @@ const CANDIDATES_SLACK = 4;
 const CANDIDATES_MAX = 2000;
 /** A grouped function's groupless work is adopted at its first grouped claim here, then at most this often (store time). */
 const ADOPTION_INTERVAL_MS = 30_000;
+/** Records placed per adopt script call (each is a key of the call). */
+const ADOPTION_CHUNK = 1000;
 
 /** The function a lease token was issued for, if it is one of ours. */
 export function functionOfToken(token: string): string | undefined {
@@ -103,7 +105,10 @@ export class Claims {
     const placing: Step[] = [];
     due.forEach((fn, i) => {
       const ids = replies[i] as string[];
-      if (ids.length) placing.push({ script: 'adopt', keys: [...this.#keys.index(fn), ...ids.map((rid) => this.#keys.record(fn, rid))], args: ids });
+      for (let at = 0; at < ids.length; at += ADOPTION_CHUNK) {
+        const chunk = ids.slice(at, at + ADOPTION_CHUNK);
+        placing.push({ script: 'adopt', keys: [...this.#keys.index(fn), ...chunk.map((rid) => this.#keys.record(fn, rid))], args: chunk });
+      }
     });
     await this.#link.run(placing);
   }

@@ -8,9 +8,9 @@
 -- ARGV        requestIds a first call could not place (with their records now), or none
 --
 -- Without ARGV: when the due index holds more than the group indexes (three ZCARDs), walks it
--- and places what the indexes tell: pending work in the group's due work, running work in its
--- leases. Returns the ids it cannot place without their records (final records owed a
--- delivery, leased or not), for a second call. With ARGV, places those; returns {}.
+-- and places what the indexes tell (running work: in the group's leases). Returns the ids it
+-- cannot place without their records, for a second call: whether they are leased (pending work
+-- being expired, a delivery under way) only the record says. With ARGV, places those; returns {}.
 local UNGROUPED = ''
 local function adopt(rid, due, leased)
   redis.call('HSET', K_GOF, rid, UNGROUPED)
@@ -35,9 +35,7 @@ local due = redis.call('ZRANGE', K_DUE, 0, -1, 'WITHSCORES')
 for i = 1, #due, 2 do
   local rid = due[i]
   if redis.call('HEXISTS', K_GOF, rid) == 0 then
-    if redis.call('ZSCORE', K_PENDING, rid) then
-      adopt(rid, due[i + 1], false)
-    elseif redis.call('SISMEMBER', K_RUNNING, rid) == 1 then
+    if redis.call('SISMEMBER', K_RUNNING, rid) == 1 then
       adopt(rid, due[i + 1], true)
     else
       unknown[#unknown + 1] = rid

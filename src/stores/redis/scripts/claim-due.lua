@@ -24,7 +24,7 @@ local function walk_due()
       forget(rid, window[2 * j])
     elseif kind == 'drop' then
       drop(rid, rec, f)
-    elseif kind == 'run' and LIMITED then
+    elseif kind == 'run' and LIMITED and not f[F_LEASE] then
       local group = gate_group(rid)
       held = gate_refusal(group)
       if held then
@@ -33,8 +33,10 @@ local function walk_due()
       end
       gate_started(group, take(rid, rec, f, kind))
     else
+      -- An expired lease is taken over whatever the limits (even of work that was being
+      -- expired, now claimed as a run); if it runs, its taker holds the slot.
       take(rid, rec, f, kind)
-      if kind == 'recover' and LIMITED then gate_recovered(gate_group(rid)) end
+      if LIMITED and (kind == 'recover' or kind == 'run') then gate_recovered(gate_group(rid)) end
     end
     j = j + 1
   end

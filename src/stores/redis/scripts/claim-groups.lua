@@ -92,7 +92,7 @@ local function walk_groups()
             drop(lrid, rec, f)
           else
             take(lrid, rec, f, kind)
-            if kind == 'recover' then gate_recovered(gate_group(lrid)) end
+            if kind == 'recover' or kind == 'run' then gate_recovered(gate_group(lrid)) end
           end
         else
           planned[#planned + 1] = lrid

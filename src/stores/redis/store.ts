@@ -332,6 +332,7 @@ export class RedisStore implements Store {
     }
     const replies = await this.#link.run(steps);
     const due = new Map<string, number>();
+    const freed = new Map<string, number>();
     let finished = 0;
     order.forEach(([fn, indexes], g) => {
       const reply = replies[g] as string[];
@@ -344,10 +345,14 @@ export class RedisStore implements Store {
         const at = reply[2 * j + 1]!;
         if (at !== '') addDue(due, fn, Number(at));
         // A limited function's running slot was freed: workers held back for it claim again.
-        else if (s.wake) addDue(due, fn, s.events[0]?.at ?? 0);
+        else if (s.wake) addDue(freed, fn, s.events[0]?.at ?? 0);
       });
     });
     this.#signalDue(due);
+    // A turn later: a claim sent before this settle (it went first, see above) saw the slot taken
+    // and is held back; its reply, read with this one, must reach the worker first, or the
+    // worker would take the wake-up before the hold and wait.
+    if (freed.size) setImmediate(() => this.#signalDue(freed));
     if (finished > 0) {
       this.#trigger.finished(finished);
       this.#maybePrune(this.#lastNow);

@@ -126,7 +126,7 @@ function taggedJson(value: unknown): string {
   return SET + JSON.stringify(value);
 }
 
-/** The 15 ARGV entries of one item of scripts/settle.lua. */
+/** The 16 ARGV entries of one item of scripts/settle.lua. */
 export function settlementArgs(s: Settlement): string[] {
   let events = '';
   for (const event of s.events) events += (events ? ',' : '') + JSON.stringify(event);
@@ -150,5 +150,6 @@ export function settlementArgs(s: Settlement): string[] {
     delivery,
     tagged(s.lostAttempts),
     tagged(s.interruptedAttempts),
+    s.wake ? '1' : '',
   ];
 }

@@ -37,12 +37,20 @@ export class Keys {
 
   /**
    * The keys a claim takes after the index keys, for flow control: the start times of the last
-   * seconds (sorted set, score = start) and the groups' round-robin places (hash group -> the
-   * sequence number of its latest start).
+   * seconds (sorted set, score = start), the groups' round-robin places (hash group -> the
+   * sequence number of its latest start) and `held`.
    */
   limits(functionName: string): string[] {
     const tag = this.#tag(functionName);
-    return [`${tag}:starts`, `${tag}:rr`];
+    return [`${tag}:starts`, `${tag}:rr`, this.held(functionName)];
+  }
+
+  /**
+   * Set by a claim a running-count limit held back, taken by the next settle that frees a slot:
+   * that settle publishes a wake-up only when it finds it (someone waits for the slot).
+   */
+  held(functionName: string): string {
+    return `${this.#tag(functionName)}:held`;
   }
 
   record(functionName: string, requestId: string): string {

@@ -316,8 +316,9 @@ export class RedisStore implements Store {
     if (items.length === 0) return [];
     // Written one turn later: the claim a worker makes as its slots free up (on that turn) goes
     // first, so Redis answers it before running these, and the worker starts the next batch
-    // while Redis settles the last one.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // while Redis settles the last one. Not when one frees a limited function's slot: that
+    // claim would find the slot still taken, be held back, and claim again after the wake-up.
+    if (!items.some((s) => s.wake)) await new Promise<void>((resolve) => setImmediate(resolve));
     const fns = await this.#functionsOf(items);
     const outcomes: SettleOutcome[] = new Array<SettleOutcome>(items.length).fill('stale');
     const groups = groupKnown(items, fns);
@@ -326,7 +327,7 @@ export class RedisStore implements Store {
     for (const [fn, indexes] of order) {
       steps.push({
         script: 'settle',
-        keys: [...this.#keys.index(fn), ...indexes.map((i) => this.#keys.record(fn, items[i]!.requestId))],
+        keys: [...this.#keys.index(fn), this.#keys.held(fn), ...indexes.map((i) => this.#keys.record(fn, items[i]!.requestId))],
         args: indexes.flatMap((i) => settlementArgs(items[i]!)),
       });
     }
@@ -336,6 +337,9 @@ export class RedisStore implements Store {
     let finished = 0;
     order.forEach(([fn, indexes], g) => {
       const reply = replies[g] as string[];
+      // A limited function's running slot was freed while a claim waited for one: workers held
+      // back for it claim again (also when the settlement made the work due later).
+      const wake = reply[2 * indexes.length] === '1';
       indexes.forEach((i, j) => {
         const outcome = reply[2 * j] as SettleOutcome;
         outcomes[i] = outcome;
@@ -344,8 +348,7 @@ export class RedisStore implements Store {
         if (finishes(s)) finished++;
         const at = reply[2 * j + 1]!;
         if (at !== '') addDue(due, fn, Number(at));
-        // A limited function's running slot was freed: workers held back for it claim again.
-        else if (s.wake) addDue(freed, fn, s.events[0]?.at ?? 0);
+        if (wake && s.wake) addDue(freed, fn, s.events[0]?.at ?? 0);
       });
     });
     this.#signalDue(due);

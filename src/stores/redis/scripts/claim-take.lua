@@ -10,14 +10,14 @@ local RECORD_FIELDS = { 'requestId', 'status', 'payload', 'attempts', 'createdAt
   'rerunOf', 'traceContext', 'groupKey' }
 local F_STATUS, F_ATTEMPTS, F_CREATED, F_EVENTS, F_STARTED = 2, 4, 5, 7, 10
 local F_DUE, F_LEASE, F_DPENDING = 16, 17, 19
-local K_STARTS, K_RR = KEYS[INDEX_KEYS + 1], KEYS[INDEX_KEYS + 2]
+local K_STARTS, K_RR, K_HELD = KEYS[INDEX_KEYS + 1], KEYS[INDEX_KEYS + 2], KEYS[INDEX_KEYS + 3]
 local ARG_CANDIDATES = 11
 local now, lease_ms, max_age = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local base, limit, peek = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local lease_until = int(now + lease_ms)
 -- The record key of each candidate: the only records this script may touch.
 local given = {}
-for i = ARG_CANDIDATES, #ARGV do given[ARGV[i]] = KEYS[INDEX_KEYS + 3 + i - ARG_CANDIDATES] end
+for i = ARG_CANDIDATES, #ARGV do given[ARGV[i]] = KEYS[INDEX_KEYS + 4 + i - ARG_CANDIDATES] end
 -- kind, leaseToken, fields of each record taken, in the order taken
 local taken_out = {}
 local taken = 0

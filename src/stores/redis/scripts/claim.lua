@@ -9,7 +9,8 @@
 -- KEYS[1..8]  the function's index keys (see lib.lua)
 -- KEYS[9]     starts: attempt starts of the last seconds (claim-gate.lua)
 -- KEYS[10]    rr: the groups' round-robin places (claim-groups.lua)
--- KEYS[11..]  record hash of each candidate, in ARGV order
+-- KEYS[11]    held: set when a running-count limit held work back (settle.lua takes it)
+-- KEYS[12..]  record hash of each candidate, in ARGV order
 -- ARGV[1] now (epoch ms)      ARGV[2] leaseMs       ARGV[3] maxEventAgeMs
 -- ARGV[4] token base: lease token i is <base><i>, unique per call
 -- ARGV[5] limit               ARGV[6] peek: how many ids to return beyond `limit`, as the next
@@ -33,6 +34,8 @@ if L_GROUPED then
 else
   next_due, candidates, again, held_back = walk_due()
 end
+-- Someone waits for a slot: the settle that frees one says so (a wake-up), others need not.
+if held_back and held_back[1] ~= 'rate' then redis.call('SET', K_HELD, '1') end
 local out = { next_due, candidates, again and '1' or '', held_back or {} }
 for i = 1, #taken_out do out[#out + 1] = taken_out[i] end
 return out

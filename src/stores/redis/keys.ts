@@ -5,11 +5,17 @@
  */
 export class Keys {
   readonly #prefix: string;
-  /** Hash requestId -> functionName: get/requestStop only know the requestId (one extra read). */
+  /**
+   * Hash requestId -> functionName, and sorted set requestId -> createdAt over all functions:
+   * written by versions before enqueues became one script call; retention still removes
+   * what they hold, nothing reads them.
+   */
   readonly functionOf: string;
-  /** Sorted set requestId -> createdAt over all functions, for listing without a function. */
   readonly created: string;
-  /** Set of the function names that ever had an invocation (stats and prune walk it). */
+  /**
+   * Set of the function names that ever had an invocation or activity counters: lookups by
+   * requestId, listing across functions, stats and retention walk it.
+   */
   readonly functions: string;
   /** Hash workerId -> worker presence (presence.ts). */
   readonly workers: string;

@@ -12,12 +12,19 @@
 --   payload JSON, '' = none), rerunOf ('' = none), traceContext ('' = none), group ('=' + the
 --   group key, '' = none: a group key may be empty)
 --
+-- then 2 more: the pub/sub channel and the head of the `due` message (signals.ts dueMessage):
+--   when it created any, the script publishes the message with the earliest new scheduledAt
+--   itself, saving the store a command per enqueue
+--
 -- Returns a flat array, 2 entries per item: outcome, requestId where outcome is
 --   'created'   (requestId = the new one)
 --   'duplicate' (an earlier call had this invocationId and an equal payload; its requestId)
 --   'conflict'  (an earlier call had this invocationId and another payload; its requestId)
+-- then the error of a publish that failed ('' = none: the writes stand either way).
 local out = {}
-local n = #ARGV / 11
+local n = (#ARGV - 2) / 11
+local channel, message_head = ARGV[#ARGV - 1], ARGV[#ARGV]
+local earliest = false -- the earliest scheduledAt created
 local next_idem = INDEX_KEYS + n + 1
 local iids = KEYS[#KEYS]
 local indexed = {} -- members for the invocationId index: score, member, ...
@@ -75,10 +82,18 @@ for i = 0, n - 1 do
     index_change(rid, false, false, 'Enqueued', scheduled, false, false, created, false)
     out[#out + 1] = 'created'
     out[#out + 1] = rid
+    if not earliest or tonumber(scheduled) < earliest then earliest = tonumber(scheduled) end
   end
 end
 flush_index()
 write_chunked('ZADD', iids, indexed, 2000)
 write_chunked('HSET', K_GOF, grouped, 2000)
 write_chunked('ZADD', K_GWORK, work, 2000)
+local failed = ''
+if earliest then
+  -- pcall: a server that refuses the publish (an ACL) fails the wake-up, not the enqueue.
+  local published = redis.pcall('PUBLISH', channel, message_head .. int(earliest) .. '}}')
+  if type(published) == 'table' and published.err then failed = published.err end
+end
+out[#out + 1] = failed
 return out

@@ -170,6 +170,23 @@ describe.skipIf(!redisAvailable)('redis store: group indexes', () => {
     }
   }
 
+  it('puts due work the group indexes lack (an older version retried it) back at the first grouped claim', async () => {
+    const prefix = `g${runId}-${n++}`;
+    const store = redisStore({ url: REDIS_URL, prefix });
+    try {
+      const item = { requestId: 'r-lost', functionName: 'a', payload: {}, createdAt: T0, scheduledAt: T0, hops: 0, groupKey: 'g0' };
+      await store.enqueue([item]);
+      // What a claim and a retry by a version that kept no group indexes leave: due, in no group's work.
+      expect(await admin.zrem(`{${prefix}:a}:gwork`, `g0\0${String(T0).padStart(16, '0')}\0r-lost`)).toBe(1);
+      const slot = { functionName: 'a', limit: 10, maxEventAgeMs: 60_000, limits: { grouped: true } };
+      const { items } = await store.claim({ now: T0, leaseMs: 1000, limit: 10, slots: [slot] });
+      expect(items.map((c) => [c.kind, c.record.requestId, c.record.groupKey])).toEqual([['run', 'r-lost', 'g0']]);
+    } finally {
+      await store.close();
+      await dropPrefix(prefix, admin);
+    }
+  });
+
   it('keeps the group indexes in step with the records through random operations', async () => {
     await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 40 }), check), { numRuns: 40 });
   }, 120_000);

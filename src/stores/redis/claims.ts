@@ -27,7 +27,7 @@ const PEEK_MAX = 1000;
 const CANDIDATES_SLACK = 4;
 /** Ids enqueued here are added to a function's candidates up to this many. */
 const CANDIDATES_MAX = 2000;
-/** A grouped function's groupless work is adopted at its first grouped claim here, then at most this often (store time). */
+/** A grouped function's work is adopted (adopt.lua) at its first grouped claim here, then at most this often (store time). */
 const ADOPTION_INTERVAL_MS = 30_000;
 /** Records placed per adopt script call (each is a key of the call). */
 const ADOPTION_CHUNK = 1000;
@@ -46,7 +46,7 @@ export class Claims {
    * enqueued here since. The next claim passes their record keys, so it needs no read first.
    */
   readonly #candidates = new Map<string, string[]>();
-  /** Per grouped function: when its groupless work was last adopted (store time). */
+  /** Per grouped function: when its due work was last adopted into the group indexes (store time). */
   readonly #adoptedAt = new Map<string, number>();
 
   /** Told when a running-count limit held a slot back and when its earliest running lease lapses. */
@@ -89,9 +89,10 @@ export class Claims {
   }
 
   /**
-   * Groupless due work of the grouped slots' functions joins group '' (scripts/adopt.lua), at
-   * the first grouped claim here and then every ADOPTION_INTERVAL_MS: one round trip when due
-   * (a check of three counts when there is none), and one more for work only its record places.
+   * Due work of the grouped slots' functions that their group indexes lack (groupless work joins
+   * group '') is put in them (scripts/adopt.lua), at the first grouped claim here and then every
+   * ADOPTION_INTERVAL_MS: one round trip when due (three counts when nothing lacks), and one
+   * more for work only its record places.
    */
   async #adopt(request: ClaimRequest): Promise<void> {
     const due = request.slots.filter((slot) => {

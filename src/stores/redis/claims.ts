@@ -1,16 +1,20 @@
 /**
  * Claims (scripts/claim.lua), and what lets one take due work in a single round trip: a script
  * may only touch the keys it is given, so each claim passes the record keys of the ids it
- * expects to be due first (its candidates: what the previous claim read past its quota, plus
- * the ids enqueued here since). Lease tokens start with the function name, so a settle or
- * heartbeat finds the record key without asking the server first.
+ * expects to take first (its candidates: what the previous claim read past its quota or planned
+ * next, plus the ids enqueued here since). Lease tokens start with the function name, so a
+ * settle or heartbeat finds the record key without asking the server first.
+ *
+ * A slot's limits go to the script with it, which decides them as it takes work (see
+ * claim-gate.lua); a grouped slot's function first has its groupless work adopted (adopt.lua).
  */
 import { nanoid } from 'nanoid';
 import { decodeClaimed } from './codec.js';
 import type { Keys } from './keys.js';
 import type { Link } from './link.js';
 import type { Step } from './scripts.js';
-import type { Claimed, ClaimKind, ClaimRequest, ClaimResult } from '../contract.js';
+import { limitsAnything } from '../claim-gate.js';
+import type { Claimed, ClaimKind, ClaimRequest, ClaimResult, ClaimSlot, HeldBack } from '../contract.js';
 
 /** Separates the function name from the random part of a lease token (names cannot hold it). */
 const TOKEN_SEPARATOR = '|';
@@ -23,6 +27,10 @@ const PEEK_MAX = 1000;
 const CANDIDATES_SLACK = 4;
 /** Ids enqueued here are added to a function's candidates up to this many. */
 const CANDIDATES_MAX = 2000;
+/** A grouped function's work is adopted (adopt.lua) at its first grouped claim here, then at most this often (store time). */
+const ADOPTION_INTERVAL_MS = 30_000;
+/** Records placed per adopt script call (each is a key of the call). */
+const ADOPTION_CHUNK = 1000;
 
 /** The function a lease token was issued for, if it is one of ours. */
 export function functionOfToken(token: string): string | undefined {
@@ -38,10 +46,16 @@ export class Claims {
    * enqueued here since. The next claim passes their record keys, so it needs no read first.
    */
   readonly #candidates = new Map<string, string[]>();
+  /** Per grouped function: when its due work was last adopted into the group indexes (store time). */
+  readonly #adoptedAt = new Map<string, number>();
 
-  constructor(link: Link, keys: Keys) {
+  /** Told when a running-count limit held a slot back and when its earliest running lease lapses. */
+  readonly #onHeld: (functionName: string, lapseAt: number, now: number) => void;
+
+  constructor(link: Link, keys: Keys, onHeld: (functionName: string, lapseAt: number, now: number) => void) {
     this.#link = link;
     this.#keys = keys;
+    this.#onHeld = onHeld;
   }
 
   /** `requestId` was enqueued here, due at once: the next claim of its function expects it. */
@@ -53,31 +67,60 @@ export class Claims {
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const { slots } = request;
     if (slots.length === 0 || request.limit <= 0) return { items: [], nextDueAt: undefined };
+    await this.#adopt(request);
     const items: Claimed[] = [];
     const quotas = slots.map((slot) => slot.limit);
-    // Earliest dueAt per slot, from the latest script call that covered it.
+    // Earliest dueAt per slot, and what its limits held back, from the latest script call that covered it.
     const nextDue: (number | undefined)[] = new Array<number | undefined>(slots.length);
+    const held: (HeldBack | undefined)[] = new Array<HeldBack | undefined>(slots.length);
     let pending = slots.map((_slot, s) => s);
     const tokenBase = nanoid(12);
     // Usually one round: the candidates guessed from the previous claim were the due ones.
     // When they were not (other processes enqueued or claimed), the script stopped early and
     // returned the right ones, so the next round takes them.
     for (let round = 0; round < MAX_CLAIM_ROUNDS && pending.length; round++) {
-      pending = await this.#round(request, pending, quotas, nextDue, request.limit - items.length, items, `${tokenBase}${round}:`);
+      pending = await this.#round(request, pending, quotas, { nextDue, held }, request.limit - items.length, items, `${tokenBase}${round}:`);
       if (items.length >= request.limit) break;
     }
     let nextDueAt: number | undefined;
     for (const at of nextDue) if (at !== undefined && (nextDueAt === undefined || at < nextDueAt)) nextDueAt = at;
-    return { items, nextDueAt };
+    const heldBack = held.filter((h): h is HeldBack => h !== undefined);
+    return heldBack.length ? { items, nextDueAt, heldBack } : { items, nextDueAt };
   }
 
   /**
-   * One claim script per slot in `pending`, in one pipeline; updates `quotas`, `nextDue`, the
+   * Due work of the grouped slots' functions that their group indexes lack (groupless work joins
+   * group '') is put in them (scripts/adopt.lua), at the first grouped claim here and then every
+   * ADOPTION_INTERVAL_MS: one round trip when due (three counts when nothing lacks), and one
+   * more for work only its record places.
+   */
+  async #adopt(request: ClaimRequest): Promise<void> {
+    const due = request.slots.filter((slot) => {
+      if (slot.limits?.grouped !== true) return false;
+      const last = this.#adoptedAt.get(slot.functionName);
+      return last === undefined || request.now - last >= ADOPTION_INTERVAL_MS;
+    }).map((slot) => slot.functionName);
+    if (due.length === 0) return;
+    for (const fn of due) this.#adoptedAt.set(fn, request.now);
+    const replies = await this.#link.run(due.map((fn) => ({ script: 'adopt', keys: this.#keys.index(fn), args: [] })));
+    const placing: Step[] = [];
+    due.forEach((fn, i) => {
+      const ids = replies[i] as string[];
+      for (let at = 0; at < ids.length; at += ADOPTION_CHUNK) {
+        const chunk = ids.slice(at, at + ADOPTION_CHUNK);
+        placing.push({ script: 'adopt', keys: [...this.#keys.index(fn), ...chunk.map((rid) => this.#keys.record(fn, rid))], args: chunk });
+      }
+    });
+    await this.#link.run(placing);
+  }
+
+  /**
+   * One claim script per slot in `pending`, in one pipeline; updates `quotas`, `seen`, the
    * candidate cache and `items`. Returns the slots that should claim again.
    */
   async #round(
     request: ClaimRequest, pending: readonly number[], quotas: number[],
-    nextDue: (number | undefined)[], limit: number, items: Claimed[], tokenBase: string,
+    seen: SlotState, limit: number, items: Claimed[], tokenBase: string,
   ): Promise<number[]> {
     const keys = this.#keys;
     const { now, slots } = request;
@@ -92,36 +135,71 @@ export class Claims {
       const fn = slot.functionName;
       const cached = this.#candidates.get(fn);
       const candidates = n > 0 && cached ? cached.slice(0, n + CANDIDATES_SLACK) : [];
-      const scriptKeys = keys.index(fn);
+      const scriptKeys = [...keys.index(fn), ...keys.limits(fn)];
       for (const rid of candidates) scriptKeys.push(keys.record(fn, rid));
       steps.push({
         script: 'claim',
         keys: scriptKeys,
         args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}`, n,
-          Math.min(Math.max(n, PEEK_MIN), PEEK_MAX), ...candidates],
+          Math.min(Math.max(n, PEEK_MIN), PEEK_MAX), ...limitArgs(slot), ...candidates],
       });
     }
     const replies = await this.#link.run(steps);
     const again: number[] = [];
+    const capped: number[] = [];
+    let left = limit;
     pending.forEach((s, i) => {
       const fn = slots[s]!.functionName;
-      const reply = replies[i] as [string, string[], ...(string | (string | null)[])[]];
-      nextDue[s] = reply[0] === '' ? undefined : Number(reply[0]);
+      const reply = replies[i] as ClaimReply;
+      seen.nextDue[s] = reply[0] === '' ? undefined : Number(reply[0]);
       const candidates = reply[1];
       this.#candidates.set(fn, candidates);
+      // A call with no room looked at nothing: what an earlier one held back stands.
+      if (wanted[i]! > 0) seen.held[s] = heldBackOf(fn, reply[3]);
+      const lapseAt = reply[3][3];
+      if (lapseAt) this.#onHeld(fn, Number(lapseAt), now);
       let taken = 0;
-      for (let j = 2; j + 2 < reply.length; j += 3) {
+      for (let j = 4; j + 2 < reply.length; j += 3) {
         const record = decodeClaimed(fn, reply[j + 2] as (string | null)[]);
         if (record) items.push({ kind: reply[j] as ClaimKind, leaseToken: reply[j + 1] as string, record });
         taken++;
       }
-      quotas[s] = quotas[s]! - taken;
-      // Some are still due, and either fewer were taken than asked (the guess missed them, or hit
-      // strays), or the slots before this one left it no room: it gets what they did not use, as
-      // in the memory store, rather than waiting for the next claim.
-      const room = taken < wanted[i]! || (wanted[i] === 0 && quotas[s]! > 0);
-      if (room && candidates.length > 0) again.push(s);
+      const before = quotas[s]!;
+      quotas[s] = before - taken;
+      left -= taken;
+      if (candidates.length === 0) return;
+      // The script stopped at work it was not given the record of (the guess missed it).
+      if (reply[2] === '1') again.push(s);
+      // The slots before this one left it less than its quota, and it took all it was given:
+      // it gets what they did not use, as in the memory store, rather than waiting for the next claim.
+      else if (taken === wanted[i] && wanted[i]! < before) capped.push(s);
     });
-    return again;
+    if (left > 0) again.push(...capped);
+    return again.sort((a, b) => a - b);
   }
+}
+
+/** What a round learned of each slot. */
+interface SlotState {
+  readonly nextDue: (number | undefined)[];
+  readonly held: (HeldBack | undefined)[];
+}
+
+/** scripts/claim.lua's reply: nextDueAt, candidates, again, heldBack, then kind, token, fields per item. */
+type ClaimReply = [string, string[], string, string[], ...(string | (string | null)[])[]];
+
+/** ARGV[7..10] of scripts/claim.lua: the slot's limits ('' = none; all '' for a slot without any). */
+function limitArgs(slot: ClaimSlot): string[] {
+  const limits = slot.limits;
+  if (!limitsAnything(limits)) return ['', '', '', ''];
+  const n = (v: number | undefined) => (v === undefined ? '' : String(v));
+  return [n(limits.concurrency), n(limits.perSecond), n(limits.groupConcurrency), limits.grouped ? '1' : ''];
+}
+
+function heldBackOf(functionName: string, reply: string[]): HeldBack | undefined {
+  if (reply.length === 0) return undefined;
+  const [reason, expiresAt, retryAt] = reply as [HeldBack['reason'], string, string, string];
+  return reason === 'rate'
+    ? { functionName, reason, retryAt: Number(retryAt), expiresAt: Number(expiresAt) }
+    : { functionName, reason, expiresAt: Number(expiresAt) };
 }

@@ -60,17 +60,19 @@ export function decodeRecord(functionName: string, fields: Map<string, string>):
   if (rerunOf !== undefined) record.rerunOf = rerunOf;
   const traceContext = fields.get('traceContext');
   if (traceContext !== undefined) record.traceContext = traceContext;
+  const groupKey = fields.get('groupKey');
+  if (groupKey !== undefined) record.groupKey = groupKey;
   return record;
 }
 
-/** The fields scripts/claim.lua returns, in its RECORD_FIELDS order (keep the two in step). */
+/** The fields scripts/claim-take.lua returns, in its RECORD_FIELDS order (keep the two in step). */
 export const CLAIM_FIELDS = [
   'requestId', 'status', 'payload', 'attempts', 'createdAt', 'scheduledAt', 'events', 'throttles', 'hops',
   'startedAt', 'endedAt', 'result', 'error', 'condition', 'invocationId', 'dueAt', 'lease', 'delivery', 'dpending',
-  'lostAttempts', 'interruptedAttempts', 'rerunOf', 'traceContext',
+  'lostAttempts', 'interruptedAttempts', 'rerunOf', 'traceContext', 'groupKey',
 ] as const;
 
-/** The record claim.lua returned as field values in CLAIM_FIELDS order (null = absent). */
+/** The record a claim returned as field values in CLAIM_FIELDS order (null = absent). */
 export function decodeClaimed(functionName: string, f: readonly (string | null)[]): StoredInvocation | undefined {
   const status = f[1];
   if (status == null) return undefined;
@@ -101,6 +103,7 @@ export function decodeClaimed(functionName: string, f: readonly (string | null)[
   if (f[17] != null) record.delivery = JSON.parse(f[17]) as DeliveryState;
   if (f[21] != null) record.rerunOf = f[21];
   if (f[22] != null) record.traceContext = f[22];
+  if (f[23] != null) record.groupKey = f[23];
   return record;
 }
 
@@ -123,7 +126,7 @@ function taggedJson(value: unknown): string {
   return SET + JSON.stringify(value);
 }
 
-/** The 15 ARGV entries of one item of scripts/settle.lua. */
+/** The 16 ARGV entries of one item of scripts/settle.lua. */
 export function settlementArgs(s: Settlement): string[] {
   let events = '';
   for (const event of s.events) events += (events ? ',' : '') + JSON.stringify(event);
@@ -147,5 +150,6 @@ export function settlementArgs(s: Settlement): string[] {
     delivery,
     tagged(s.lostAttempts),
     tagged(s.interruptedAttempts),
+    s.wake ? '1' : '',
   ];
 }

@@ -5,11 +5,17 @@
  */
 export class Keys {
   readonly #prefix: string;
-  /** Hash requestId -> functionName: get/requestStop only know the requestId (one extra read). */
+  /**
+   * Hash requestId -> functionName, and sorted set requestId -> createdAt over all functions:
+   * written by versions before enqueues became one script call; retention still removes
+   * what they hold, nothing reads them.
+   */
   readonly functionOf: string;
-  /** Sorted set requestId -> createdAt over all functions, for listing without a function. */
   readonly created: string;
-  /** Set of the function names that ever had an invocation (stats and prune walk it). */
+  /**
+   * Set of the function names that ever had an invocation or activity counters: lookups by
+   * requestId, listing across functions, stats and retention walk it.
+   */
   readonly functions: string;
   /** Hash workerId -> worker presence (presence.ts). */
   readonly workers: string;
@@ -25,10 +31,32 @@ export class Keys {
     this.channel = `${prefix}:signals`;
   }
 
-  /** The five index keys every script takes first (order as in scripts/lib.lua). */
+  /**
+   * The eight index keys every script takes first (order as in scripts/lib.lua): the work
+   * indexes, then the group indexes (written only for records with a group key).
+   */
   index(functionName: string): string[] {
     const tag = this.#tag(functionName);
-    return [`${tag}:due`, `${tag}:pending`, `${tag}:running`, `${tag}:done`, `${tag}:created`];
+    return [`${tag}:due`, `${tag}:pending`, `${tag}:running`, `${tag}:done`, `${tag}:created`,
+      `${tag}:gwork`, `${tag}:glease`, `${tag}:gof`];
+  }
+
+  /**
+   * The keys a claim takes after the index keys, for flow control: the start times of the last
+   * seconds (sorted set, score = start), the groups' round-robin places (hash group -> the
+   * sequence number of its latest start) and `held`.
+   */
+  limits(functionName: string): string[] {
+    const tag = this.#tag(functionName);
+    return [`${tag}:starts`, `${tag}:rr`, this.held(functionName)];
+  }
+
+  /**
+   * Set by a claim a running-count limit held back, taken by the next settle that frees a slot:
+   * that settle publishes a wake-up only when it finds it (someone waits for the slot).
+   */
+  held(functionName: string): string {
+    return `${this.#tag(functionName)}:held`;
   }
 
   record(functionName: string, requestId: string): string {

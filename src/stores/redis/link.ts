@@ -34,7 +34,15 @@ export class Link {
 
   readonly #onReady = (): void => {
     this.#lastError = undefined;
+    this.#generation++;
   };
+
+  #generation = 0;
+
+  /** Counts the connections made: it changes when the connection was lost and made again. */
+  get generation(): number {
+    return this.#generation;
+  }
 
   /** One round trip (`steps` in one pipeline), bounded by `operationTimeoutMs`. */
   async run(steps: readonly Step[]): Promise<unknown[]> {

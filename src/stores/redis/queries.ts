@@ -1,6 +1,7 @@
 /** Reads over the indexes (list, stats) and the retention pass. */
 import { decodeCursor, encodeCursor, listsBefore } from '../cursor.js';
 import { decodeRecord } from './codec.js';
+import { CreatedIndexes } from './created-index.js';
 import type { Keys } from './keys.js';
 import type { Link } from './link.js';
 import type { Step } from './scripts.js';
@@ -22,32 +23,29 @@ function pairs(flat: readonly string[]): [string, number][] {
 }
 
 /**
- * Newest first from the createdAt index (of the function, or the global one), in chunks,
- * filtering statuses as records are read. The cursor bounds the score range, so new work
+ * Newest first from the createdAt index of the function, or of every function merged, in
+ * chunks, filtering statuses as records are read. The cursor bounds the score range, so new work
  * (always newer, or after the cursor in the same millisecond) never shifts later pages.
  */
 export async function listInvocations(link: Link, keys: Keys, query: ListQuery): Promise<ListPage> {
   if (query.invocationIdPrefix !== undefined) return listByPrefix(link, keys, query);
-  const index = query.functionName === undefined ? keys.created : keys.index(query.functionName)[4]!;
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
   let max = query.until === undefined ? '+inf' : `(${query.until}`;
   if (after && (query.until === undefined || after.createdAt < query.until)) max = String(after.createdAt);
   const min = query.since === undefined ? '-inf' : String(query.since);
   const statuses = query.statuses ? new Set(query.statuses) : undefined;
-  const matches: StoredInvocation[] = [];
   const chunk = Math.min(1000, query.limit + 1);
-  for (let offset = 0; matches.length <= query.limit; offset += chunk) {
-    const [reply] = await link.run([{ command: 'zrevrangebyscore', args: [index, max, min, 'WITHSCORES', 'LIMIT', offset, chunk] }]);
-    const flat = reply as string[];
-    const ids = pairs(flat)
-      .filter(([rid, at]) => !after || at < after.createdAt || rid < after.requestId)
-      .map(([rid]) => rid);
-    const records = await readRecords(link, keys, ids, query.functionName);
+  const names = query.functionName === undefined ? await functionsOf(link, keys) : [query.functionName];
+  const index = new CreatedIndexes(link, keys, names, { max, min, after, chunk });
+  const matches: StoredInvocation[] = [];
+  while (matches.length <= query.limit) {
+    const entries = await index.next(chunk);
+    if (entries.length === 0) break;
+    const records = await readRecordsOf(link, keys, entries);
     for (const record of records) {
       if (record && (!statuses || statuses.has(record.status))) matches.push(record);
       if (matches.length > query.limit) break;
     }
-    if (flat.length < 2 * chunk) break;
   }
   const page = matches.slice(0, query.limit);
   const last = page[page.length - 1];
@@ -126,23 +124,10 @@ async function listByPrefix(link: Link, keys: Keys, query: ListQuery): Promise<L
 }
 
 /** The records of `entries` (undefined for one that is gone), in order, in one round trip. */
-async function readRecordsOf(link: Link, keys: Keys, entries: readonly { fn: string; requestId: string }[]) {
+async function readRecordsOf(link: Link, keys: Keys, entries: readonly { fn: string; requestId: string }[]): Promise<(StoredInvocation | undefined)[]> {
   const replies = await link.run(entries.map(({ fn, requestId }) => ({ command: 'hgetall', args: [keys.record(fn, requestId)] })));
   // ioredis turns an HGETALL reply into an object, also inside a pipeline.
   return entries.map(({ fn }, i) => decodeRecord(fn, new Map(Object.entries(replies[i] as Record<string, string>))));
-}
-
-async function readRecords(link: Link, keys: Keys, ids: readonly string[], functionName: string | undefined) {
-  if (ids.length === 0) return [];
-  const fns = functionName === undefined
-    ? ((await link.run([{ command: 'hmget', args: [keys.functionOf, ...ids] }]))[0] as (string | null)[])
-    : ids.map(() => functionName);
-  const known: { fn: string; requestId: string }[] = [];
-  ids.forEach((requestId, i) => {
-    const fn = fns[i];
-    if (fn != null) known.push({ fn, requestId }); // else a global entry whose record was never written
-  });
-  return readRecordsOf(link, keys, known);
 }
 
 export async function queueStats(link: Link, keys: Keys, functionNames?: readonly string[]): Promise<QueueStats> {
@@ -168,7 +153,8 @@ export async function queueStats(link: Link, keys: Keys, functionNames?: readonl
   return stats;
 }
 
-async function functionsOf(link: Link, keys: Keys): Promise<string[]> {
+/** The function registry: every function that ever had an invocation (or activity counters). */
+export async function functionsOf(link: Link, keys: Keys): Promise<string[]> {
   return (await link.run([{ command: 'smembers', args: [keys.functions] }]))[0] as string[];
 }
 
@@ -235,6 +221,7 @@ async function pruneIds(link: Link, keys: Keys, fn: string, ids: readonly string
   ));
   const [reply] = await link.run([{ script: 'prune', keys: scriptKeys, args: ids }]);
   const gone = reply as string[];
+  // Entries of the global indexes older versions wrote (keys.ts): gone with their records.
   if (gone.length) {
     await link.run([
       { command: 'hdel', args: [keys.functionOf, ...gone] },

@@ -1,5 +1,6 @@
 /**
- * Loads the Lua scripts (scripts/*.lua, the op scripts prefixed with scripts/lib.lua) and runs
+ * Loads the Lua scripts (scripts/*.lua, the op scripts prefixed with scripts/lib.lua, the claim
+ * with its parts too) and runs
  * them with EVALSHA in pipelines. When the server lost its script cache (a restart, SCRIPT
  * FLUSH), the calls that failed with NOSCRIPT are loaded and rerun; the others already ran and
  * keep their results, so nothing is applied twice. Errors are the driver's, as they come: the
@@ -10,11 +11,15 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
 export const SCRIPT_NAMES = [
-  'enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune', 'workers', 'append-logs', 'activity',
+  'enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune', 'workers', 'append-logs', 'activity', 'adopt',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 /** Scripts that do not change a function's indexes, so do not take lib.lua's index keys. */
 const WITHOUT_LIB: ReadonlySet<ScriptName> = new Set(['workers', 'append-logs', 'activity']);
+/** Files prepended to a script after lib.lua, in order (one chunk: each sees the locals before it). */
+const PARTS: Partial<Record<ScriptName, readonly string[]>> = {
+  claim: ['claim-take', 'claim-gate', 'claim-due', 'claim-groups'],
+};
 
 interface Script {
   readonly source: string;
@@ -27,7 +32,8 @@ function loadSources(): Record<ScriptName, Script> {
   const lib = read('lib');
   const scripts = {} as Record<ScriptName, Script>;
   for (const name of SCRIPT_NAMES) {
-    const source = WITHOUT_LIB.has(name) ? read(name) : `${lib}\n${read(name)}`;
+    const parts = [...(WITHOUT_LIB.has(name) ? [] : [lib]), ...(PARTS[name] ?? []).map(read), read(name)];
+    const source = parts.join('\n');
     scripts[name] = { source, sha: createHash('sha1').update(source).digest('hex') };
   }
   return scripts;

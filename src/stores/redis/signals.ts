@@ -18,6 +18,9 @@ import { ConnectionLost } from './faults.js';
 import type { Link } from './link.js';
 import type { Step } from './scripts.js';
 
+/** How Redis 7.0 words a command an ACL refuses inside a script. */
+const ACL_IN_SCRIPT = /^ERR The user executing the script can't run this command/;
+
 interface Message {
   readonly o: string;
   readonly s: StoreSignal;
@@ -76,6 +79,30 @@ export class Signals {
     // Not awaited: the write it follows succeeded, and a lost wake-up only delays work until
     // the next claim or lease expiry. The failure is reported, not thrown.
     link.run(steps).catch((error: unknown) => hub.report(this.#p.toStoreError(error, 'publish'), 'publish'));
+  }
+
+  /**
+   * What a script needs to publish a `due` signal for `functionName` itself (an enqueue does,
+   * saving a command): the channel and the message up to the time, which the script appends
+   * followed by `}}`.
+   */
+  dueMessage(functionName: string): { readonly channel: string; readonly head: string } {
+    const { channel, origin } = this.#p;
+    return { channel, head: `{"o":${JSON.stringify(origin)},"s":{"type":"due","functionName":${JSON.stringify(functionName)},"at":` };
+  }
+
+  /**
+   * Signals a script published to the other processes: only this process's listeners are told
+   * here. `failure` is the error of a publish that failed (the write it follows succeeded).
+   */
+  published(signals: readonly StoreSignal[], failure: string | undefined): void {
+    for (const signal of signals) this.#p.hub.emit(signal);
+    if (failure === undefined) return;
+    // An error reply as ioredis raises one (faults.ts reads its code). In a script, Redis 7.0
+    // words an ACL refusal as ERR: give it the code it has outside one.
+    const error = new Error(ACL_IN_SCRIPT.test(failure) ? failure.replace(/^ERR/, 'NOPERM') : failure);
+    error.name = 'ReplyError';
+    this.#p.hub.report(this.#p.toStoreError(error, 'publish'), 'publish');
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ import { decodeRecord, settlementArgs, toFields, type FlatFields } from './codec
 import { endpoint } from './connect.js';
 import { Faults } from './faults.js';
 import { Keys } from './keys.js';
+import { Locator } from './locate.js';
+import { LapseWakes } from './lapses.js';
 import { Link } from './link.js';
 import type { ParsedRedisStoreOptions } from './options.js';
 import { announce, liveWorkers, withdraw } from './presence.js';
@@ -57,6 +59,8 @@ export const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const ENQUEUE_CHUNK = 500;
 /** Functions of invocations claimed here remembered for their logs (the oldest are forgotten first). */
 const CLAIMED_FUNCTIONS_MAX = 10_000;
+/** A store adds a function it enqueues for to the registry again after this long (store time). */
+const REGISTRY_REFRESH_MS = 60_000;
 /** Background retention passes drop old activity at most this often (store time); explicit ones always. */
 const ACTIVITY_PRUNE_INTERVAL_MS = 60_000;
 
@@ -100,6 +104,7 @@ export class RedisStore implements Store {
   #lastNow: number | undefined;
   #closed = false;
   readonly #claims: Claims;
+  readonly #lapses = new LapseWakes((signal) => this.#hub.emit(signal));
   /** Functions this store claimed for: woken when signals may have been lost. */
   readonly #served = new Set<string>();
   /**
@@ -109,6 +114,9 @@ export class RedisStore implements Store {
   readonly #claimedFunctions = new Map<string, string>();
   /** Store time of the last retention pass that dropped old activity. */
   #activityPrunedAt = -Infinity;
+  /** Functions this store added to the registry: on which connection (Link.generation), when (store time). */
+  readonly #registry = new Map<string, { readonly generation: number; readonly at: number }>();
+  readonly #locator: Locator;
 
   constructor(o: ParsedRedisStoreOptions) {
     const where = o.client ? { client: o.client } : { url: o.url ?? DEFAULT_URL };
@@ -119,7 +127,8 @@ export class RedisStore implements Store {
     this.#trigger = new RetentionTrigger(maxCount);
     this.#faults = new Faults(where);
     this.#link = new Link(ends, o.operationTimeoutMs);
-    this.#claims = new Claims(this.#link, this.#keys);
+    this.#claims = new Claims(this.#link, this.#keys, (fn, at, now) => this.#lapses.arm(fn, at, now));
+    this.#locator = new Locator(this.#link, this.#keys);
     this.#signals = new Signals({
       hub: this.#hub,
       channel: this.#keys.channel,
@@ -225,6 +234,7 @@ export class RedisStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pass; // ends early: it checks #closed between chunks
+    this.#lapses.clear();
     await this.#signals.close();
     await this.#link.close();
     this.#hub.clear();
@@ -233,14 +243,12 @@ export class RedisStore implements Store {
   async #enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
     if (items.length === 0) return [];
     const keys = this.#keys;
-    // Global indexes first (a separate slot, so not inside the script): an entry whose record
-    // never got written is skipped by readers, while a record missing from them would be
-    // invisible to get() and list().
-    const steps: Step[] = [
-      { command: 'hset', args: [keys.functionOf, ...items.flatMap((i) => [i.requestId, i.functionName])] },
-      { command: 'zadd', args: [keys.created, ...items.flatMap((i) => [i.createdAt, i.requestId])] },
-      { command: 'sadd', args: [keys.functions, ...new Set(items.map((i) => i.functionName))] },
-    ];
+    // One script call per function (per chunk), within its hash tag: nothing global per
+    // invocation. The registry of functions is written in the same round trip, before the
+    // records, the first time this store enqueues for a function (see #register).
+    const steps: Step[] = [];
+    const registering = this.#unregistered(items);
+    if (registering.length) steps.push({ command: 'sadd', args: [keys.functions, ...registering] });
     const calls: number[][] = [];
     for (const [fn, indexes] of groupBy(items, (i) => i.functionName)) {
       for (let start = 0; start < indexes.length; start += ENQUEUE_CHUNK) {
@@ -258,39 +266,59 @@ export class RedisStore implements Store {
             : JSON.stringify({ at: item.createdAt, status: 'Enqueued', attempt: 0, detail: item.detail });
           args.push(item.requestId, String(item.createdAt), String(item.scheduledAt), String(item.hops),
             JSON.stringify(item.payload), event, item.invocationId ?? '', item.payloadKey ?? '',
-            item.rerunOf ?? '', item.traceContext ?? '');
+            item.rerunOf ?? '', item.traceContext ?? '', item.groupKey === undefined ? '' : `=${item.groupKey}`);
         }
         for (const key of idemKeys) scriptKeys.push(key);
         scriptKeys.push(keys.invocationIds(fn));
+        const { channel, head } = this.#signals.dueMessage(fn);
+        args.push(channel, head);
         steps.push({ script: 'enqueue', keys: scriptKeys, args });
         calls.push(chunk);
       }
     }
     const replies = await this.#link.run(steps);
+    this.#registered(registering, this.#link.generation, items[0]!.createdAt);
     const results: EnqueueResult[] = new Array<EnqueueResult>(items.length);
-    const unused: string[] = [];
     const due = new Map<string, number>();
+    let failure: string | undefined;
+    const first = registering.length ? 1 : 0;
     calls.forEach((chunk, c) => {
-      const reply = replies[3 + c] as string[];
+      const reply = replies[first + c] as string[];
       chunk.forEach((i, j) => {
         const outcome = reply[2 * j] as EnqueueOutcome;
         results[i] = { requestId: reply[2 * j + 1]!, outcome };
         const item = items[i]!;
-        if (outcome === 'created') {
-          addDue(due, item.functionName, item.scheduledAt);
-          if (item.scheduledAt <= item.createdAt) this.#claims.enqueued(item.functionName, item.requestId);
-        }
-        else unused.push(item.requestId);
+        if (outcome !== 'created') return;
+        addDue(due, item.functionName, item.scheduledAt);
+        if (item.scheduledAt <= item.createdAt) this.#claims.enqueued(item.functionName, item.requestId);
       });
+      failure ||= reply[2 * chunk.length] || undefined;
     });
-    if (unused.length) {
-      await this.#link.run([
-        { command: 'hdel', args: [keys.functionOf, ...unused] },
-        { command: 'zrem', args: [keys.created, ...unused] },
-      ]);
-    }
-    this.#signalDue(due);
+    // The scripts published the due signals to the other processes.
+    this.#signals.published([...due].map(([functionName, at]) => ({ type: 'due', functionName, at })), failure);
     return results;
+  }
+
+  /**
+   * The functions of `items` to add to the registry (`{prefix}:fns`, which get, list, stats and
+   * retention read): those this store has not added yet on the current connection, or not for a
+   * minute of store time. SADD is idempotent; asking again now and then restores a registry lost
+   * with the server's data while this store kept running.
+   */
+  #unregistered(items: readonly NewInvocation[]): string[] {
+    const names: string[] = [];
+    const now = items[0]!.createdAt;
+    for (const item of items) {
+      const fn = item.functionName;
+      const known = this.#registry.get(fn);
+      if (names.includes(fn) || (known && known.generation === this.#link.generation && now - known.at < REGISTRY_REFRESH_MS)) continue;
+      names.push(fn);
+    }
+    return names;
+  }
+
+  #registered(names: readonly string[], generation: number, at: number): void {
+    for (const fn of names) this.#registry.set(fn, { generation, at });
   }
 
   async #claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -313,8 +341,9 @@ export class RedisStore implements Store {
     if (items.length === 0) return [];
     // Written one turn later: the claim a worker makes as its slots free up (on that turn) goes
     // first, so Redis answers it before running these, and the worker starts the next batch
-    // while Redis settles the last one.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    // while Redis settles the last one. Not when one frees a limited function's slot: that
+    // claim would find the slot still taken, be held back, and claim again after the wake-up.
+    if (!items.some((s) => s.wake)) await new Promise<void>((resolve) => setImmediate(resolve));
     const fns = await this.#functionsOf(items);
     const outcomes: SettleOutcome[] = new Array<SettleOutcome>(items.length).fill('stale');
     const groups = groupKnown(items, fns);
@@ -323,24 +352,35 @@ export class RedisStore implements Store {
     for (const [fn, indexes] of order) {
       steps.push({
         script: 'settle',
-        keys: [...this.#keys.index(fn), ...indexes.map((i) => this.#keys.record(fn, items[i]!.requestId))],
+        keys: [...this.#keys.index(fn), this.#keys.held(fn), ...indexes.map((i) => this.#keys.record(fn, items[i]!.requestId))],
         args: indexes.flatMap((i) => settlementArgs(items[i]!)),
       });
     }
     const replies = await this.#link.run(steps);
     const due = new Map<string, number>();
+    const freed = new Map<string, number>();
     let finished = 0;
     order.forEach(([fn, indexes], g) => {
       const reply = replies[g] as string[];
+      // A limited function's running slot was freed while a claim waited for one: workers held
+      // back for it claim again (also when the settlement made the work due later).
+      const wake = reply[2 * indexes.length] === '1';
       indexes.forEach((i, j) => {
         const outcome = reply[2 * j] as SettleOutcome;
         outcomes[i] = outcome;
-        if (outcome === 'ok' && finishes(items[i]!)) finished++;
+        if (outcome !== 'ok') return;
+        const s = items[i]!;
+        if (finishes(s)) finished++;
         const at = reply[2 * j + 1]!;
         if (at !== '') addDue(due, fn, Number(at));
+        if (wake && s.wake) addDue(freed, fn, s.events[0]?.at ?? 0);
       });
     });
     this.#signalDue(due);
+    // A turn later: a claim sent before this settle (it went first, see above) saw the slot taken
+    // and is held back; its reply, read with this one, must reach the worker first, or the
+    // worker would take the wake-up before the hold and wait.
+    if (freed.size) setImmediate(() => this.#signalDue(freed));
     if (finished > 0) {
       this.#trigger.finished(finished);
       this.#maybePrune(this.#lastNow);
@@ -397,12 +437,8 @@ export class RedisStore implements Store {
     return { outcome, record };
   }
 
-  async #get(requestId: string): Promise<StoredInvocation | undefined> {
-    const fn = await this.#functionOf(requestId);
-    if (fn === undefined) return undefined;
-    const [fields] = await this.#link.run([{ command: 'hgetall', args: [this.#keys.record(fn, requestId)] }]);
-    // ioredis turns an HGETALL reply into an object.
-    return decodeRecord(fn, new Map(Object.entries(fields as Record<string, string>)));
+  #get(requestId: string): Promise<StoredInvocation | undefined> {
+    return this.#locator.record(requestId);
   }
 
   async #findByInvocationId(functionName: string, invocationId: string): Promise<StoredInvocation | undefined> {
@@ -417,9 +453,9 @@ export class RedisStore implements Store {
     const fns = items.map((item) => this.#claimedFunctions.get(item.requestId));
     const unknown = [...new Set(items.flatMap((item, i) => (fns[i] === undefined ? [item.requestId] : [])))];
     if (unknown.length) {
-      const [reply] = await this.#link.run([{ command: 'hmget', args: [this.#keys.functionOf, ...unknown] }]);
-      const found = new Map<string, string | null>(unknown.map((rid, j) => [rid, (reply as (string | null)[])[j] ?? null]));
-      items.forEach((item, i) => (fns[i] ??= found.get(item.requestId) ?? undefined));
+      const located = await this.#locator.locate(unknown);
+      const found = new Map(unknown.map((rid, j) => [rid, located[j]]));
+      items.forEach((item, i) => (fns[i] ??= found.get(item.requestId)));
     }
     await appendLogs(this.#link, this.#keys, items, fns);
   }
@@ -478,18 +514,16 @@ export class RedisStore implements Store {
   }
 
   async #functionOf(requestId: string): Promise<string | undefined> {
-    const [fn] = await this.#link.run([{ command: 'hget', args: [this.#keys.functionOf, requestId] }]);
-    return (fn as string | null) ?? undefined;
+    return (await this.#locator.locate([requestId]))[0];
   }
 
-  /** The function of each lease (from its token, else one read of the global map). */
+  /** The function of each lease (from its token, else looked up). */
   async #functionsOf(leases: readonly { requestId: string; leaseToken: string }[]): Promise<(string | undefined)[]> {
     const fns = leases.map((l) => functionOfToken(l.leaseToken));
     const unknown = fns.flatMap((fn, i) => (fn === undefined ? [i] : []));
     if (unknown.length) {
-      const [reply] = await this.#link.run([{ command: 'hmget', args: [this.#keys.functionOf, ...unknown.map((i) => leases[i]!.requestId)] }]);
-      const found = reply as (string | null)[];
-      unknown.forEach((i, j) => (fns[i] = found[j] ?? undefined));
+      const found = await this.#locator.locate(unknown.map((i) => leases[i]!.requestId));
+      unknown.forEach((i, j) => (fns[i] = found[j]));
     }
     return fns;
   }

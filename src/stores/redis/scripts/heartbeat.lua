@@ -1,7 +1,7 @@
 -- heartbeat: renews leases on records of one function.
 --
--- KEYS[1..5]  the function's index keys (see lib.lua)
--- KEYS[6..]   record hash of each lease, in ARGV order
+-- KEYS[1..8]  the function's index keys (see lib.lua)
+-- KEYS[9..]   record hash of each lease, in ARGV order
 -- ARGV[1] new lease expiry (now + leaseMs, epoch ms)
 -- ARGV[2..]   2 per lease: requestId, leaseToken
 --
@@ -19,6 +19,8 @@ for i = 0, n - 1 do
   else
     redis.call('HSET', rec, 'dueAt', expiry)
     redis.call('ZADD', K_DUE, expiry, rid)
+    local group = group_of(rid)
+    if group then redis.call('ZADD', K_GLEASE, expiry, rid) end
     out[#out + 1] = (f[2] == 'Stopping') and 'stopping' or 'held'
   end
 end

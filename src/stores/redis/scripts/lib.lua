@@ -1,15 +1,22 @@
 -- Shared by every op script: the loader prepends this file, so each op script starts here.
 --
--- Every op script receives the five index keys of one function first, in this order
+-- Every op script receives the eight index keys of one function first, in this order
 -- (all share the hash tag {prefix:functionName}, so they live in one Cluster slot):
 --   KEYS[1] due      sorted set  requestId -> dueAt (run, lease expiry or delivery)
 --   KEYS[2] pending  sorted set  requestId -> createdAt, for Enqueued/Retrying (stats)
 --   KEYS[3] running  set         requestIds that are Running/Stopping (stats)
 --   KEYS[4] done     sorted set  requestId -> endedAt, for prunable finished records
 --   KEYS[5] created  sorted set  requestId -> createdAt (listing by function)
+-- and the group indexes, written only for records with a group key (the function's
+-- limits.groupBy; flow control reads them):
+--   KEYS[6] gwork    sorted set, every score 0, of `group \0 dueAt (16 digits) \0 requestId` for
+--                    each unleased due record: a group's due work is a lex range, its head first
+--   KEYS[7] glease   sorted set  requestId -> lease expiry, for each leased record
+--   KEYS[8] gof      hash        requestId -> group
 -- followed by the script's own keys (record hashes, idempotency hashes).
 local K_DUE, K_PENDING, K_RUNNING, K_DONE, K_CREATED = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local INDEX_KEYS = 5
+local K_GWORK, K_GLEASE, K_GOF = KEYS[6], KEYS[7], KEYS[8]
+local INDEX_KEYS = 8
 
 local FINAL = { Succeeded = true, Failed = true, Stopped = true, Expired = true, Invalid = true }
 
@@ -123,4 +130,33 @@ end
 local function reindex(rec, rid)
   local f = redis.call('HMGET', rec, 'status', 'dueAt', 'lease', 'dpending', 'createdAt', 'endedAt')
   index_state(rid, f[1], f[2], f[3], f[4], f[5], f[6])
+end
+
+-- Whether the function has records with a group, read once per call: a function without groups
+-- pays one EXISTS per script call and nothing per record.
+local HAS_GROUPS
+
+-- The group of a record ('' for work adopted without one), or nil when it has none.
+local function group_of(rid)
+  if HAS_GROUPS == nil then HAS_GROUPS = redis.call('EXISTS', K_GOF) == 1 end
+  if not HAS_GROUPS then return nil end
+  return redis.call('HGET', K_GOF, rid) or nil
+end
+
+local function work_member(group, due, rid)
+  return group .. '\0' .. string.format('%016d', tonumber(due)) .. '\0' .. rid
+end
+
+-- Moves a record of `group` in the group indexes, written at once (a grouped claim reads them
+-- as it goes): out of the group's due work where it was (`old_free`: its dueAt while unleased,
+-- nil if it was not there) or out of the leases (`was_leased`), then into the leases (`leased`,
+-- expiring at `due`) or the group's due work at `due`, or nowhere (no `due`).
+local function group_move(rid, group, old_free, was_leased, due, leased)
+  if old_free then redis.call('ZREM', K_GWORK, work_member(group, old_free, rid)) end
+  if due and leased then
+    redis.call('ZADD', K_GLEASE, due, rid)
+    return
+  end
+  if was_leased then redis.call('ZREM', K_GLEASE, rid) end
+  if due then redis.call('ZADD', K_GWORK, 0, work_member(group, due, rid)) end
 end

@@ -1,0 +1,77 @@
+/**
+ * What the Redis store sends for an enqueue, watched on a redis-server of this test's own (the
+ * shared one sees every other test's commands): one script call within the function's hash tag,
+ * plus the function registry's SADD the first time a store enqueues for a function. Reads that
+ * know only a requestId, and listing across functions, still find what it wrote.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import type { Store } from '../../src/stores/contract.js';
+import { redisStore } from '../../src/stores/redis/index.js';
+import { waitFor } from '../helpers.js';
+import { claimReq, newInvocation, slot, succeed, T0 } from './conformance-helpers.js';
+import { OwnRedis, redisServerInstalled } from './redis-own-server.js';
+
+if (!redisServerInstalled && !process.env.CI) console.warn('redis round-trip test skipped: no redis-server on PATH');
+
+describe.runIf(redisServerInstalled || process.env.CI)('redis store: commands per enqueue', () => {
+  let server: OwnRedis;
+  let admin: Redis;
+  let store: Store;
+  beforeAll(async () => {
+    server = await OwnRedis.start();
+    admin = new Redis(server.url);
+    store = redisStore({ url: server.url, prefix: 'rt' });
+  });
+  afterAll(async () => {
+    await store.close();
+    admin.disconnect();
+    await server.stop();
+  });
+
+  /** The commands clients sent while `body` ran (not those scripts ran), seen through MONITOR. */
+  async function sent(body: () => Promise<unknown>): Promise<string[]> {
+    const monitor = await admin.monitor();
+    const seen: string[] = [];
+    let ended = false;
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (args[0] === 'echo' && args[1] === 'end-of-body') ended = true;
+      else if (source !== 'lua' && !ended) seen.push(args[0]!.toLowerCase());
+    });
+    try {
+      await body();
+      // Commands reach MONITOR in the order the server runs them: the marker comes after the body's.
+      await admin.echo('end-of-body');
+      await waitFor(() => ended, { what: 'the marker command in MONITOR' });
+    } finally {
+      monitor.disconnect();
+    }
+    return seen;
+  }
+
+  it('sends one script call per enqueue once the function is registered, and finds the invocation by requestId', async () => {
+    await store.enqueue([newInvocation({ functionName: 'rt-warm-up', createdAt: T0 - 1 })]); // connects and loads the scripts
+    const first = newInvocation({ functionName: 'rt-a' });
+    expect(await sent(() => store.enqueue([first]))).toEqual(['sadd', 'evalsha']);
+    const second = newInvocation({ functionName: 'rt-a' });
+    // The script publishes the due signal itself.
+    expect(await sent(() => store.enqueue([second]))).toEqual(['evalsha']);
+    // Another store on the same data finds it by requestId alone, and lists it with another function's work.
+    const other = redisStore({ url: server.url, prefix: 'rt' });
+    try {
+      const elsewhere = newInvocation({ functionName: 'rt-b', createdAt: T0 + 5 });
+      await other.enqueue([elsewhere]);
+      expect((await other.get(second.requestId))?.functionName).toBe('rt-a');
+      expect((await store.get(elsewhere.requestId))?.functionName).toBe('rt-b');
+      expect((await store.list({ limit: 10, since: T0 })).items.map((r) => r.requestId)).toEqual([elsewhere.requestId, second.requestId, first.requestId]);
+      const [claimed] = (await other.claim(claimReq(T0, [slot('rt-a')], 1))).items;
+      await other.appendLogs([{ requestId: first.requestId, lines: [{ at: T0, attempt: 1, level: 'info', message: 'hi' }], maxLines: 10, maxBytes: 1000 }]);
+      expect((await store.readLogs(first.requestId, 0, 10))?.lines.map((l) => l.message)).toEqual(['hi']);
+      expect(await store.settle([succeed(first.requestId, claimed!.leaseToken, T0 + 1)])).toEqual(['ok']);
+      expect((await store.requestStop({ requestId: second.requestId, now: T0 + 2, deliverOnFailure: false })).outcome).toBe('stopped');
+      expect(await store.get('no-such-id')).toBeUndefined();
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -81,8 +81,10 @@ describe('dashboard in chromium', () => {
     releaseCapped();
     await context?.close();
     await browser?.close();
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
+    if (server) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
     await invoker?.close({ timeoutSeconds: 1 });
   });
 

@@ -39,7 +39,8 @@ export function recordRequest(req: TriggerRequest, body: Buffer, allowed: Readon
     const value = req.header(name);
     if (value !== undefined && !TRIGGER_HEADERS.has(name)) headers[name] = value;
   }
-  const text = body.length > 0 && isUtf8(body);
+  // NUL is valid UTF-8 but not storable text everywhere (PostgreSQL's jsonb refuses it): such a body goes as base64.
+  const text = body.length > 0 && isUtf8(body) && !body.includes(0);
   return {
     method: req.method,
     path: q === -1 ? url : url.slice(0, q),

@@ -190,6 +190,17 @@ describe('the HTTP trigger', () => {
     accepted = new Set();
   }, 120_000);
 
+  it('accepts a body holding NUL bytes, recorded as base64 (the fuzzer found a 500 here)', async () => {
+    const own = createInvoker({ store: memoryStore(), concurrency: 0, clock: fakeClock() });
+    const core = createTriggerCore(own, { maxBodyBytes: 1024 }, () => Promise.reject(new Error('not replayed here')));
+    const body = Buffer.from([0x7b, 0x00, 0x7d]);
+    const reply = await core.accept(fakeRequest({ method: 'POST', url: '/upload', headers: { 'x-fc-invocation-type': 'Async' }, body: { ok: true, body } }));
+    expect(reply.status).toBe(202);
+    const { requestId } = reply.body as { requestId: string };
+    expect((await own.getInvocation(requestId))!.payload).toMatchObject({ body: body.toString('base64'), bodyEncoding: 'base64' });
+    await own.close();
+  });
+
   it(`task routes answer any method, path and query with 2xx/4xx, never 500 (${RUNS} cases)`, async () => {
     const router = createTaskRouter<unknown>(invoker, { basePath: '/admin' });
     await fc.assert(

@@ -198,8 +198,7 @@ function limitArgs(slot: ClaimSlot): string[] {
 
 function heldBackOf(functionName: string, reply: string[]): HeldBack | undefined {
   if (reply.length === 0) return undefined;
-  const [reason, expiresAt, retryAt] = reply as [HeldBack['reason'], string, string, string];
-  return reason === 'rate'
-    ? { functionName, reason, retryAt: Number(retryAt), expiresAt: Number(expiresAt) }
-    : { functionName, reason, expiresAt: Number(expiresAt) };
+  const [reason, expiresAt, retryAt, lapseAt] = reply as [HeldBack['reason'], string, string, string];
+  if (reason === 'rate') return { functionName, reason, retryAt: Number(retryAt), expiresAt: Number(expiresAt) };
+  return lapseAt ? { functionName, reason, expiresAt: Number(expiresAt), freesAt: Number(lapseAt) } : { functionName, reason, expiresAt: Number(expiresAt) };
 }

@@ -245,7 +245,7 @@ export class RedisStore implements Store {
     const keys = this.#keys;
     // One script call per function (per chunk), within its hash tag: nothing global per
     // invocation. The registry of functions is written in the same round trip, before the
-    // records, the first time this store enqueues for a function (see #register).
+    // records, the first time this store enqueues for a function (see #unregistered).
     const steps: Step[] = [];
     const registering = this.#unregistered(items);
     if (registering.length) steps.push({ command: 'sadd', args: [keys.functions, ...registering] });

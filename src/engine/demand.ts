@@ -35,6 +35,11 @@ export class Demand {
   readonly #held = new Map<string, { until: number; onSlot: boolean }>();
   /** Marks that arrived while a claim was under way: its result must not erase them. */
   #marksDuringClaim: Set<string> | 'all' | undefined;
+  /**
+   * What the claim that just ended heard about while it was in flight (wake-ups, and slots of
+   * limited functions freed here): its answer predates them, so a hold it asks for is not kept.
+   */
+  #heardDuringLastClaim: Set<string> | 'all' | undefined;
   #claiming = false;
   #rotation = 0;
 
@@ -73,6 +78,8 @@ export class Demand {
     box.n--;
     this.#total--;
     if (this.#held.size && this.#held.get(box.functionName)?.onSlot) this.#held.delete(box.functionName);
+    // A claim in flight counted this attempt as running: if it comes back held, it is stale.
+    else if (this.#claiming && this.#functions.get(box.functionName)?.limits) this.#markedDuringClaim(box.functionName);
   }
 
   /**
@@ -81,6 +88,8 @@ export class Demand {
    */
   hold(functionName: string, until: number, onSlot: boolean): void {
     this.#waiting.add(functionName);
+    const heard = this.#heardDuringLastClaim;
+    if (heard === 'all' || heard?.has(functionName)) return;
     this.#held.set(functionName, { until, onSlot });
   }
 
@@ -94,7 +103,10 @@ export class Demand {
     }
     this.#held.delete(functionName);
     this.#waiting.add(functionName);
-    if (!this.#claiming) return;
+    if (this.#claiming) this.#markedDuringClaim(functionName);
+  }
+
+  #markedDuringClaim(functionName: string): void {
     if (this.#marksDuringClaim === undefined) this.#marksDuringClaim = new Set();
     if (this.#marksDuringClaim !== 'all') this.#marksDuringClaim.add(functionName);
   }
@@ -126,6 +138,7 @@ export class Demand {
     if (slots.length === 0) return undefined;
     this.#claiming = true;
     this.#marksDuringClaim = undefined;
+    this.#heardDuringLastClaim = undefined;
     return { slots, limit: free };
   }
 
@@ -190,6 +203,7 @@ export class Demand {
   #remark(): void {
     const marks = this.#marksDuringClaim;
     this.#marksDuringClaim = undefined;
+    this.#heardDuringLastClaim = marks;
     if (marks === 'all') this.mark();
     else if (marks) for (const name of marks) this.#waiting.add(name);
   }

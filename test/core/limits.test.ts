@@ -22,6 +22,7 @@ import {
   type WarningEvent,
 } from '../../src/index.js';
 import { waitFor } from '../helpers.js';
+import { succeed } from '../stores/conformance-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'async-invoker-limits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -224,6 +225,60 @@ describe.each(stores)('function limits on the %s store', (_name, makeStore) => {
       // close() waits for handlers on the fake clock's time: let the busy one end.
       gate.releaseOne();
     }
+  });
+});
+
+describe('a wake-up that arrives while a claim is in flight', () => {
+  it('is not lost when that claim comes back held: the freed slot is claimed at once, not when the lease would lapse', async () => {
+    const clock = fakeClock();
+    const real = memoryStore();
+    // The real memory store, answering claims asynchronously, each answer released by the test.
+    const releases: (() => void)[] = [];
+    let claims = 0;
+    const store = new Proxy(real, {
+      get(target, key, receiver) {
+        if (key === 'immediate') return undefined;
+        if (key === 'claim') {
+          return async (request: Parameters<Store['claim']>[0]) => {
+            const result = await target.claim(request);
+            claims++;
+            await new Promise<void>((resolve) => releases.push(resolve));
+            return result;
+          };
+        }
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as Store;
+    const limits = { concurrency: 1 };
+    const producer = invoker({ store: real, clock, concurrency: 0 });
+    producer.register('charge', () => null, { limits });
+    const other = await producer.invokeAsync('charge', { id: 'other' });
+    // Another worker runs `other` (a 30 s lease).
+    const elsewhere = await real.claim({ now: clock.now(), leaseMs: 30_000, limit: 1, slots: [{ functionName: 'charge', limit: 1, maxEventAgeMs: 86_400_000, limits }] });
+    const waits = await producer.invokeAsync('charge', { id: 'waits' });
+    const started: string[] = [];
+    const worker = invoker({ store, clock, concurrency: 4 });
+    worker.register('charge', (payload: { id: string }) => {
+      started.push(payload.id);
+      return null;
+    }, { limits });
+    await waitFor(() => releases.length === 1, { what: 'the first claim to be in flight' });
+    // While it is in flight (its answer: held back), the other worker finishes and frees the slot.
+    const [held] = elsewhere.items;
+    await real.settle([{ ...succeed(other.requestId, held!.leaseToken, clock.now()), wake: true }]);
+    releases.shift()!();
+    // The worker claims again on that wake-up, without the clock moving.
+    await waitFor(
+      () => {
+        releases.shift()?.();
+        return started.includes('waits');
+      },
+      { what: 'the waiting invocation to start on the wake-up heard during the held claim' },
+    );
+    expect(claims).toBeGreaterThanOrEqual(2);
+    releases.forEach((release) => release());
+    await waitFor(async () => (await worker.getInvocation(waits.requestId))?.status === 'Succeeded', { what: 'it to succeed' });
   });
 });
 

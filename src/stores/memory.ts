@@ -557,7 +557,8 @@ class MemoryStore implements Store {
   #expiredLeases(fn: FunctionIndex, now: number): Entry[] {
     const expired: Entry[] = [];
     for (const entry of fn.leased.values()) if (entry.dueAt! <= now) expired.push(entry);
-    return expired.sort((a, b) => a.dueAt! - b.dueAt!);
+    // Equal lease ends in insertion order, as every other ordering here (and the SQL stores).
+    return expired.sort((a, b) => a.dueAt! - b.dueAt! || a.order - b.order);
   }
 
   /** Takes over an expired lease; false when the record owes nothing (it leaves the work index). */

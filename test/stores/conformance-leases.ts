@@ -75,6 +75,17 @@ export function leaseCases({ open, pair }: SuiteContext): void {
   });
 
   describe('claim', () => {
+    it('takes over leases that lapse at the same time in insertion order', async () => {
+      const store = await open();
+      // b is enqueued first but due later: one claim leases both (a first), so their leases end together.
+      const b = newInvocation({ scheduledAt: T0 + 500 });
+      const a = newInvocation();
+      await store.enqueue([b, a]);
+      expect((await store.claim(claimReq(T0 + 500))).items.map((c) => c.record.requestId)).toEqual([a.requestId, b.requestId]);
+      const after = await store.claim(claimReq(T0 + 500 + LEASE, [slot()], 1));
+      expect(after.items.map((c) => [c.kind, c.record.requestId])).toEqual([['recover', b.requestId]]);
+    });
+
     it('takes due work oldest dueAt first, leases it, and reports the next dueAt', async () => {
       const store = await open();
       const late = newInvocation({ scheduledAt: T0 + 3000 });

@@ -373,26 +373,6 @@ describe.skipIf(!available)('redis store', () => {
           expect(reported).toHaveLength(1);
         });
 
-        it('wakes its own subscriber when the lease of a running attempt holding back a limited function lapses', async () => {
-          const store = await open();
-          const heard: StoreSignal[] = [];
-          store.subscribe((s) => heard.push(s));
-          // Claims at the real time: the wake-up is a timer, due when the lease lapses.
-          const now = Date.now();
-          const [dead, waiting] = [newInvocation({ functionName: 'lapse', createdAt: now }), newInvocation({ functionName: 'lapse', createdAt: now })];
-          await store.enqueue([dead, waiting]);
-          const limited = { functionName: 'lapse', limit: 10, maxEventAgeMs: 3_600_000, limits: { concurrency: 1 } };
-          expect((await store.claim({ now, leaseMs: 300, limit: 10, slots: [limited] })).items).toHaveLength(1);
-          // Its holder dies: nothing settles it, so no wake-up is published.
-          const held = await store.claim({ now: now + 1, leaseMs: 300, limit: 10, slots: [limited] });
-          expect(held.heldBack?.map((h) => h.reason)).toEqual(['concurrency']);
-          const lapsed = () => heard.some((s) => s.type === 'due' && s.functionName === 'lapse' && s.at === now + 300);
-          await waitFor(lapsed, { what: 'a due signal once the lease lapsed' });
-          const after = await store.claim({ now: now + 301, leaseMs: 300, limit: 10, slots: [limited] });
-          // The slot came back: the waiting one runs (due first), and the lapsed lease is recovered.
-          expect(after.items.map((c) => [c.kind, c.record.requestId])).toEqual([['run', waiting.requestId], ['recover', dead.requestId]]);
-        });
-
         it('leaves a client passed in open on close', async () => {
           const client = new Redis(URL);
           const store = redisStore({ client, prefix });

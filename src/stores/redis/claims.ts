@@ -49,13 +49,10 @@ export class Claims {
   /** Per grouped function: when its due work was last adopted into the group indexes (store time). */
   readonly #adoptedAt = new Map<string, number>();
 
-  /** Told when a running-count limit held a slot back and when its earliest running lease lapses. */
-  readonly #onHeld: (functionName: string, lapseAt: number, now: number) => void;
 
-  constructor(link: Link, keys: Keys, onHeld: (functionName: string, lapseAt: number, now: number) => void) {
+  constructor(link: Link, keys: Keys) {
     this.#link = link;
     this.#keys = keys;
-    this.#onHeld = onHeld;
   }
 
   /** `requestId` was enqueued here, due at once: the next claim of its function expects it. */
@@ -156,8 +153,6 @@ export class Claims {
       this.#candidates.set(fn, candidates);
       // A call with no room looked at nothing: what an earlier one held back stands.
       if (wanted[i]! > 0) seen.held[s] = heldBackOf(fn, reply[3]);
-      const lapseAt = reply[3][3];
-      if (lapseAt) this.#onHeld(fn, Number(lapseAt), now);
       let taken = 0;
       for (let j = 4; j + 2 < reply.length; j += 3) {
         const record = decodeClaimed(fn, reply[j + 2] as (string | null)[]);

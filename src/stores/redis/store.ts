@@ -18,7 +18,6 @@ import { endpoint } from './connect.js';
 import { Faults } from './faults.js';
 import { Keys } from './keys.js';
 import { Locator } from './locate.js';
-import { LapseWakes } from './lapses.js';
 import { Link } from './link.js';
 import type { ParsedRedisStoreOptions } from './options.js';
 import { announce, liveWorkers, withdraw } from './presence.js';
@@ -104,7 +103,6 @@ export class RedisStore implements Store {
   #lastNow: number | undefined;
   #closed = false;
   readonly #claims: Claims;
-  readonly #lapses = new LapseWakes((signal) => this.#hub.emit(signal));
   /** Functions this store claimed for: woken when signals may have been lost. */
   readonly #served = new Set<string>();
   /**
@@ -127,7 +125,7 @@ export class RedisStore implements Store {
     this.#trigger = new RetentionTrigger(maxCount);
     this.#faults = new Faults(where);
     this.#link = new Link(ends, o.operationTimeoutMs);
-    this.#claims = new Claims(this.#link, this.#keys, (fn, at, now) => this.#lapses.arm(fn, at, now));
+    this.#claims = new Claims(this.#link, this.#keys);
     this.#locator = new Locator(this.#link, this.#keys);
     this.#signals = new Signals({
       hub: this.#hub,
@@ -234,7 +232,6 @@ export class RedisStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     await this.#pass; // ends early: it checks #closed between chunks
-    this.#lapses.clear();
     await this.#signals.close();
     await this.#link.close();
     this.#hub.clear();

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInvoker, memoryStore, type Invoker } from '../../src/index.js';
 import { dashboard } from '../../src/http/express.js';
-import { waitForStatus } from '../helpers.js';
+import { waitFor, waitForStatus } from '../helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
@@ -107,7 +107,12 @@ describe('dashboard in chromium', () => {
     await page.getByRole('button', { name: 'Apply' }).click();
     const row = page.locator(`tr[data-request-id="${requestId}"]`);
     await row.waitFor();
-    expect(await page.locator('[data-testid="invocations"] tbody tr').count()).toBe(1);
+    // The filtered page replaces the unfiltered one (which may show the row too): wait for it.
+    await waitFor(async () => page.url().includes('invocationIdPrefix') && (await page.locator('[data-testid="invocations"] tbody tr').count()) === 1, {
+      what: 'the filtered list to show one row',
+      timeoutMs: UI_TIMEOUT,
+    });
+    await row.waitFor();
     await row.getByRole('link', { name: requestId }).click();
 
     // Its page: running, the log tails as the handler logs.

@@ -11,6 +11,7 @@
  */
 import type { Attributes, Link, Span, SpanContext } from '@opentelemetry/api';
 import type { EnqueueOutcome, StoredInvocation } from '../stores/contract.js';
+import { COUNTER_NAMES } from '../metrics.js';
 import { otelApi, type OtelApi } from './api.js';
 import { formatTraceContext, formatTraceParent, parseTraceContext } from './trace-context.js';
 
@@ -211,7 +212,8 @@ function observeOnce(api: OtelApi, provider: unknown): void {
   observedOn = provider;
   const meter = api.metrics.getMeter(NAME);
   const counters = new Map<string, ReturnType<typeof meter.createObservableCounter>>();
-  for (const name of COUNTERS) counters.set(name, meter.createObservableCounter(name, { description: `Function Compute's ${name}, per function` }));
+  // The counter names reported are metrics()'s.
+  for (const name of COUNTER_NAMES) counters.set(name, meter.createObservableCounter(name, { description: `Function Compute's ${name}, per function` }));
   meter.addBatchObservableCallback((result) => {
     const sums = new Map<string, Map<string, number>>();
     for (const source of counterSources) {
@@ -230,21 +232,6 @@ function observeOnce(api: OtelApi, provider: unknown): void {
   }, [...counters.values()]);
 }
 
-/** The counter names reported (the same as `metrics()`). */
-const COUNTERS = [
-  'FunctionEnqueueCount',
-  'FunctionInvocationCount',
-  'FunctionSucceededCount',
-  'FunctionFailedCount',
-  'FunctionRetryCount',
-  'FunctionAsyncEventExpiredDropped',
-  'FunctionThrottledCount',
-  'FunctionStoppedCount',
-  'FunctionInvalidCount',
-  'FunctionHeldBackCount',
-  'FunctionDestinationSucceed',
-  'FunctionDestinationErrors',
-] as const;
 
 const HISTOGRAM_DESCRIPTIONS: Record<HistogramName, string> = {
   queue_wait: 'Time from when an attempt was due to when it started',

@@ -101,6 +101,11 @@ describe('README code blocks', () => {
     expect(anchorLinks(readme).filter((a) => !anchors.has(a))).toEqual([]);
   });
 
+  it('has each top-level section once', () => {
+    const sections = [...readme.matchAll(/^## (.+)$/gm)].map((m) => m[1]!);
+    expect(sections.filter((name, i) => sections.indexOf(name) !== i)).toEqual([]);
+  });
+
   it('type-check as complete modules (tsc, strict, nodenext)', async () => {
     const check = join(dir, 'check');
     mkdirSync(check, { recursive: true });

@@ -9,7 +9,7 @@
  * nothing; whether a provider is registered is looked up at most once a second, so the hot path
  * pays for a boolean.
  */
-import type { Attributes, Link, Span, SpanContext } from '@opentelemetry/api';
+import type { Attributes, Link, Span, SpanContext, SpanKind as SpanKindValue } from '@opentelemetry/api';
 import type { EnqueueOutcome, StoredInvocation } from '../stores/contract.js';
 import { COUNTER_NAMES } from '../metrics.js';
 import { otelApi, type OtelApi } from './api.js';
@@ -113,40 +113,30 @@ class OtelTelemetry implements Telemetry {
 
   process(record: StoredInvocation): SpanScope | undefined {
     if (!this.#refresh().tracing) return undefined;
-    const api = this.#api;
-    const { parent, links } = this.#creation(record);
-    const span = api.trace.getTracer(NAME).startSpan(
-      `process ${record.functionName}`,
-      {
-        kind: api.SpanKind.CONSUMER,
-        links,
-        attributes: messagingAttributes(record.functionName, 'process', record.requestId, {
-          ...(record.invocationId === undefined ? {} : { 'async_invoker.invocation.id': record.invocationId }),
-          'async_invoker.attempt': record.attempts,
-        }),
-      },
-      parent,
-    );
-    return scope(api, span, parent);
+    return this.#continue(record, 'process', this.#api.SpanKind.CONSUMER, {
+      ...(record.invocationId === undefined ? {} : { 'async_invoker.invocation.id': record.invocationId }),
+      'async_invoker.attempt': record.attempts,
+    });
   }
 
   delivery(record: StoredInvocation, target: 'onSuccess' | 'onFailure', destination: { kind: string; name: string }, attempt: number): SpanScope | undefined {
     if (!this.#refresh().tracing) return undefined;
+    return this.#continue(record, 'deliver', this.#api.SpanKind.PRODUCER, {
+      'async_invoker.destination.target': target,
+      'async_invoker.destination.kind': destination.kind,
+      'async_invoker.destination.name': destination.name,
+      'async_invoker.delivery.attempt': attempt,
+      ...(record.condition ? { 'async_invoker.condition': record.condition } : {}),
+    });
+  }
+
+  /** A span of `record`'s trace, continuing its creation context: an attempt or a delivery. */
+  #continue(record: StoredInvocation, operation: 'process' | 'deliver', kind: SpanKindValue, extra: Attributes): SpanScope {
     const api = this.#api;
     const { parent, links } = this.#creation(record);
     const span = api.trace.getTracer(NAME).startSpan(
-      `deliver ${record.functionName}`,
-      {
-        kind: api.SpanKind.PRODUCER,
-        links,
-        attributes: messagingAttributes(record.functionName, 'deliver', record.requestId, {
-          'async_invoker.destination.target': target,
-          'async_invoker.destination.kind': destination.kind,
-          'async_invoker.destination.name': destination.name,
-          'async_invoker.delivery.attempt': attempt,
-          ...(record.condition ? { 'async_invoker.condition': record.condition } : {}),
-        }),
-      },
+      `${operation} ${record.functionName}`,
+      { kind, links, attributes: messagingAttributes(record.functionName, operation, record.requestId, extra) },
       parent,
     );
     return scope(api, span, parent);

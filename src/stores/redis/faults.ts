@@ -3,7 +3,9 @@
  * error as `cause`, and a message naming the store, the server (never its credentials) and what
  * to check.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import type { Where } from './connect.js';
+import { ReplicasBehind } from './scripts.js';
 import { StoreError } from '../../errors.js';
 import { messageOf } from '../signal-hub.js';
 
@@ -38,6 +40,12 @@ function connectionDetail(error: Error): string | undefined {
   if (error.message === 'Connection is closed.') return 'the connection is closed';
   if (error.message.startsWith("Stream isn't writeable")) return 'not connected';
   if (error.name === 'MaxRetriesPerRequestError' || error.name === 'AbortError') return 'the connection was lost during the call';
+  // What an ioredis Cluster says when no node (or no slot map) is reachable.
+  if (error.message.startsWith("Cluster isn't ready")) return 'the cluster is not connected';
+  if (error.message.startsWith('Failed to refresh slots cache') || error.message.startsWith('None of startup nodes')) {
+    return 'no node answered with the slot map';
+  }
+  if (error.message.startsWith('Too many Cluster redirections')) return 'the cluster kept redirecting the call (a failover under way)';
   return undefined;
 }
 
@@ -52,9 +60,10 @@ const REPLY_HINTS: Record<string, string> = {
   BUSY: 'Redis is busy running a script: check for long-running scripts (SCRIPT KILL)',
   MISCONF: 'Redis cannot write its snapshot or append-only file: check its disk and its log',
   WRONGTYPE: 'a key under the prefix holds another type: give the store a prefix of its own',
-  MOVED: 'this is a Redis Cluster: the store needs a standalone Redis',
-  CROSSSLOT: 'this is a Redis Cluster: the store needs a standalone Redis',
-  CLUSTERDOWN: 'this is a Redis Cluster: the store needs a standalone Redis',
+  MOVED: 'this is a Redis Cluster: connect with redisStore({ cluster: [urls] }) or pass an ioredis Cluster as client',
+  CROSSSLOT: 'a command spanned slots of a Redis Cluster: connect with redisStore({ cluster: [urls] }) or pass an ioredis Cluster as client',
+  CLUSTERDOWN: 'the Redis Cluster cannot serve the slot (a failover under way, or a master down with no replica): calls succeed once it is ok again',
+  TRYAGAIN: 'the Redis Cluster is moving the slot: try again',
 };
 
 export class Faults {
@@ -62,10 +71,13 @@ export class Faults {
   readonly target: string;
   readonly #check: string;
 
-  constructor(where: { url: string } | { client: Redis }) {
+  constructor(where: Where) {
     if ('url' in where) {
       this.target = redactUrl(where.url);
       this.#check = 'check that Redis is running and the url is right';
+    } else if ('cluster' in where) {
+      this.target = `the Redis Cluster at ${where.cluster.map(redactUrl).join(', ')}`;
+      this.#check = 'check that the cluster is running and its urls are right';
     } else {
       this.target = describeClient(where.client);
       this.#check = 'check that Redis is running and that the client passed in points at it';
@@ -79,6 +91,12 @@ export class Faults {
     if (error instanceof TimedOut && error.waitingFor === 'reply') {
       return new StoreError(
         `redis store: no reply from ${this.target} within ${error.ms} ms (operationTimeoutMs): check that Redis is running and not overloaded`,
+        { cause: error },
+      );
+    }
+    if (error instanceof ReplicasBehind) {
+      return new StoreError(
+        `redis store: ${this.target}: ${error.message} (replicas option): it may be lost if the master fails now; check the replicas' links (INFO replication) or raise replicaTimeoutMs`,
         { cause: error },
       );
     }
@@ -105,8 +123,9 @@ export function redactUrl(url: string): string {
   }
 }
 
-function describeClient(client: Redis): string {
-  const o = client.options;
+function describeClient(client: Redis | Cluster): string {
+  if ((client as { isCluster?: unknown }).isCluster === true) return 'the Redis Cluster client passed in';
+  const o = (client as Redis).options;
   if (o.path) return `unix:${o.path}`;
   return `${o.tls ? 'rediss' : 'redis'}://${o.host ?? 'localhost'}:${o.port ?? 6379}${o.db ? `/${o.db}` : ''}`;
 }

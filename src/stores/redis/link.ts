@@ -4,28 +4,30 @@
  * the connection is known to be down: ioredis is retrying it in the background) and for a reply
  * no longer than `operationTimeoutMs`.
  */
-import type { Redis } from 'ioredis';
 import { storeClosedError } from '../signal-hub.js';
-import type { Endpoint } from './connect.js';
+import { untilReady, type Endpoint, type RedisClient } from './connect.js';
 import { ConnectionLost, TimedOut } from './faults.js';
-import { runSteps, type Arg, type Step } from './scripts.js';
+import { keyOf, runSteps, type Arg, type ReplicaWait, type Step } from './scripts.js';
 
 export class Link {
   readonly #endpoint: Endpoint;
   readonly #boundMs: number;
-  #client: Redis | undefined;
-  #creating: Promise<Redis> | undefined;
+  /** The WAIT that follows a durable write, when the store asks for replica acknowledgements. */
+  readonly #replicaWait: ReplicaWait | undefined;
+  #client: RedisClient | undefined;
+  #creating: Promise<RedisClient> | undefined;
   /** `#client`, resolved: what `#ready()` hands out while connected, without a new promise. */
-  #readyClient: Promise<Redis> | undefined;
+  #readyClient: Promise<RedisClient> | undefined;
   /** The wait for a connection being opened, shared by the calls made meanwhile. */
-  #waiting: Promise<Redis> | undefined;
+  #waiting: Promise<RedisClient> | undefined;
   /** Why the connection is down, for the calls that fail meanwhile. */
   #lastError: Error | undefined;
   #closed = false;
 
-  constructor(endpoint: Endpoint, boundMs: number) {
+  constructor(endpoint: Endpoint, boundMs: number, replicaWait?: ReplicaWait) {
     this.#endpoint = endpoint;
     this.#boundMs = boundMs;
+    this.#replicaWait = replicaWait && replicaWait.replicas > 0 ? replicaWait : undefined;
   }
 
   readonly #onError = (error: Error): void => {
@@ -44,35 +46,62 @@ export class Link {
     return this.#generation;
   }
 
-  /** One round trip (`steps` in one pipeline), bounded by `operationTimeoutMs`. */
-  async run(steps: readonly Step[]): Promise<unknown[]> {
+  /**
+   * One round trip (`steps` in one pipeline; on a cluster, one pipeline per slot, sent at once),
+   * bounded by `operationTimeoutMs`. A `durable` write also waits for the replicas the store
+   * asks for (plus their timeout), and fails when fewer acknowledge it.
+   */
+  async run(steps: readonly Step[], durable = false): Promise<unknown[]> {
     const client = await this.#ready();
-    return within(runSteps(client, steps), this.#boundMs);
+    const wait = durable ? this.#replicaWait : undefined;
+    const bound = this.#boundMs + (wait?.timeoutMs ?? 0);
+    if (!this.#endpoint.cluster) return within(runSteps(client, steps, wait), bound);
+    const groups = bySlot(steps, (step) => keyOf(step));
+    if (groups.length === 1) return within(runSteps(client, steps, wait), bound);
+    const settled = await within(Promise.allSettled(groups.map((g) => runSteps(client, g.map((i) => steps[i]!), wait))), bound);
+    const replies = new Array<unknown>(steps.length);
+    // Every group ran to its end (a pipeline does too): the first failure, in step order, is thrown.
+    let failure: { at: number; error: unknown } | undefined;
+    settled.forEach((result, g) => {
+      const group = groups[g]!;
+      if (result.status === 'fulfilled') group.forEach((i, j) => (replies[i] = result.value[j]));
+      else if (!failure || group[0]! < failure.at) failure = { at: group[0]!, error: result.reason };
+    });
+    if (failure) throw failure.error;
+    return replies;
   }
 
   /**
    * Plain commands in one MULTI/EXEC, bounded like `run`: their replies all come from one state
-   * of the data, with no other client's command in between.
+   * of the data, with no other client's command in between. On a cluster that holds per slot
+   * (a transaction cannot span slots): one transaction per slot, sent at once.
    */
   async atomically(steps: readonly { readonly command: string; readonly args: readonly Arg[] }[]): Promise<unknown[]> {
     const client = await this.#ready();
-    const multi = client.multi();
-    for (const step of steps) multi.call(step.command, [...step.args]);
-    const results = await within(multi.exec(), this.#boundMs);
-    if (!results) throw new Error('a transaction was discarded');
-    return results.map(([error, reply]) => {
+    const groups = this.#endpoint.cluster ? bySlot(steps, (step) => String(step.args[0] ?? '')) : [steps.map((_s, i) => i)];
+    const results = await within(Promise.all(groups.map(async (group) => {
+      const multi = client.multi();
+      for (const i of group) multi.call(steps[i]!.command, [...steps[i]!.args]);
+      const replies = await multi.exec();
+      if (!replies) throw new Error('a transaction was discarded');
+      return replies;
+    })), this.#boundMs);
+    const replies = new Array<unknown>(steps.length);
+    groups.forEach((group, g) => group.forEach((i, j) => {
+      const [error, reply] = results[g]![j]!;
       if (error) throw error;
-      return reply;
-    });
+      replies[i] = reply;
+    }));
+    return replies;
   }
 
   /** The client once it takes commands; rejects with the driver's error when it cannot. */
-  #ready(): Promise<Redis> {
+  #ready(): Promise<RedisClient> {
     if (this.#client?.status === 'ready') return this.#readyClient!;
     return (this.#waiting ??= this.#connect().finally(() => (this.#waiting = undefined)));
   }
 
-  async #connect(): Promise<Redis> {
+  async #connect(): Promise<RedisClient> {
     if (this.#closed) throw storeClosedError('redis', 'a call');
     const client = this.#client ?? (await (this.#creating ??= this.#create()));
     switch (client.status) {
@@ -94,15 +123,15 @@ export class Link {
     return client;
   }
 
-  async #create(): Promise<Redis> {
+  async #create(): Promise<RedisClient> {
     const shared = this.#endpoint.shared;
-    let client: Redis;
+    let client: RedisClient;
     if (shared) {
       // Ours while the store is open: without a listener, ioredis prints every connection error.
       shared.on('error', this.#onError);
       client = shared;
     } else {
-      client = await this.#endpoint.open('commands', this.#onError);
+      client = await this.#endpoint.commands(this.#onError);
     }
     client.on('ready', this.#onReady);
     this.#client = client;
@@ -126,28 +155,6 @@ export class Link {
   }
 }
 
-/** Resolves once `client` is ready; rejects on its first error, or after `ms`. */
-function untilReady(client: Redis, ms: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const done = (error?: Error): void => {
-      clearTimeout(timer);
-      client.off('ready', onReady);
-      client.off('error', done);
-      client.off('close', onClose);
-      client.off('end', onClose);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onReady = (): void => done();
-    const onClose = (): void => done(new ConnectionLost());
-    const timer = setTimeout(() => done(new TimedOut('connection', ms)), ms);
-    client.on('ready', onReady);
-    client.on('error', done);
-    client.on('close', onClose);
-    client.on('end', onClose);
-  });
-}
-
 /** `promise`, or a TimedOut rejection after `ms`. The command itself is not withdrawn. */
 export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -163,4 +170,22 @@ export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * Indexes of `items` grouped by the hash slot of their key, in first-seen order: keys with the
+ * same hash tag (`{...}`) share a slot; a key without one is its own group ('' = no key).
+ */
+function bySlot<T>(items: readonly T[], keyOf: (item: T) => string): number[][] {
+  const groups = new Map<string, number[]>();
+  items.forEach((item, i) => {
+    const key = keyOf(item);
+    const open = key.indexOf('{');
+    const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+    const tag = close > open + 1 ? key.slice(open + 1, close) : key;
+    const group = groups.get(tag);
+    if (group) group.push(i);
+    else groups.set(tag, [i]);
+  });
+  return [...groups.values()];
 }

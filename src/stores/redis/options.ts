@@ -1,6 +1,6 @@
 /** redisStore options: types, defaults and their zod schema (checked once, at the factory). */
 import { z } from 'zod';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { RetentionOptions } from '../contract.js';
 
 export interface RedisStoreOptions {
@@ -17,11 +17,33 @@ export interface RedisStoreOptions {
    */
   readonly prefix?: string;
   /**
-   * A ready ioredis client (standalone). The store uses it for commands, opens a duplicate for
-   * pub/sub (with the store's settings), and leaves it open on `close()`. Its own settings stay
-   * as they are; see `operationTimeoutMs` for what that means while Redis is down.
+   * A ready ioredis client: a standalone `Redis` or a `Cluster`. The store uses it for commands,
+   * opens a connection of its own for pub/sub (a duplicate with the store's settings; on a
+   * cluster, to one of its nodes), and leaves it open on `close()`. Its own settings stay as
+   * they are; see `operationTimeoutMs` for what that means while Redis is down.
    */
-  readonly client?: Redis;
+  readonly client?: Redis | Cluster;
+  /**
+   * A Redis Cluster to connect to, when no `url` or `client` is given: some of its nodes'
+   * URLs (the store discovers the others). Each function's keys live in one slot (the hash tag
+   * `{prefix:function}`), so functions spread over the masters.
+   */
+  readonly cluster?: readonly string[];
+  /**
+   * Replicas that must have each write before it counts: `invokeAsync` resolves, and a settle
+   * or stop succeeds, only once this many replicas of the master that took it acknowledged it
+   * (Redis WAIT). Without it, a write the master acknowledged can vanish in a failover before
+   * it reached a replica. 0 = do not wait.
+   * @default 0
+   */
+  readonly replicas?: number;
+  /**
+   * How long a write waits for its `replicas` acknowledgements; when fewer arrive in time the
+   * call fails with `StoreError` (the write may still reach them later: retry an enqueue with
+   * the same invocationId to be sure it exists once).
+   * @default 1000
+   */
+  readonly replicaTimeoutMs?: number;
   /** How long and how many finished invocations are kept. */
   readonly retention?: RetentionOptions;
   /**
@@ -67,9 +89,27 @@ export const redisStoreOptionsSchema = z
             v !== null &&
             typeof (v as { duplicate?: unknown }).duplicate === 'function' &&
             typeof (v as { pipeline?: unknown }).pipeline === 'function',
-          { error: 'an ioredis client (new Redis(...))' },
+          { error: 'an ioredis client (new Redis(...) or new Cluster(...))' },
         )
         .optional(),
+      cluster: z
+        .array(
+          z.string({ error: 'redis:// or rediss:// URLs' })
+            .regex(/^rediss?:\/\//, { error: 'redis:// or rediss:// URLs' })
+            .refine((url) => URL.canParse(url), { error: 'redis:// or rediss:// URLs' }),
+          { error: 'an array of 1 to 100 redis:// URLs of cluster nodes' },
+        )
+        .min(1, { error: 'an array of 1 to 100 redis:// URLs of cluster nodes' })
+        .max(100, { error: 'an array of 1 to 100 redis:// URLs of cluster nodes' })
+        .readonly()
+        .optional(),
+      replicas: z
+        .number({ error: 'an integer from 0 to 16' })
+        .int({ error: 'an integer from 0 to 16' })
+        .min(0, { error: 'an integer from 0 to 16' })
+        .max(16, { error: 'an integer from 0 to 16' })
+        .default(0),
+      replicaTimeoutMs: positiveInt(600_000).default(1000),
       retention: z
         .strictObject(
           {
@@ -81,10 +121,10 @@ export const redisStoreOptionsSchema = z
         .optional(),
       operationTimeoutMs: positiveInt(3_600_000).default(10_000),
     },
-    { error: 'an object { url?, prefix?, client?, retention?, operationTimeoutMs? }' },
+    { error: 'an object { url?, cluster?, client?, prefix?, retention?, operationTimeoutMs?, replicas?, replicaTimeoutMs? }' },
   )
-  .refine((o) => o.url === undefined || o.client === undefined, {
-    error: 'either url or client, not both',
+  .refine((o) => [o.url, o.client, o.cluster].filter((v) => v !== undefined).length <= 1, {
+    error: 'one of url, cluster or client, not several',
     path: ['client'],
   });
 

@@ -1,14 +1,14 @@
 /**
  * Loads the Lua scripts (scripts/*.lua, the op scripts prefixed with scripts/lib.lua, the claim
  * with its parts too) and runs
- * them with EVALSHA in pipelines. When the server lost its script cache (a restart, SCRIPT
- * FLUSH), the calls that failed with NOSCRIPT are loaded and rerun; the others already ran and
- * keep their results, so nothing is applied twice. Errors are the driver's, as they come: the
+ * them with EVALSHA in pipelines. When the server lost its script cache (a restart, a failover,
+ * SCRIPT FLUSH), the calls that failed with NOSCRIPT are sent again as EVAL with their source;
+ * the others already ran and keep their results, so nothing is applied twice. Errors are the driver's, as they come: the
  * store maps them (faults.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connect.js';
 
 export const SCRIPT_NAMES = [
   'enqueue', 'claim', 'settle', 'heartbeat', 'stop', 'prune', 'workers', 'append-logs', 'activity', 'adopt',
@@ -63,50 +63,87 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
-/** Runs `steps` in one round trip (one pipeline) and returns their replies in order. */
-export async function runSteps(client: Redis, steps: readonly Step[]): Promise<unknown[]> {
+/** The step as EVAL with the script's source: runs it and caches it on whichever node answers. */
+function withSource(step: Step): [string, Arg[]] {
+  const [command, args] = argsOf(step);
+  if (command !== 'evalsha') return [command, args];
+  const source = scripts()[(step as { script: ScriptName }).script].source;
+  return ['eval', [source, ...args.slice(1)]];
+}
+
+/** The first key a step touches ('' for none): the node it goes to on a cluster. */
+export function keyOf(step: Step): string {
+  if ('script' in step) return step.keys[0] ?? '';
+  return KEYLESS.has(step.command) ? '' : String(step.args[0] ?? '');
+}
+
+const KEYLESS: ReadonlySet<string> = new Set(['publish', 'wait', 'script', 'ping']);
+
+/**
+ * Replicas that must acknowledge a round trip's writes: WAIT goes last in its pipeline, on the
+ * connection (the master) that took them.
+ */
+export interface ReplicaWait {
+  readonly replicas: number;
+  readonly timeoutMs: number;
+}
+
+/** Fewer replicas than asked acknowledged a write within the time allowed. */
+export class ReplicasBehind extends Error {
+  constructor(
+    readonly acknowledged: number,
+    readonly wanted: number,
+    readonly ms: number,
+  ) {
+    super(`the write reached ${acknowledged} of ${wanted} replica(s) within ${ms} ms`);
+    this.name = 'ReplicasBehind';
+  }
+}
+
+/**
+ * Runs `steps` in one round trip (one pipeline) and returns their replies in order; with
+ * `wait`, a WAIT follows them and fewer acknowledgements than asked fail the call.
+ */
+export async function runSteps(client: RedisClient, steps: readonly Step[], wait?: ReplicaWait): Promise<unknown[]> {
   if (steps.length === 0) return [];
-  if (steps.length === 1) return [await runOne(client, steps[0]!)];
-  const replies = await execPipeline(client, steps);
+  const sent = wait ? [...steps, { command: 'wait', args: [wait.replicas, wait.timeoutMs] }] : steps;
+  const replies = sent.length === 1 ? [await runOne(client, sent[0]!)] : await execPipeline(client, sent, argsOf);
   const missing: number[] = [];
   replies.forEach((reply, i) => {
     if (reply instanceof Error && isNoScript(reply)) missing.push(i);
   });
   if (missing.length) {
-    await loadScripts(client);
-    const rerun = await execPipeline(client, missing.map((i) => steps[i]!));
+    // The server lost its script cache (a restart, a failover to a replica, SCRIPT FLUSH): the
+    // calls that failed are sent with their source; the others already ran.
+    const rerun = await execPipeline(client, [...missing.map((i) => sent[i]!), ...(wait ? [sent.at(-1)!] : [])], withSource);
     missing.forEach((i, j) => (replies[i] = rerun[j]));
+    if (wait) replies[replies.length - 1] = rerun.at(-1);
   }
   for (const reply of replies) if (reply instanceof Error) throw reply;
+  if (!wait) return replies;
+  const acknowledged = Number(replies.pop());
+  if (acknowledged < wait.replicas) throw new ReplicasBehind(acknowledged, wait.replicas, wait.timeoutMs);
   return replies;
 }
 
 /** One step as a plain command: a pipeline of one costs the client more than the command. */
-async function runOne(client: Redis, step: Step): Promise<unknown> {
-  const [command, args] = argsOf(step);
+async function runOne(client: RedisClient, step: Step): Promise<unknown> {
   try {
+    const [command, args] = argsOf(step);
     return await client.call(command, args);
   } catch (error) {
     if (!isNoScript(error)) throw error;
   }
-  await loadScripts(client);
+  const [command, args] = withSource(step);
   return client.call(command, args);
 }
 
-async function execPipeline(client: Redis, steps: readonly Step[]): Promise<unknown[]> {
+async function execPipeline(client: RedisClient, steps: readonly Step[], as: (step: Step) => [string, Arg[]]): Promise<unknown[]> {
   const pipeline = client.pipeline();
   for (const step of steps) {
-    const [command, args] = argsOf(step);
+    const [command, args] = as(step);
     pipeline.call(command, args);
   }
   const results = (await pipeline.exec()) ?? [];
   return results.map(([error, reply]) => error ?? reply);
-}
-
-/** SCRIPT LOAD for every script (on connect, and after a NOSCRIPT reply). */
-export async function loadScripts(client: Redis): Promise<void> {
-  const pipeline = client.pipeline();
-  for (const name of SCRIPT_NAMES) pipeline.call('script', ['load', scripts()[name].source]);
-  const results = (await pipeline.exec()) ?? [];
-  for (const [error] of results) if (error) throw error;
 }

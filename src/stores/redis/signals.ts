@@ -18,6 +18,9 @@ import { ConnectionLost } from './faults.js';
 import type { Link } from './link.js';
 import type { Step } from './scripts.js';
 
+/** Wait before opening another subscriber after one could not be opened or gave up. */
+const REOPEN_DELAY_MS = 200;
+
 /** How Redis 7.0 words a command an ACL refuses inside a script. */
 const ACL_IN_SCRIPT = /^ERR The user executing the script can't run this command/;
 
@@ -107,12 +110,14 @@ export class Signals {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#reopenTimer);
     await this.#opening;
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     if (!subscriber) return;
     subscriber.off('ready', this.#onReady);
     subscriber.off('close', this.#onClose);
+    subscriber.off('end', this.#onEnd);
     subscriber.off('message', this.#onMessage);
     // The error listener stays: a late error of a closing connection must not be printed.
     subscriber.disconnect();
@@ -121,7 +126,7 @@ export class Signals {
   #open(): void {
     if (this.#subscriber || this.#opening || this.#closed) return;
     this.#opening = this.#p.endpoint
-      .open('signals', this.#onError)
+      .signals(this.#onError)
       .then(
         (subscriber) => {
           if (this.#closed) {
@@ -131,12 +136,43 @@ export class Signals {
           this.#subscriber = subscriber;
           subscriber.on('ready', this.#onReady);
           subscriber.on('close', this.#onClose);
+          subscriber.on('end', this.#onEnd);
           subscriber.on('message', this.#onMessage);
           subscriber.connect().catch(() => undefined); // a failure arrives as an error event
         },
-        (error: unknown) => this.#lost(error),
+        (error: unknown) => {
+          this.#lost(error);
+          this.#reopenLater();
+        },
       )
       .finally(() => (this.#opening = undefined));
+  }
+
+  /**
+   * The connection gave up (a cluster node that stays down; a standalone connection retries
+   * forever and never ends before close): open another, which goes to another node.
+   */
+  readonly #onEnd = (): void => {
+    const subscriber = this.#subscriber;
+    if (!subscriber || this.#closed) return;
+    subscriber.off('ready', this.#onReady);
+    subscriber.off('close', this.#onClose);
+    subscriber.off('end', this.#onEnd);
+    subscriber.off('message', this.#onMessage);
+    this.#subscriber = undefined;
+    this.#lost(this.#lastError ?? new ConnectionLost());
+    this.#reopenLater();
+  };
+
+  #reopenTimer: NodeJS.Timeout | undefined;
+
+  #reopenLater(): void {
+    if (this.#closed || this.#reopenTimer) return;
+    this.#reopenTimer = setTimeout(() => {
+      this.#reopenTimer = undefined;
+      this.#open();
+    }, REOPEN_DELAY_MS);
+    this.#reopenTimer.unref();
   }
 
   #subscribedOnce = false;

@@ -14,7 +14,7 @@ import { ACTIVITY_RETENTION_MS, RETENTION_DEFAULTS } from '../contract.js';
 import { pruneActivity, readActivity, recordActivity } from './activity.js';
 import { Claims, functionOfToken } from './claims.js';
 import { decodeRecord, settlementArgs, toFields, type FlatFields } from './codec.js';
-import { endpoint } from './connect.js';
+import { endpoint, type Where } from './connect.js';
 import { Faults } from './faults.js';
 import { Keys } from './keys.js';
 import { Locator } from './locate.js';
@@ -117,14 +117,14 @@ export class RedisStore implements Store {
   readonly #locator: Locator;
 
   constructor(o: ParsedRedisStoreOptions) {
-    const where = o.client ? { client: o.client } : { url: o.url ?? DEFAULT_URL };
+    const where: Where = o.client ? { client: o.client } : o.cluster ? { cluster: o.cluster } : { url: o.url ?? DEFAULT_URL };
     const ends = endpoint(where, o.prefix, o.operationTimeoutMs);
     this.#keys = new Keys(o.prefix);
     const maxCount = o.retention?.maxCount ?? RETENTION_DEFAULTS.maxCount;
     this.#retention = { maxAgeMs: (o.retention?.maxAgeSeconds ?? RETENTION_DEFAULTS.maxAgeSeconds) * 1000, maxCount };
     this.#trigger = new RetentionTrigger(maxCount);
     this.#faults = new Faults(where);
-    this.#link = new Link(ends, o.operationTimeoutMs);
+    this.#link = new Link(ends, o.operationTimeoutMs, { replicas: o.replicas, timeoutMs: o.replicaTimeoutMs });
     this.#claims = new Claims(this.#link, this.#keys);
     this.#locator = new Locator(this.#link, this.#keys);
     this.#signals = new Signals({
@@ -273,7 +273,7 @@ export class RedisStore implements Store {
         calls.push(chunk);
       }
     }
-    const replies = await this.#link.run(steps);
+    const replies = await this.#link.run(steps, true);
     this.#registered(registering, this.#link.generation, items[0]!.createdAt);
     const results: EnqueueResult[] = new Array<EnqueueResult>(items.length);
     const due = new Map<string, number>();
@@ -353,7 +353,7 @@ export class RedisStore implements Store {
         args: indexes.flatMap((i) => settlementArgs(items[i]!)),
       });
     }
-    const replies = await this.#link.run(steps);
+    const replies = await this.#link.run(steps, true);
     const due = new Map<string, number>();
     const freed = new Map<string, number>();
     let finished = 0;
@@ -422,7 +422,7 @@ export class RedisStore implements Store {
       script: 'stop',
       keys: [...keys.index(fn), keys.record(fn, request.requestId)],
       args: [request.requestId, request.now, request.deliverOnFailure ? '1' : ''],
-    }]);
+    }], true);
     const [outcome, fields] = reply as [StopResult['outcome'], FlatFields];
     const record = decodeRecord(fn, toFields(fields));
     if (!record) return { outcome: 'notFound' };

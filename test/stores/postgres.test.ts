@@ -275,6 +275,17 @@ describe.runIf(available)('postgres', () => {
           try {
             expect(await store.get('old-1')).toMatchObject({ status: 'Enqueued', lostAttempts: 0, interruptedAttempts: 0 });
             expect((await store.findByInvocationId('fn', 'order_1'))?.requestId).toBe('old-1');
+            // The idempotency index, rebuilt partial (rows with an invocation id only), still holds.
+            const repeat = newInvocation({ invocationId: 'order_1', payloadKey: 'k' });
+            expect(await store.enqueue([repeat, newInvocation()])).toMatchObject([{ requestId: 'old-1', outcome: 'duplicate' }, { outcome: 'created' }]);
+            const { rows: unique } = await admin.query<{ indexdef: string }>(
+              `select indexdef from pg_indexes where schemaname = $1 and tablename = 'invocations' and indexdef like 'CREATE UNIQUE%' order by indexname`,
+              [old],
+            );
+            expect(unique.map((r) => r.indexdef.replace(/^.* USING /, ''))).toEqual([
+              'btree (function_name, invocation_id) WHERE (invocation_id IS NOT NULL)',
+              'btree (request_id)',
+            ]);
             expect((await store.list({ limit: 10, invocationIdPrefix: 'order_' })).items.map((r) => r.requestId)).toEqual(['old-1']);
             expect(await store.readLogs('old-1', 0, 10)).toEqual({ lines: [], dropped: 0 });
             await store.appendLogs([{ requestId: 'old-1', lines: logLines(1), maxLines: 10, maxBytes: 1024 }]);
@@ -309,6 +320,7 @@ describe.runIf(available)('postgres', () => {
             { id: 5, name: '005_activity.sql' },
             { id: 6, name: '006_insertion_order.sql' },
             { id: 7, name: '007_limits.sql' },
+            { id: 8, name: '008_partial_idempotency.sql' },
           ]);
         } finally {
           await admin.query(`drop schema if exists "${fresh}" cascade`);
@@ -324,6 +336,99 @@ describe.runIf(available)('postgres', () => {
         await store.close();
         expect((await pool.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
         await pool.end();
+      });
+
+      it('answers new items, repeats of stored invocations and repeats within the batch in one statement, every column kept', async () => {
+        const pool = new pg.Pool({ connectionString: url, max: 3 });
+        const store = postgresStore({ pool, schema });
+        try {
+          const stored = newInvocation({ invocationId: 'bulk_1', payloadKey: 'a' });
+          await store.enqueue([stored]);
+          let statements = 0;
+          pool.on('acquire', () => statements++);
+          const fresh = newInvocation({
+            functionName: 'other',
+            payload: null,
+            createdAt: T0 + 1,
+            scheduledAt: T0 + 9,
+            hops: 3,
+            detail: 'from destination',
+            rerunOf: stored.requestId,
+            traceContext: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01;k=v',
+            groupKey: 'tenant "a"',
+          });
+          const same = newInvocation({ invocationId: 'bulk_1', payloadKey: 'a' });
+          const other = newInvocation({ invocationId: 'bulk_1', payloadKey: 'b' });
+          const first = newInvocation({ invocationId: 'bulk_2', payloadKey: 'c' });
+          const again = newInvocation({ invocationId: 'bulk_2', payloadKey: 'c' });
+          const differs = newInvocation({ invocationId: 'bulk_2', payloadKey: 'd' });
+          const plain = newInvocation({ payload: [1, { x: 'é\\"' }] });
+          expect(await store.enqueue([fresh, same, first, other, again, differs, plain])).toEqual([
+            { requestId: fresh.requestId, outcome: 'created' },
+            { requestId: stored.requestId, outcome: 'duplicate' },
+            { requestId: first.requestId, outcome: 'created' },
+            { requestId: stored.requestId, outcome: 'conflict' },
+            { requestId: first.requestId, outcome: 'duplicate' },
+            { requestId: first.requestId, outcome: 'conflict' },
+            { requestId: plain.requestId, outcome: 'created' },
+          ]);
+          expect(statements).toBe(1);
+          expect(await store.get(fresh.requestId)).toEqual({
+            requestId: fresh.requestId,
+            functionName: 'other',
+            status: 'Enqueued',
+            payload: null,
+            attempts: 0,
+            createdAt: T0 + 1,
+            scheduledAt: T0 + 9,
+            dueAt: T0 + 9,
+            events: [{ at: T0 + 1, status: 'Enqueued', attempt: 0, detail: 'from destination' }],
+            throttles: 0,
+            lostAttempts: 0,
+            interruptedAttempts: 0,
+            hops: 3,
+            rerunOf: stored.requestId,
+            traceContext: fresh.traceContext,
+            groupKey: 'tenant "a"',
+          });
+          expect(await store.get(first.requestId)).toMatchObject({ invocationId: 'bulk_2', events: [{ at: T0, status: 'Enqueued', attempt: 0 }] });
+          expect((await store.get(plain.requestId))?.payload).toEqual([1, { x: 'é\\"' }]);
+          for (const r of [same, other, again, differs]) expect(await store.get(r.requestId)).toBeUndefined();
+        } finally {
+          await store.close();
+          await pool.end();
+        }
+      });
+
+      it('finds the holder of an invocation id that another process committed while the enqueue waited for it', async () => {
+        const store = await open();
+        await store.get('warm-up');
+        const locker = await admin.connect();
+        try {
+          const { rows } = await locker.query<{ pid: number }>('select pg_backend_pid() as pid');
+          await locker.query('begin');
+          await locker.query(
+            `insert into "${schema}".invocations (request_id, function_name, status, payload, created_at, scheduled_at, events, due_at, invocation_id, payload_key)
+             values ('held-1', 'fn', 'Enqueued', '{}', $1, $1, '[]', $1, 'race_2', 'k')`,
+            [T0],
+          );
+          const same = newInvocation({ invocationId: 'race_2', payloadKey: 'k' });
+          const other = newInvocation({ invocationId: 'race_2', payloadKey: 'other' });
+          const fresh = newInvocation();
+          // The enqueue's snapshot predates the holder: it waits for the locker, then skips.
+          const answer = store.enqueue([fresh, same, other]);
+          await waitingFor(rows[0]!.pid);
+          await locker.query('commit');
+          expect(await answer).toEqual([
+            { requestId: fresh.requestId, outcome: 'created' },
+            { requestId: 'held-1', outcome: 'duplicate' },
+            { requestId: 'held-1', outcome: 'conflict' },
+          ]);
+          expect(await store.get(same.requestId)).toBeUndefined();
+        } finally {
+          await locker.query('rollback').catch(() => {});
+          locker.release();
+        }
       });
 
       it('trims again when another process appended to the log while an append waited: the newest lines, exact counts', async () => {

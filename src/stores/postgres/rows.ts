@@ -76,26 +76,38 @@ export function toRecord(row: RecordRow): StoredInvocation {
   return record;
 }
 
-/** enqueue.sql's `$1`. */
-export function enqueueParam(items: readonly NewInvocation[]): string {
-  return JSON.stringify(
-    items.map((item, ord) => ({
-      request_id: item.requestId,
-      function_name: item.functionName,
-      // Boxed: jsonb_to_recordset reads a bare JSON null as SQL NULL.
-      payload_box: { v: item.payload },
-      created_at: item.createdAt,
-      scheduled_at: item.scheduledAt,
-      invocation_id: item.invocationId,
-      payload_key: item.payloadKey,
-      hops: item.hops,
-      detail: item.detail,
-      rerun_of: item.rerunOf,
-      trace_context: item.traceContext,
-      group_key: item.groupKey,
-      ord,
-    })),
-  );
+/** enqueue.sql's `$1`..`$12`: one array per column, in input order (absent = null). */
+export function enqueueParams(items: readonly NewInvocation[]): unknown[] {
+  const n = items.length;
+  const requestIds = new Array<string>(n);
+  const functionNames = new Array<string>(n);
+  const payloads = new Array<JsonValue>(n);
+  const createdAt = new Array<number>(n);
+  const scheduledAt = new Array<number>(n);
+  const invocationIds = new Array<string | null>(n);
+  const payloadKeys = new Array<string | null>(n);
+  const hops = new Array<number>(n);
+  const details = new Array<string | null>(n);
+  const rerunOf = new Array<string | null>(n);
+  const traceContexts = new Array<string | null>(n);
+  const groupKeys = new Array<string | null>(n);
+  for (let i = 0; i < n; i++) {
+    const item = items[i]!;
+    requestIds[i] = item.requestId;
+    functionNames[i] = item.functionName;
+    payloads[i] = item.payload;
+    createdAt[i] = item.createdAt;
+    scheduledAt[i] = item.scheduledAt;
+    invocationIds[i] = item.invocationId ?? null;
+    payloadKeys[i] = item.payloadKey ?? null;
+    hops[i] = item.hops;
+    details[i] = item.detail ?? null;
+    rerunOf[i] = item.rerunOf ?? null;
+    traceContexts[i] = item.traceContext ?? null;
+    groupKeys[i] = item.groupKey ?? null;
+  }
+  // The payloads as one JSON array: a JSON null payload stays the JSON value null.
+  return [requestIds, functionNames, JSON.stringify(payloads), createdAt, scheduledAt, invocationIds, payloadKeys, hops, details, rerunOf, traceContexts, groupKeys];
 }
 
 /** settle.sql's `$1`; `ords` maps each settlement to its place in the caller's batch. */

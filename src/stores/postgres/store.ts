@@ -52,7 +52,7 @@ import { Signals } from './signals.js';
 import {
   activityParam,
   appendLogsParam,
-  enqueueParam,
+  enqueueParams,
   presenceParam,
   settleParam,
   toActivity,
@@ -254,35 +254,50 @@ export class PostgresStore implements Store {
 
   async #enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
     if (items.length === 0) return [];
-    const rows = await this.#query<{ request_id: string }>('enqueue', 'enqueue', [enqueueParam(items), this.#signals.channel, this.#signals.self]);
-    const created = new Set(rows.map((r) => r.request_id));
-    const results: EnqueueResult[] = items.map((item) =>
-      created.has(item.requestId) ? { requestId: item.requestId, outcome: 'created' } : { requestId: '', outcome: 'duplicate' },
-    );
-    if (created.size < items.length) await this.#resolveRepeats(items, created, results);
-    this.#signals.due(items.filter((item) => created.has(item.requestId)).map((i) => [i.functionName, i.scheduledAt]));
-    return results;
-  }
-
-  /** Items not inserted repeat an invocationId: find the record that holds it. */
-  async #resolveRepeats(items: readonly NewInvocation[], created: Set<string>, results: EnqueueResult[]): Promise<void> {
-    const skipped = items.map((item, i) => ({ item, i })).filter(({ item }) => !created.has(item.requestId));
-    const names: string[] = [];
-    const ids: string[] = [];
-    for (const { item } of skipped) {
+    // One row per item not inserted (none in the usual case), with who holds its invocation id.
+    const skipped = await this.#query<{ ord: number; request_id: string | null; payload_key: string | null }>('enqueue', 'enqueue', [
+      ...enqueueParams(items),
+      this.#signals.channel,
+      this.#signals.self,
+    ]);
+    const results = new Array<EnqueueResult>(items.length);
+    const unresolved = new Set<number>();
+    for (const row of skipped) {
+      const i = row.ord - 1;
+      const item = items[i]!;
       if (item.invocationId === undefined) {
         throw new StoreError(`postgres store: enqueue failed: requestId ${JSON.stringify(item.requestId)} is already taken`);
       }
-      names.push(item.functionName);
-      ids.push(item.invocationId);
+      if (row.request_id === null) unresolved.add(i);
+      else results[i] = { requestId: row.request_id, outcome: row.payload_key === (item.payloadKey ?? null) ? 'duplicate' : 'conflict' };
     }
+    const due: [string, number][] = [];
+    for (let i = 0; i < items.length; i++) {
+      if (results[i] !== undefined || unresolved.has(i)) continue;
+      const item = items[i]!;
+      results[i] = { requestId: item.requestId, outcome: 'created' };
+      due.push([item.functionName, item.scheduledAt]);
+    }
+    if (unresolved.size) await this.#resolveRepeats(items, [...unresolved], results);
+    this.#signals.due(due);
+    return results;
+  }
+
+  /**
+   * Items whose invocation id a record committed after the enqueue's snapshot holds (another
+   * process enqueued it at the same moment): find that record.
+   */
+  async #resolveRepeats(items: readonly NewInvocation[], unresolved: readonly number[], results: EnqueueResult[]): Promise<void> {
+    const names = unresolved.map((i) => items[i]!.functionName);
+    const ids = unresolved.map((i) => items[i]!.invocationId!);
     const rows = await this.#query<{ function_name: string; invocation_id: string; request_id: string; payload_key: string | null }>(
       'enqueue',
       'find-idempotent',
       [names, ids],
     );
     const holders = new Map(rows.map((r) => [`${r.function_name}\u0000${r.invocation_id}`, r]));
-    for (const { item, i } of skipped) {
+    for (const i of unresolved) {
+      const item = items[i]!;
       const holder = holders.get(`${item.functionName}\u0000${item.invocationId}`);
       // Inserted and pruned in between: rare enough to retry the item alone.
       if (!holder) {

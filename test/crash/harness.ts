@@ -3,7 +3,8 @@
  * which runs dist/ — build first) on one shared store and SIGKILLs them a fixed number of times
  * while a producer-only invoker in this process enqueues work. Kills are driven by count and by
  * the workers' progress (each comes once the handlers' ledger has grown since the last one), never
- * by the wall clock, so a slow machine gets the same number of kills. Then it lets the last
+ * by the wall clock, and the producer sends its work in phases released by the kills, so a slow
+ * machine gets the same number of kills and never runs out of work before them. Then it lets the last
  * workers finish and checks every accepted invocation against the store and the ledger: none
  * lost, none stuck, and duplicate runs only where an attempt was lost (WorkerLost).
  */
@@ -106,7 +107,8 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
   let kills = 0;
   const ledgerLines = () => readFileSync(o.ledger, 'utf8').split('\n').length - 1;
   // Independent of the producer: the k-th kill waits for progress since the (k-1)-th, however
-  // long that takes on this machine. Every accepted invocation adds a line, so progress comes.
+  // long that takes on this machine. The phase of work sent after the (k-1)-th adds more lines
+  // than that (see produce), so progress comes.
   const killLoop = (async () => {
     let seen = 0;
     for (let i = 0; i < killsWanted; i++) {
@@ -123,17 +125,32 @@ export async function runCrashTest(o: CrashRunOptions): Promise<CrashReport> {
     }
   })();
 
+  // The work goes out in one phase per kill and one after the last: phase p only once kill p is
+  // done. However slowly kills come on a loaded machine (a worker restart can take seconds), the
+  // next kill always has a phase of fresh work to wait on, larger than its progress: the workers
+  // can never finish everything while kills are still due.
+  const phaseSize = Math.ceil(total / (killsWanted + 1));
+  if (phaseSize <= progressPerKill) throw new Error(`crash harness: ${total} invocations over ${killsWanted} kills leave each kill less than its ${progressPerKill} attempts of progress`);
+  let stopped = false;
   const produce = (async () => {
-    for (let sent = 0; sent < total; sent += batch) {
-      const n = Math.min(batch, total - sent);
-      const results = await Promise.all(Array.from({ length: n }, (_, i) => producer.invokeAsync(functionName, { i: sent + i })));
-      for (const r of results) accepted.push(r.requestId);
-      await sleep(batchEveryMs);
+    for (let sent = 0, phase = 0; sent < total; phase++) {
+      await waitFor(() => kills >= phase || stopped, { what: `kill ${phase} before phase ${phase} of the work`, timeoutMs: CRASH_TEST_TIMEOUT_MS, intervalMs: 10 });
+      if (stopped) return;
+      const end = Math.min(total, sent + phaseSize);
+      while (sent < end) {
+        const from = sent;
+        const n = Math.min(batch, end - from);
+        sent += n;
+        const results = await Promise.all(Array.from({ length: n }, (_, i) => producer.invokeAsync(functionName, { i: from + i })));
+        for (const r of results) accepted.push(r.requestId);
+        await sleep(batchEveryMs);
+      }
     }
   })();
   try {
     await Promise.all([produce, killLoop]);
   } catch (error) {
+    stopped = true;
     // A failed run must not leave workers behind to write into the next one's store.
     await Promise.all(slots.map((slot) => slot.kill()));
     await producer.close();

@@ -10,7 +10,11 @@ export interface OwnCluster {
   masters(): Promise<number[]>;
   /** SIGKILLs the node on `port`; resolves once it is gone. */
   kill(port: number): Promise<void>;
-  /** Resolves once the live nodes agree the cluster is ok with every slot served. */
+  /** Starts a killed node again: it rejoins as a replica of the node that took over its slots. */
+  restart(port: number): Promise<void>;
+  /** Resolves once every live replica's link to its master is up. */
+  synced(timeoutMs?: number): Promise<void>;
+  /** Resolves once the live nodes agree the cluster is ok with every slot served, none by a killed node. */
   settled(timeoutMs?: number): Promise<void>;
   /** Kills every node and removes their data. */
   stop(): Promise<void>;

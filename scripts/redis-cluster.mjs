@@ -67,14 +67,27 @@ async function until(what, check, timeoutMs = 60_000) {
   }
 }
 
-/** True once every live node says the cluster is ok and knows `masters` masters with slots. */
-async function healthy(ports, masters) {
+/**
+ * True once every node on `ports` says the cluster is ok and knows `masters` masters with slots,
+ * none of them on a port in `gone` (their slots were taken over by a replica).
+ */
+async function healthy(ports, masters, gone = []) {
   for (const port of ports) {
     const info = await cli(port, 'cluster', 'info');
     if (!info.includes('cluster_state:ok')) return false;
     const nodes = await cli(port, 'cluster', 'nodes');
-    const serving = nodes.split('\n').filter((line) => line.includes('master') && !line.includes('fail') && /\d+-\d+/.test(line));
+    const serving = nodes.split('\n').filter((line) => line.includes('master') && /\d+-\d+/.test(line));
     if (serving.length !== masters) return false;
+    if (serving.some((line) => line.includes('fail') || gone.some((p) => line.includes(`127.0.0.1:${p}@`)))) return false;
+  }
+  return true;
+}
+
+/** True once every replica among `ports` has its link to its master up. */
+async function replicasSynced(ports) {
+  for (const port of ports) {
+    const info = await cli(port, 'info', 'replication');
+    if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
   }
   return true;
 }
@@ -104,13 +117,7 @@ export async function startCluster({ ports, masters = 3, replicas = 1 } = {}) {
       '--cluster-replicas', String(replicas), '--cluster-yes']);
     await until('the cluster to be ok on every node', () => healthy(chosen, masters));
     // Each replica has finished its first sync (a failover test needs a caught-up replica).
-    await until('every replica to sync', async () => {
-      for (const port of chosen) {
-        const info = await cli(port, 'info', 'replication');
-        if (info.includes('role:slave') && !info.includes('master_link_status:up')) return false;
-      }
-      return true;
-    });
+    await until('every replica to sync', () => replicasSynced(chosen));
   } catch (error) {
     await stop();
     throw error;
@@ -138,9 +145,26 @@ export async function startCluster({ ports, masters = 3, replicas = 1 } = {}) {
       node.child.kill('SIGKILL');
       await exited;
     },
-    /** Resolves once the live nodes agree the cluster is ok with `masters` masters serving. */
+    /**
+     * Starts the node on `port` again (after kill): it rejoins the cluster from its nodes file,
+     * as a replica of whichever node took over its slots, and syncs from it.
+     */
+    async restart(port) {
+      const at = nodes.findIndex((n) => n.port === port);
+      if (at < 0 || live(port)) return;
+      nodes[at] = startNode(port, dir);
+      await nodes[at].ready;
+    },
+    /** Resolves once every replica's link to its master is up (a failover needs a caught-up replica). */
+    async synced(timeoutMs = 60_000) {
+      await until('every replica to sync', () => replicasSynced(chosen.filter(live)), timeoutMs);
+    },
+    /**
+     * Resolves once the live nodes agree the cluster is ok with `masters` masters serving, none
+     * of them a node that was killed (a replica took over its slots).
+     */
     async settled(timeoutMs = 60_000) {
-      await until('the cluster to recover', () => healthy(chosen.filter(live), masters), timeoutMs);
+      await until('the cluster to recover', () => healthy(chosen.filter(live), masters, chosen.filter((p) => !live(p))), timeoutMs);
     },
     stop,
   };

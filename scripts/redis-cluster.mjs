@@ -83,6 +83,26 @@ async function healthy(ports, masters, gone = []) {
   return true;
 }
 
+/**
+ * What `redis-cli --cluster create` does, for fewer than the 3 masters it insists on (the
+ * bench's one-master cluster): the first `masters` ports share the slots, every node meets the
+ * first, and the others replicate the masters in turn.
+ */
+async function createSmall(ports, masters) {
+  const per = Math.ceil(16384 / masters);
+  for (let m = 0; m < masters; m++) {
+    await cli(ports[m], 'cluster', 'addslotsrange', String(m * per), String(Math.min(16383, (m + 1) * per - 1)));
+  }
+  for (const port of ports.slice(1)) await cli(port, 'cluster', 'meet', '127.0.0.1', String(ports[0]));
+  const ids = await Promise.all(ports.slice(0, masters).map(async (port) => (await cli(port, 'cluster', 'myid')).trim()));
+  for (let r = masters; r < ports.length; r++) {
+    const id = ids[(r - masters) % masters];
+    // A node can replicate a master only once it has learnt of it through the cluster bus.
+    await until(`node ${ports[r]} to learn of its master`, async () => (await cli(ports[r], 'cluster', 'nodes')).includes(id));
+    await cli(ports[r], 'cluster', 'replicate', id);
+  }
+}
+
 /** True once every replica among `ports` has its link to its master up. */
 async function replicasSynced(ports) {
   for (const port of ports) {
@@ -113,8 +133,12 @@ export async function startCluster({ ports, masters = 3, replicas = 1 } = {}) {
   };
   try {
     await Promise.all(nodes.map((n) => n.ready));
-    await run('redis-cli', ['--cluster', 'create', ...chosen.map((p) => `127.0.0.1:${p}`),
-      '--cluster-replicas', String(replicas), '--cluster-yes']);
+    if (masters >= 3) {
+      await run('redis-cli', ['--cluster', 'create', ...chosen.map((p) => `127.0.0.1:${p}`),
+        '--cluster-replicas', String(replicas), '--cluster-yes']);
+    } else {
+      await createSmall(chosen, masters);
+    }
     await until('the cluster to be ok on every node', () => healthy(chosen, masters));
     // Each replica has finished its first sync (a failover test needs a caught-up replica).
     await until('every replica to sync', () => replicasSynced(chosen));

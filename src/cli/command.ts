@@ -16,7 +16,7 @@ export const STORE_FLAGS = {
   store: {
     type: 'string',
     value: 'url',
-    description: `where the invocations are: sqlite:<path>, redis://host:port[?prefix=…], postgres://user@host/db[?schema=…] (default: $${STORE_ENV})`,
+    description: `where the invocations are: sqlite:<path>, redis://host:port[?prefix=…][&cluster=1], postgres://user@host/db[?schema=…] (default: $${STORE_ENV})`,
   },
   'timeout-ms': { type: 'string', value: 'ms', description: 'how long to wait for the store before giving up (100..600000, default 5000)' },
   verbose: { type: 'boolean', description: 'on failure, print the stack trace and the store\'s background errors' },

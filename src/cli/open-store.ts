@@ -20,7 +20,8 @@ export async function openStore(target: StoreTarget, timeoutMs: number): Promise
       }
       case 'redis': {
         const { redisStore } = await import('../stores/redis/index.js');
-        return redisStore({ url: target.url, operationTimeoutMs: timeoutMs, ...(target.prefix !== undefined ? { prefix: target.prefix } : {}) });
+        const where = target.cluster ? { cluster: [target.url] } : { url: target.url };
+        return redisStore({ ...where, operationTimeoutMs: timeoutMs, ...(target.prefix !== undefined ? { prefix: target.prefix } : {}) });
       }
       case 'postgres': {
         const { postgresStore } = await import('../stores/postgres/index.js');

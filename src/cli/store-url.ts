@@ -1,16 +1,17 @@
 /**
  * `--store <url>`: which store, where. `sqlite:<path>` (also `sqlite://<path>`, so
- * `sqlite:///abs/path.db`), `redis://` / `rediss://` with `?prefix=`, `postgres://` /
+ * `sqlite:///abs/path.db`), `redis://` / `rediss://` with `?prefix=` (and `&cluster=1` for a
+ * node of a Redis Cluster), `postgres://` /
  * `postgresql://` with `?schema=`. Credentials never appear in what is shown back.
  */
 import { usageError } from './exit.js';
 
 export type StoreTarget =
   | { readonly kind: 'sqlite'; readonly path: string; readonly shown: string }
-  | { readonly kind: 'redis'; readonly url: string; readonly prefix?: string; readonly shown: string }
+  | { readonly kind: 'redis'; readonly url: string; readonly prefix?: string; readonly cluster?: true; readonly shown: string }
   | { readonly kind: 'postgres'; readonly connectionString: string; readonly schema?: string; readonly shown: string };
 
-export const STORE_URL_FORMS = 'sqlite:<path>, redis://host:port[?prefix=<prefix>], rediss://..., or postgres://user@host:port/db[?schema=<schema>]';
+export const STORE_URL_FORMS = 'sqlite:<path>, redis://host:port[?prefix=<prefix>][&cluster=1], rediss://..., or postgres://user@host:port/db[?schema=<schema>]';
 
 /** The environment variable read when `--store` is not given. */
 export const STORE_ENV = 'ASYNC_INVOKER_STORE';
@@ -22,8 +23,15 @@ export function parseStoreUrl(value: string | undefined): StoreTarget {
   const text = value.trim();
   if (/^sqlite:/i.test(text)) return sqlite(text);
   if (/^rediss?:\/\//i.test(text)) {
-    const { url, param } = withoutParam(text, 'prefix');
-    return { kind: 'redis', url, ...(param !== undefined ? { prefix: param } : {}), shown: redact(text) };
+    const { url: withCluster, param } = withoutParam(text, 'prefix');
+    // ?cluster=1: the host is one node of a Redis Cluster (the store finds the others).
+    const { url, param: cluster } = withoutParam(withCluster, 'cluster');
+    if (cluster !== undefined && cluster !== '1' && cluster !== 'true') {
+      throw usageError(`--store has ?cluster=${cluster}; give cluster=1 for a node of a Redis Cluster, or leave it out`);
+    }
+    return {
+      kind: 'redis', url, ...(param !== undefined ? { prefix: param } : {}), ...(cluster !== undefined ? { cluster: true as const } : {}), shown: redact(text),
+    };
   }
   if (/^postgres(?:ql)?:\/\//i.test(text)) {
     const { url, param } = withoutParam(text, 'schema');

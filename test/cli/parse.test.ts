@@ -25,6 +25,7 @@ describe('store URLs', () => {
     ['sqlite:jobs.db', { kind: 'sqlite', path: 'jobs.db' }],
     ['redis://127.0.0.1:6379', { kind: 'redis', url: 'redis://127.0.0.1:6379' }],
     ['redis://127.0.0.1:6379?prefix=orders', { kind: 'redis', url: 'redis://127.0.0.1:6379', prefix: 'orders' }],
+    ['redis://127.0.0.1:7001?prefix=orders&cluster=1', { kind: 'redis', url: 'redis://127.0.0.1:7001', prefix: 'orders', cluster: true }],
     ['rediss://user:pw@cache.example:6380/2?prefix=a.b&family=6', { kind: 'redis', url: 'rediss://user:pw@cache.example:6380/2?family=6', prefix: 'a.b' }],
     ['postgres://app@db/app?schema=jobs', { kind: 'postgres', connectionString: 'postgres://app@db/app', schema: 'jobs' }],
     ['postgresql://app:pw@db:5433/app?sslmode=require&schema=jobs', { kind: 'postgres', connectionString: 'postgresql://app:pw@db:5433/app?sslmode=require', schema: 'jobs' }],
@@ -42,6 +43,7 @@ describe('store URLs', () => {
     expect(usage(() => parseStoreUrl(undefined))).toMatch(/^--store is required/);
     expect(usage(() => parseStoreUrl('sqlite::memory:'))).toMatch(/needs a database file/);
     expect(usage(() => parseStoreUrl('redis://h?prefix='))).toBe('--store has an empty ?prefix=; give a value or leave it out');
+    expect(usage(() => parseStoreUrl('redis://h?cluster=yes'))).toMatch(/^--store has \?cluster=yes; give cluster=1/);
   });
 });
 

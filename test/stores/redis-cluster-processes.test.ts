@@ -18,6 +18,7 @@ import { createInvoker, type Invoker } from '../../src/invoker.js';
 import { redisStore } from '../../src/stores/redis/index.js';
 import { CRASH_TEST_TIMEOUT_MS, expectNothingLost, runCrashTest } from '../crash/harness.js';
 import { waitFor } from '../helpers.js';
+import { newInvocation } from './conformance.js';
 import { adminCluster, dropClusterPrefix, redisServerInstalled, startCluster, type OwnCluster } from './redis-cluster-server.js';
 import { REDIS_URL, redisAvailable } from './redis-server.js';
 
@@ -136,6 +137,57 @@ describe.skipIf(!available)('redis store on a Redis Cluster: worker processes', 
       await dropClusterPrefix(cluster, admin, prefix);
     }
   }, CRASH_TEST_TIMEOUT_MS);
+
+  it('keeps waking another instance when the node its signal connection is on is SIGKILLed', async () => {
+    const prefix = nextPrefix();
+    const a = redisStore({ cluster: [...cluster.urls], prefix });
+    const b = redisStore({ cluster: [...cluster.urls], prefix });
+    const reported: string[] = [];
+    b.onError((_error, during) => reported.push(during));
+    const seen: string[] = [];
+    b.subscribe((signal) => {
+      if (signal.type === 'due') seen.push(signal.functionName);
+    });
+    const crossed = async (functionName: string) => waitFor(async () => {
+      await a.enqueue([newInvocation({ functionName })]);
+      return seen.includes(functionName);
+    }, { timeoutMs: 60_000, intervalMs: 50, what: `a due signal for ${functionName} from the other instance` });
+    // Which node b's signal connection went to (its connection name says whose it is).
+    const onNode = async (): Promise<number | undefined> => {
+      for (const port of cluster.ports) {
+        const node = new Redis({ host: '127.0.0.1', port, lazyConnect: true, retryStrategy: () => null });
+        node.on('error', () => {}); // a node that is down: connect() rejects below
+        try {
+          await node.connect();
+          const list = (await node.call('CLIENT', 'LIST')) as string;
+          if (list.includes(`name=async-invoker:${prefix}:signals `)) return port;
+        } catch {
+          // a node that is down
+        } finally {
+          node.disconnect();
+        }
+      }
+      return undefined;
+    };
+    let port: number | undefined;
+    try {
+      await crossed('before');
+      port = await onNode();
+      expect(port).toBeDefined();
+      await cluster.kill(port!);
+      await cluster.settled();
+      // b reports the lost subscriber, opens one on another node and hears signals again.
+      await crossed('after');
+      expect(reported).toContain('subscriber');
+      expect(await onNode()).not.toBe(port);
+    } finally {
+      await a.close();
+      await b.close();
+      // Back as a replica, synced: the failover test below needs every master to have one.
+      if (port !== undefined) await cluster.restart(port);
+      await cluster.synced();
+    }
+  }, 180_000);
 
   it('with replicas: 1, ends every acknowledged invocation Succeeded although a master is SIGKILLed under load', async () => {
     const prefix = nextPrefix();

@@ -10,6 +10,7 @@ import { StoreError } from '../../src/errors.js';
 import { redisStore } from '../../src/stores/redis/index.js';
 import type { StoreSignal } from '../../src/stores/contract.js';
 import { waitFor } from '../helpers.js';
+import { runInProcess } from '../cli/in-process.js';
 import { freePort } from './redis-own-server.js';
 import { adminCluster, clusterKeys, dropClusterPrefix, redisServerInstalled, startCluster, type OwnCluster } from './redis-cluster-server.js';
 import { claimReq, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
@@ -91,6 +92,20 @@ describe.skipIf(!available)('redis store on a Redis Cluster', () => {
           } finally {
             client.disconnect();
           }
+        });
+
+        it('lists and shows the cluster\'s invocations from the command line (--store ...&cluster=1)', async () => {
+          const store = await open();
+          const inv = newInvocation({ functionName: 'cli-fn' });
+          await store.enqueue([inv]);
+          const seed = `${cluster.urls[1]}?prefix=${prefix}&cluster=1`;
+          const listed = await runInProcess(['list', '--store', seed, '--json']);
+          expect(listed.stderr).toBe('');
+          expect(listed.code).toBe(0);
+          expect(listed.stdout).toContain(inv.requestId);
+          const shown = await runInProcess(['show', inv.requestId, '--store', seed, '--json']);
+          expect(shown.code).toBe(0);
+          expect(JSON.parse(shown.stdout)).toMatchObject({ requestId: inv.requestId, functionName: 'cli-fn', status: 'Enqueued' });
         });
 
         it('fails a write with StoreError naming the replicas when they cannot all acknowledge it', async () => {

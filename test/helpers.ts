@@ -1,5 +1,19 @@
 /** Shared test helpers: waiting on real conditions, never on fixed sleeps. */
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import type { Invoker, InvokerEvents } from '../src/index.js';
+
+/** Asks each child process still running to stop (SIGTERM), SIGKILLs it after 10 s, and waits for all to exit. */
+export async function stopProcesses(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(children.map(async (child) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }));
+}
 
 /** Resolves when `check` returns true (polled every `intervalMs`); rejects after `timeoutMs` naming `what`. */
 export async function waitFor(

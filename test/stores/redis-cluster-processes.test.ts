@@ -7,7 +7,6 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInvoker, type Invoker } from '../../src/invoker.js';
 import { redisStore } from '../../src/stores/redis/index.js';
 import { CRASH_TEST_TIMEOUT_MS, expectNothingLost, runCrashTest } from '../crash/harness.js';
-import { waitFor } from '../helpers.js';
+import { stopProcesses, waitFor } from '../helpers.js';
 import { newInvocation } from './conformance.js';
 import { adminCluster, dropClusterPrefix, redisServerInstalled, startCluster, type OwnCluster } from './redis-cluster-server.js';
 import { REDIS_URL, redisAvailable } from './redis-server.js';
@@ -56,14 +55,7 @@ async function startWorker(prefix: string, ledgerKey: string, storeOptions: Reco
 }
 
 async function stopWorkers(): Promise<void> {
-  await Promise.all(children.splice(0).map(async (child) => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }));
+  await stopProcesses(children.splice(0));
 }
 
 /** Status of each request id (read in chunks through the invoker). */

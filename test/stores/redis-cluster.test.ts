@@ -1,15 +1,14 @@
 /**
  * The Redis store on a real Redis Cluster (3 masters, 3 replicas, started by this file): the
  * whole conformance suite, and what only a cluster shows — functions spread over the masters,
- * no command spanning slots, signals that cross nodes, and a client passed in.
+ * no command spanning slots, a client passed in, replica acknowledgements, the command line
+ * (signals across nodes: redis-cluster-processes.test.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StoreError } from '../../src/errors.js';
 import { redisStore } from '../../src/stores/redis/index.js';
-import type { StoreSignal } from '../../src/stores/contract.js';
-import { waitFor } from '../helpers.js';
 import { runInProcess } from '../cli/in-process.js';
 import { freePort } from './redis-own-server.js';
 import { adminCluster, clusterKeys, dropClusterPrefix, redisServerInstalled, startCluster, type OwnCluster } from './redis-cluster-server.js';
@@ -67,17 +66,6 @@ describe.skipIf(!available)('redis store on a Redis Cluster', () => {
           const listed = await store.list({ limit: 100 });
           expect(listed.items).toHaveLength(12);
           expect(listed.items.every((r) => r.status === 'Succeeded')).toBe(true);
-        });
-
-        it('wakes a subscriber in another instance, whichever node each talks to', async () => {
-          const a = await open();
-          const b = await open();
-          const seen: StoreSignal[] = [];
-          b.subscribe((s) => seen.push(s));
-          await waitFor(async () => {
-            await a.enqueue([newInvocation({ functionName: 'wake' })]);
-            return seen.some((s) => s.type === 'due' && s.functionName === 'wake');
-          }, { what: 'a due signal from the other instance', intervalMs: 20 });
         });
 
         it('works on an ioredis Cluster passed in, and leaves it open on close', async () => {

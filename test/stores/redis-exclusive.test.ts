@@ -5,14 +5,13 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { dropPrefix, REDIS_URL, redisAvailable } from './redis-server.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createInvoker } from '../../src/invoker.js';
 import { redisStore } from '../../src/stores/redis/index.js';
-import { waitFor } from '../helpers.js';
+import { stopProcesses, waitFor } from '../helpers.js';
 
 const URL = REDIS_URL;
 const WORKERS = 4;
@@ -73,14 +72,7 @@ describe.skipIf(!available)('redis store: 4 worker processes', () => {
     } finally {
       ledger.disconnect();
       await producer.close();
-      await Promise.all(children.map(async (child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      }));
+      await stopProcesses(children);
     }
   }, 120_000);
 });

@@ -61,7 +61,7 @@ describe('usage errors exit 2 with one line that names the problem', () => {
 
 describe('--store', () => {
   it.each([
-    [[], /^async-invoker list: --store is required: sqlite:<path>, redis:\/\/host:port\[\?prefix=<prefix>\], rediss:\/\/\.\.\., or postgres:\/\/.* \(or set ASYNC_INVOKER_STORE\)$/],
+    [[], /^async-invoker list: --store is required: sqlite:<path>, redis:\/\/host:port\[\?prefix=<prefix>\]\[&cluster=1\], rediss:\/\/\.\.\., or postgres:\/\/.* \(or set ASYNC_INVOKER_STORE\)$/],
     [['--store', 'mysql://root:secret@db/app'], /^async-invoker list: --store must be sqlite:<path>, .*; received "mysql:\/\/root:\*\*\*@db\/app": the scheme "mysql:" is not a store this tool knows$/],
     [['--store', './invocations.db'], /--store must be .*; received "\.\/invocations\.db": it has no scheme$/],
     [['--store', 'sqlite:'], /--store "sqlite:" needs a database file: sqlite:\.\/invocations\.db or sqlite:\/abs\/path\.db/],

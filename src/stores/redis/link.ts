@@ -55,20 +55,17 @@ export class Link {
     const client = await this.#ready();
     const wait = durable ? this.#replicaWait : undefined;
     const bound = this.#boundMs + (wait?.timeoutMs ?? 0);
-    if (!this.#endpoint.cluster) return within(runSteps(client, steps, wait), bound);
-    const groups = bySlot(steps, (step) => keyOf(step));
-    if (groups.length === 1) return within(runSteps(client, steps, wait), bound);
+    const groups = this.#endpoint.cluster ? bySlot(steps, keyOf) : undefined;
+    if (!groups || groups.length === 1) return within(runSteps(client, steps, wait), bound);
     const settled = await within(Promise.allSettled(groups.map((g) => runSteps(client, g.map((i) => steps[i]!), wait))), bound);
-    const replies = new Array<unknown>(steps.length);
     // Every group ran to its end (a pipeline does too): the first failure, in step order, is thrown.
     let failure: { at: number; error: unknown } | undefined;
     settled.forEach((result, g) => {
-      const group = groups[g]!;
-      if (result.status === 'fulfilled') group.forEach((i, j) => (replies[i] = result.value[j]));
-      else if (!failure || group[0]! < failure.at) failure = { at: group[0]!, error: result.reason };
+      const at = groups[g]![0]!;
+      if (result.status === 'rejected' && (!failure || at < failure.at)) failure = { at, error: result.reason };
     });
     if (failure) throw failure.error;
-    return replies;
+    return scatter(steps.length, groups, settled.map((result) => (result as PromiseFulfilledResult<unknown[]>).value));
   }
 
   /**
@@ -84,15 +81,12 @@ export class Link {
       for (const i of group) multi.call(steps[i]!.command, [...steps[i]!.args]);
       const replies = await multi.exec();
       if (!replies) throw new Error('a transaction was discarded');
-      return replies;
+      return replies.map(([error, reply]) => {
+        if (error) throw error;
+        return reply;
+      });
     })), this.#boundMs);
-    const replies = new Array<unknown>(steps.length);
-    groups.forEach((group, g) => group.forEach((i, j) => {
-      const [error, reply] = results[g]![j]!;
-      if (error) throw error;
-      replies[i] = reply;
-    }));
-    return replies;
+    return scatter(steps.length, groups, results);
   }
 
   /** The client once it takes commands; rejects with the driver's error when it cannot. */
@@ -170,6 +164,13 @@ export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/** The replies of each group put back at their steps' places (`groups[g][j]` is the step of `replies[g][j]`). */
+function scatter(n: number, groups: readonly (readonly number[])[], replies: readonly (readonly unknown[])[]): unknown[] {
+  const out = new Array<unknown>(n);
+  groups.forEach((group, g) => group.forEach((i, j) => (out[i] = replies[g]![j])));
+  return out;
 }
 
 /**

@@ -23,7 +23,7 @@ import { Scheduler } from './scheduler.js';
 import { parseStoredPayload } from '../schemas.js';
 import * as settle from './settlements.js';
 import { Settler } from './settler.js';
-import type { Claimed, ClaimResult, HeldBack, LogLevel, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from '../stores/contract.js';
+import type { Claimed, ClaimResult, EndedAttempt, HeldBack, LogLevel, Settlement, SettleOutcome, Store, StoredInvocation, StoreSignal } from '../stores/contract.js';
 
 export interface WorkerOptions {
   readonly store: Store;
@@ -78,6 +78,11 @@ export class Worker implements AttemptListener {
   readonly #heldReasons = new Map<string, HeldBack['reason']>();
   /** Running attempts by requestId (stop signals and shutdown reach them here). */
   readonly #attempts = new Map<string, Attempt>();
+  /**
+   * Attempts of limited functions that ended here, their settlements not written yet, by lease
+   * token: claims tell the store not to count them as running (ClaimRequest.ended).
+   */
+  readonly #ended = new Map<string, EndedAttempt>();
   /** Settlements and deliveries started and not finished (close waits for them). */
   #writes = 0;
   #writesDrained: (() => void) | undefined;
@@ -180,7 +185,9 @@ export class Worker implements AttemptListener {
     this.#scheduler.wakeAt(this.#demand.holdsEndAt);
     // Full, or every function at its cap or held back: a slot freeing up, a signal or a timer claims again.
     if (!plan) return;
-    const request = { now, leaseMs: this.#o.leaseMs, limit: plan.limit, slots: plan.slots };
+    const request = this.#ended.size
+      ? { now, leaseMs: this.#o.leaseMs, limit: plan.limit, slots: plan.slots, ended: [...this.#ended.values()] }
+      : { now, leaseMs: this.#o.leaseMs, limit: plan.limit, slots: plan.slots };
     const immediate = this.#o.store.immediate;
     if (immediate) {
       let claimed: ClaimResult;
@@ -450,7 +457,13 @@ export class Worker implements AttemptListener {
     const s = fn.wakesOthers && item.kind === 'run' && !settlement.keepLease ? { ...settlement, wake: true } : settlement;
     const immediate = this.#o.store.immediate;
     if (immediate) return this.#afterSettle(item, s, fn, failure, immediate.settle([s])[0]!);
-    return this.#settler.settle(s).then((outcome) => this.#afterSettle(item, s, fn, failure, outcome));
+    if (!s.wake) return this.#settler.settle(s).then((outcome) => this.#afterSettle(item, s, fn, failure, outcome));
+    const ended = this.#ended;
+    ended.set(s.leaseToken, { functionName: fn.name, requestId: s.requestId, leaseToken: s.leaseToken });
+    const written = this.#settler.settle(s);
+    const done = (): void => void ended.delete(s.leaseToken);
+    written.then(done, done);
+    return written.then((outcome) => this.#afterSettle(item, s, fn, failure, outcome));
   }
 
   #afterSettle(item: Claimed, s: Settlement, fn: RegisteredFunction, failure: settle.ClassifiedError | undefined, outcome: SettleOutcome): Work {

@@ -4,7 +4,7 @@
  * and the one-second start window. Counted once when the claim begins, then kept up to date as
  * the claim takes work, so the limits hold within the claim too.
  */
-import type { ClaimSlot, FunctionLimits, HeldBack, StoredInvocation } from './contract.js';
+import type { ClaimRequest, ClaimSlot, FunctionLimits, HeldBack, StoredInvocation } from './contract.js';
 import type { StartWindow } from './limits.js';
 
 /** The group key of ungrouped work, when a grouped function has some. */
@@ -97,6 +97,13 @@ export class ClaimGate {
     this.#running++;
     this.#byGroup.set(group, (this.#byGroup.get(group) ?? 0) + 1);
   }
+}
+
+const NONE_ENDED: ReadonlySet<string> = new Set();
+
+/** The lease tokens of ClaimRequest.ended: attempts that ended, not counted as running. */
+export function endedTokens(request: ClaimRequest): ReadonlySet<string> {
+  return request.ended?.length ? new Set(request.ended.map((e) => e.leaseToken)) : NONE_ENDED;
 }
 
 /** A running attempt as a limit counts it: its group key and when its lease lapses. */

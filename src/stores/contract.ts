@@ -144,12 +144,26 @@ export interface HeldBack {
   readonly freesAt?: number;
 }
 
+/** An attempt the claiming worker ended whose settlement is not written yet. */
+export interface EndedAttempt {
+  readonly functionName: string;
+  readonly requestId: string;
+  readonly leaseToken: string;
+}
+
 export interface ClaimRequest {
   readonly now: number;
   readonly leaseMs: number;
   /** At most this many in total over all slots. */
   readonly limit: number;
   readonly slots: readonly ClaimSlot[];
+  /**
+   * Attempts of limited functions (Settlement.wake) this worker ended whose settlements are still
+   * on the way: a store that settles later than it claims does not count them as running, so the
+   * worker's freed slots are not held back by its own finished attempts (other workers still
+   * count them until written: never more handlers run at once than a limit allows).
+   */
+  readonly ended?: readonly EndedAttempt[];
 }
 
 /**

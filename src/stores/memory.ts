@@ -8,7 +8,7 @@ import { parseOptions, retentionSchema } from '../config.js';
 import { Fifo } from './fifo.js';
 import { DueQueue, earlier, type DueEntry } from './memory-due.js';
 import { StartWindow } from './limits.js';
-import { ClaimGate, isRunning, NO_GROUP, type RunningAttempt } from './claim-gate.js';
+import { ClaimGate, endedTokens, isRunning, NO_GROUP, type RunningAttempt } from './claim-gate.js';
 import { decodeCursor, encodeCursor, listsBefore } from './cursor.js';
 import {
   applyClaim,
@@ -212,7 +212,7 @@ class MemoryStore implements Store {
       const fn = this.#functions.get(slot.functionName);
       if (!fn) continue;
       const limit = Math.min(slot.limit, request.limit - items.length);
-      const gate = slot.limits ? new ClaimGate({ ...slot, limits: slot.limits }, () => runningGroups(fn.leased.values(), now), fn.starts, now) : undefined;
+      const gate = slot.limits ? new ClaimGate({ ...slot, limits: slot.limits }, () => runningGroups(fn.leased.values(), now, endedTokens(request)), fn.starts, now) : undefined;
       let held: HeldBack['reason'] | undefined;
       let taken = 0;
       // Expired leases and due work are taken in one order: oldest dueAt first.
@@ -659,8 +659,8 @@ class MemoryStore implements Store {
   }
 }
 
-function* runningGroups(leased: Iterable<Entry>, now: number): Iterable<RunningAttempt> {
-  for (const record of leased) if (isRunning(record, now)) yield [record.groupKey ?? NO_GROUP, record.dueAt!];
+function* runningGroups(leased: Iterable<Entry>, now: number, ended: ReadonlySet<string>): Iterable<RunningAttempt> {
+  for (const record of leased) if (isRunning(record, now) && !ended.has(record.leaseToken!)) yield [record.groupKey ?? NO_GROUP, record.dueAt!];
 }
 
 /** createRecord's record plus the store's own fields (set in the same order on every entry, so one shape). */

@@ -282,6 +282,80 @@ describe('a wake-up that arrives while a claim is in flight', () => {
   });
 });
 
+describe('a limited slot freed while its settlement is still being written', () => {
+  it('is claimed at once: the claim tells the store which attempts ended, and nothing more runs at once than the limit', async () => {
+    const clock = fakeClock();
+    const real = memoryStore();
+    // The real memory store, answering asynchronously, its settlements held until the test releases them.
+    const heldSettles: (() => void)[] = [];
+    const requests: Parameters<Store['claim']>[0][] = [];
+    const store = new Proxy(real, {
+      get(target, key, receiver) {
+        if (key === 'immediate') return undefined;
+        if (key === 'claim') {
+          return (request: Parameters<Store['claim']>[0]) => {
+            requests.push(request);
+            return target.claim(request);
+          };
+        }
+        if (key === 'settle') {
+          return async (items: Parameters<Store['settle']>[0]) => {
+            await new Promise<void>((resolve) => heldSettles.push(resolve));
+            return target.settle(items);
+          };
+        }
+        const value = Reflect.get(target, key, receiver) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    }) as Store;
+    const limits = { concurrency: 1 };
+    let running = 0;
+    let most = 0;
+    const started: string[] = [];
+    const worker = invoker({ store, clock, concurrency: 1 });
+    worker.register('charge', async (payload: { id: string }) => {
+      started.push(payload.id);
+      most = Math.max(most, ++running);
+      await Promise.resolve();
+      running--;
+      return null;
+    }, { limits });
+    try {
+      const first = await worker.invokeAsync('charge', { id: 'first' });
+      const second = await worker.invokeAsync('charge', { id: 'second' });
+      // The first ran and its settlement waits; the second starts meanwhile, on the freed slot.
+      await waitFor(() => started.length === 2, { what: 'the second to start before the first settlement is written' });
+      expect(heldSettles.length).toBeGreaterThanOrEqual(1);
+      expect(await real.get(first.requestId)).toMatchObject({ status: 'Running' });
+      // The claim that took the second named the first as ended.
+      const named = (r: Parameters<Store['claim']>[0]) => (r.ended ?? []).map((e) => e.requestId);
+      expect(requests.some((r) => named(r).includes(first.requestId))).toBe(true);
+      expect(most).toBe(1);
+      await waitFor(
+        async () => {
+          heldSettles.splice(0).forEach((release) => release());
+          return (await real.list({ limit: 10 })).items.every((r) => r.status === 'Succeeded');
+        },
+        { what: 'both to be settled' },
+      );
+      // Once written, an attempt is no longer named as ended.
+      await worker.idle();
+      const after = requests.length;
+      await worker.invokeAsync('charge', { id: 'third' });
+      await waitFor(() => started.length === 3, { what: 'the third to start' });
+      const namedLater = requests.slice(after).flatMap(named);
+      expect(namedLater).not.toContain(first.requestId);
+      expect(namedLater).not.toContain(second.requestId);
+      expect(requests.length).toBeGreaterThan(after);
+    } finally {
+      // Whatever happened, let every settlement through so close() can finish.
+      const drain = setInterval(() => heldSettles.splice(0).forEach((release) => release()), 1);
+      await worker.close();
+      clearInterval(drain);
+    }
+  });
+});
+
 describe('limits: bad input changes nothing', () => {
   it('refuses invalid limits at register, naming the field, the value and what is allowed', () => {
     const inv = invoker({ store: memoryStore() });

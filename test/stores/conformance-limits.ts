@@ -42,6 +42,36 @@ export function limitCases({ open, pair }: SuiteContext): void {
       expect(ids(await b.claim(claimReq(T0 + 14, [limited({})])))).toEqual([items[3]!.requestId, items[4]!.requestId]);
     });
 
+    it('does not count the attempts a claim says ended (settlements on the way) as running; other claims still do', async () => {
+      const [a, b] = await pair();
+      const items = Array.from({ length: 6 }, (_, i) => newInvocation({ groupKey: i < 3 ? 'A' : 'B', createdAt: T0 + i }));
+      await a.enqueue(items);
+      const slot = limited({ concurrency: 2 });
+      const first = await a.claim(claimReq(T0 + 10, [slot]));
+      expect(ids(first)).toEqual([items[0]!.requestId, items[1]!.requestId]);
+      const ended = first.items.map((c) => ({ functionName: 'fn', requestId: c.record.requestId, leaseToken: c.leaseToken }));
+      // Another worker's claim counts them: both slots taken.
+      const elsewhere = await b.claim(claimReq(T0 + 11, [slot]));
+      expect(elsewhere.items).toEqual([]);
+      expect(elsewhere.heldBack?.[0]?.reason).toBe('concurrency');
+      // The worker that ended one of them claims its freed slot before the settlement lands.
+      const next = await a.claim({ ...claimReq(T0 + 12, [slot]), ended: ended.slice(0, 1) });
+      expect(ids(next)).toEqual([items[2]!.requestId]);
+      expect(next.heldBack?.[0]?.reason).toBe('concurrency');
+      // Naming an attempt of another function, or a lease token not held, frees nothing.
+      const stale = [{ functionName: 'other', requestId: 'nope', leaseToken: 'nope' }, { ...ended[1]!, leaseToken: 'fn|not-the-lease' }];
+      expect((await a.claim({ ...claimReq(T0 + 13, [slot]), ended: stale })).items).toEqual([]);
+      // The same for a group's limit: group A's running attempts less the one said ended.
+      const grouped = limited({ grouped: true, groupConcurrency: 1 });
+      await a.settle([succeed(items[1]!.requestId, first.items[1]!.leaseToken, T0 + 14), succeed(items[2]!.requestId, next.items[0]!.leaseToken, T0 + 14)]);
+      await a.enqueue(items.slice(3, 4).map(() => newInvocation({ groupKey: 'A', createdAt: T0 + 15 })));
+      const byGroup = await b.claim(claimReq(T0 + 16, [grouped]));
+      // A still has items[0] running: only B's first goes.
+      expect(ids(byGroup)).toEqual([items[3]!.requestId]);
+      const afterEnd = await b.claim({ ...claimReq(T0 + 17, [{ ...grouped, limit: 1 }]), ended: ended.slice(0, 1) });
+      expect(afterEnd.items.map((c) => c.record.groupKey)).toEqual(['A']);
+    });
+
     it('gives the slots of a worker that died back when its leases lapse', async () => {
       const store = await open();
       const [x, y] = [newInvocation({ createdAt: T0 }), newInvocation({ createdAt: T0 + 1 })];

@@ -166,7 +166,7 @@ export class Claimer {
       limit,
       now: request.now,
       adoptGroupless: grouped && this.#adoptionDue(slot.functionName, request.now),
-      ended: [...this.#ending],
+      ended: this.#endedTokens(request),
     };
     const claimed = await this.#d.transaction((tx) => claimLimitedSlot(tx, claim, request.leaseMs));
     // Final records that left the work index are finished now, as far as retention goes.
@@ -184,13 +184,19 @@ export class Claimer {
       request.leaseMs,
       limits.concurrency ?? null,
       limits.perSecond ?? null,
-      [...this.#ending],
+      this.#endedTokens(request),
     ]);
     const [first] = rows;
     if (first?.fits !== true) return undefined;
     const items: Claimed[] = [];
     for (const row of rows) if (row.kind !== null) items.push({ kind: row.kind, leaseToken: row.lease_token!, record: toRecord(row) });
     return { items, heldBack: fastHeldBack(slot.functionName, first), nextDueAt: first.next_due === null ? undefined : Number(first.next_due) };
+  }
+
+  /** Lease tokens of attempts ended, their settlements on the way (the worker's, and those this store is writing). */
+  #endedTokens(request: ClaimRequest): string[] {
+    if (!request.ended?.length) return [...this.#ending];
+    return [...new Set([...this.#ending, ...request.ended.map((e) => e.leaseToken)])];
   }
 
   /** Groupless work of a grouped function is adopted at its first grouped claim, then every 30 s of store time. */

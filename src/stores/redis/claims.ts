@@ -49,7 +49,6 @@ export class Claims {
   /** Per grouped function: when its due work was last adopted into the group indexes (store time). */
   readonly #adoptedAt = new Map<string, number>();
 
-
   constructor(link: Link, keys: Keys) {
     this.#link = link;
     this.#keys = keys;
@@ -134,11 +133,12 @@ export class Claims {
       const candidates = n > 0 && cached ? cached.slice(0, n + CANDIDATES_SLACK) : [];
       const scriptKeys = [...keys.index(fn), ...keys.limits(fn)];
       for (const rid of candidates) scriptKeys.push(keys.record(fn, rid));
+      const ending = countsRunning(slot) && request.ended ? request.ended.filter((e) => e.functionName === fn).map((e) => e.requestId) : [];
       steps.push({
         script: 'claim',
         keys: scriptKeys,
         args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}`, n,
-          Math.min(Math.max(n, PEEK_MIN), PEEK_MAX), ...limitArgs(slot), ...candidates],
+          Math.min(Math.max(n, PEEK_MIN), PEEK_MAX), ...limitArgs(slot), ending.length, ...ending, ...candidates],
       });
     }
     const replies = await this.#link.run(steps);
@@ -189,6 +189,11 @@ function limitArgs(slot: ClaimSlot): string[] {
   if (!limitsAnything(limits)) return ['', '', '', ''];
   const n = (v: number | undefined) => (v === undefined ? '' : String(v));
   return [n(limits.concurrency), n(limits.perSecond), n(limits.groupConcurrency), limits.grouped ? '1' : ''];
+}
+
+/** Whether the slot's limits count running attempts (concurrency or groupConcurrency). */
+function countsRunning(slot: ClaimSlot): boolean {
+  return slot.limits?.concurrency !== undefined || slot.limits?.groupConcurrency !== undefined;
 }
 
 function heldBackOf(functionName: string, reply: string[]): HeldBack | undefined {

@@ -338,9 +338,9 @@ export class RedisStore implements Store {
     if (items.length === 0) return [];
     // Written one turn later: the claim a worker makes as its slots free up (on that turn) goes
     // first, so Redis answers it before running these, and the worker starts the next batch
-    // while Redis settles the last one. Not when one frees a limited function's slot: that
-    // claim would find the slot still taken, be held back, and claim again after the wake-up.
-    if (!items.some((s) => s.wake)) await new Promise<void>((resolve) => setImmediate(resolve));
+    // while Redis settles the last one. That claim does not count these attempts as running
+    // (ClaimRequest.ended), so a limited function's freed slots are not held back meanwhile.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const fns = await this.#functionsOf(items);
     const outcomes: SettleOutcome[] = new Array<SettleOutcome>(items.length).fill('stale');
     const groups = groupKnown(items, fns);

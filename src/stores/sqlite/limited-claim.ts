@@ -27,6 +27,8 @@ export interface LimitedClaim {
   readonly now: number;
   /** Adopt the function's groupless work into group '' first (a scan: the caller spaces these out). */
   readonly adoptGroupless: boolean;
+  /** Lease tokens of attempts that ended (ClaimRequest.ended): not running. */
+  readonly ended: ReadonlySet<string>;
 }
 
 /** Takes what the limits allow; returns why due work was left waiting, if it was. */
@@ -34,7 +36,7 @@ export function claimLimited(claim: LimitedClaim, sink: ClaimSink): HeldBack | u
   const { sql, slot, limits, now } = claim;
   const fn = slot.functionName;
   const window = new StartWindow(limits.perSecond === undefined ? [] : sql.starts(fn, now));
-  const gate = new ClaimGate({ ...slot, limits }, () => sql.runningGroups(fn, now), window, now);
+  const gate = new ClaimGate({ ...slot, limits }, () => sql.runningGroups(fn, now, claim.ended), window, now);
   const startsBefore = window.starts.length;
   const free: DueSource = gate.grouped ? new GroupHeads(claim, gate) : new Pages((n) => sql.due(fn, false, now, n));
   const lapsed = new Pages((n) => sql.due(fn, true, now, n));

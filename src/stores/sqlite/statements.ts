@@ -72,7 +72,7 @@ export class Statements {
   readonly #setLogState: BetterSqlite3.Statement<[number, number, string]>;
   readonly #readLogs: BetterSqlite3.Statement<[string, number, number], LogRow>;
   readonly #byRowid: BetterSqlite3.Statement<[number], RecordRow>;
-  readonly #runningGroups: BetterSqlite3.Statement<[string, number], { g: string; due_at: number }>;
+  readonly #runningGroups: BetterSqlite3.Statement<[string, number], { g: string; due_at: number; lease_token: string }>;
   readonly #starts: BetterSqlite3.Statement<[string, number], { at: number }>;
   readonly #addStart: BetterSqlite3.Statement<[string, number]>;
   readonly #dropStarts: BetterSqlite3.Statement<[string, number]>;
@@ -150,7 +150,7 @@ export class Statements {
     this.#byRowid = db.prepare('SELECT record FROM invocations WHERE rowid = ?');
     // Live leases of runs: a range of the work index (leased, lease expiry after now).
     this.#runningGroups = db.prepare(
-      `SELECT coalesce(group_key, '') AS g, due_at FROM invocations WHERE function_name = ? AND leased = 1 AND due_at > ?
+      `SELECT coalesce(group_key, '') AS g, due_at, lease_token FROM invocations WHERE function_name = ? AND leased = 1 AND due_at > ?
        AND status IN ('Running', 'Stopping')`,
     );
     this.#starts = db.prepare('SELECT at FROM limit_starts WHERE function_name = ? AND at > ? ORDER BY at');
@@ -244,9 +244,9 @@ export class Statements {
     return parseRecord(this.#byRowid.get(rowid)!.record);
   }
 
-  /** The group key ('' for none) of each running attempt of the function (a live lease). */
-  *runningGroups(functionName: string, now: number): Iterable<RunningAttempt> {
-    for (const row of this.#runningGroups.iterate(functionName, now)) yield [row.g, row.due_at];
+  /** The group key ('' for none) and lease end of each running attempt of the function (a live lease), less those `ended` (lease tokens) names. */
+  *runningGroups(functionName: string, now: number, ended: ReadonlySet<string>): Iterable<RunningAttempt> {
+    for (const row of this.#runningGroups.iterate(functionName, now)) if (!ended.has(row.lease_token)) yield [row.g, row.due_at];
   }
 
   /**

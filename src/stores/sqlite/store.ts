@@ -39,7 +39,7 @@ import type {
 import { AsyncInvokerError, StoreError } from '../../errors.js';
 import { RetentionTrigger } from '../retention.js';
 import { messageOf, SignalHub, storeClosedError } from '../signal-hub.js';
-import { limitsAnything } from '../claim-gate.js';
+import { endedTokens, limitsAnything } from '../claim-gate.js';
 import { claimLimited, type ClaimSink } from './limited-claim.js';
 import { Statements } from './statements.js';
 import { WriteQueue, type Emit } from './write-queue.js';
@@ -149,7 +149,7 @@ export class SqliteStore implements Store {
         const limit = Math.min(requested.limit, request.limit - items.length);
         if (limitsAnything(requested.limits)) {
           const adoptGroupless = requested.limits.grouped === true && this.#adoptionDue(requested.functionName, now);
-          const held = claimLimited({ sql, slot: requested, limits: requested.limits, limit, now, adoptGroupless }, sink);
+          const held = claimLimited({ sql, slot: requested, limits: requested.limits, limit, now, adoptGroupless, ended: endedTokens(request) }, sink);
           if (held) (heldBack ??= []).push(held);
         } else {
           this.#claimFree(sql, requested, limit, now, sink);

@@ -3,7 +3,8 @@
 -- limits hold within the claim too. Nothing here runs for a slot without limits.
 --
 -- Running attempts: the running index (Running/Stopping) whose lease, their dueAt in the due
--- index, has not lapsed; a dead worker's slots come back as its leases lapse.
+-- index, has not lapsed; a dead worker's slots come back as its leases lapse. Those the caller
+-- says it ended (ARGV[11..]: their settlements are on the way) are not counted.
 -- Starts: KEYS starts, a sorted set of the function's attempt starts (score = start, member =
 -- the lease token), kept START_KEPT_MS so a process whose clock lags still counts the starts of
 -- one ahead of it.
@@ -45,6 +46,9 @@ local function gate_open()
     -- take: no refusal can come, so the count need not be exact (nor the earliest lapse known).
     -- The common case when the limit matches the workers' capacity; it saves a read per member.
     local members = redis.call('SCARD', K_RUNNING)
+    for rid in pairs(ending) do
+      if redis.call('SISMEMBER', K_RUNNING, rid) == 1 then members = members - 1 end
+    end
     if members + limit <= L_CONCURRENCY then
       running = members
       return gate_open_rate()
@@ -52,7 +56,7 @@ local function gate_open()
   end
   if L_CONCURRENCY or L_GROUP then
     for _, rid in ipairs(redis.call('SMEMBERS', K_RUNNING)) do
-      local lease = tonumber(redis.call('ZSCORE', K_DUE, rid))
+      local lease = not ending[rid] and tonumber(redis.call('ZSCORE', K_DUE, rid))
       if lease and lease > now then
         gate_count(gate_group(rid))
         if not lapse_at or lease < lapse_at then lapse_at = lease end

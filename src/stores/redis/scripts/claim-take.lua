@@ -11,7 +11,11 @@ local RECORD_FIELDS = { 'requestId', 'status', 'payload', 'attempts', 'createdAt
 local F_STATUS, F_ATTEMPTS, F_CREATED, F_EVENTS, F_STARTED = 2, 4, 5, 7, 10
 local F_DUE, F_LEASE, F_DPENDING = 16, 17, 19
 local K_STARTS, K_RR, K_HELD = KEYS[INDEX_KEYS + 1], KEYS[INDEX_KEYS + 2], KEYS[INDEX_KEYS + 3]
-local ARG_CANDIDATES = 11
+-- Attempts the caller ended and is settling: the limits do not count them as running.
+local ending = {}
+local ENDING_N = tonumber(ARGV[11])
+for i = 12, 11 + ENDING_N do ending[ARGV[i]] = true end
+local ARG_CANDIDATES = 12 + ENDING_N
 local now, lease_ms, max_age = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local base, limit, peek = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local lease_until = int(now + lease_ms)

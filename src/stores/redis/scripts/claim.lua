@@ -17,7 +17,8 @@
 --                             claim's candidates
 -- ARGV[7] limits.concurrency  ARGV[8] limits.perSecond  ARGV[9] limits.groupConcurrency
 --                             ('' = none)   ARGV[10] limits.grouped ('1' or '')
--- ARGV[11..] candidate requestIds
+-- ARGV[11] e: how many ids follow of attempts the caller ended and is settling (not running)
+-- ARGV[12..11+e] those requestIds      ARGV[12+e..] candidate requestIds
 --
 -- Returns { nextDueAt ('' = none), candidates (in the order the claim expects to take them),
 --   again ('1': claim again with these candidates, ''), heldBack ({} or { reason, expiresAt,

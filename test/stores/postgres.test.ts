@@ -400,6 +400,60 @@ describe.runIf(available)('postgres', () => {
         }
       });
 
+      it('sends the hot path as prepared statements (parsed once per connection), and nothing prepared with preparedStatements: false', async () => {
+        const { statements } = await loadStatements(schema);
+        for (const preparedStatements of [true, false]) {
+          // One connection: it runs every statement below, so its prepared statements are theirs.
+          const pool = new pg.Pool({ connectionString: url, max: 1 });
+          const store = postgresStore({ pool, schema, preparedStatements });
+          try {
+            for (let round = 0; round < 2; round++) {
+              const inv = newInvocation();
+              await store.enqueue([inv]);
+              const [c] = (await store.claim(claimReq(T0, [slot('fn', 1)]))).items;
+              expect(await store.settle([succeed(inv.requestId, c!.leaseToken, T0 + 1)])).toEqual(['ok']);
+              expect(await store.get(inv.requestId)).toMatchObject({ status: 'Succeeded' });
+            }
+            const { rows } = await pool.query<{ statement: string }>(`select statement from pg_prepared_statements where name like 'ai\\_%'`);
+            const prepared = rows.map((r) => r.statement);
+            if (preparedStatements) {
+              for (const name of ['enqueue', 'claim', 'settle', 'get'] as const) expect(prepared.filter((s) => s === statements[name])).toHaveLength(1);
+            } else {
+              expect(prepared).toEqual([]);
+            }
+          } finally {
+            await store.close();
+            await pool.end();
+          }
+        }
+        expect(() => postgresStore({ preparedStatements: 'yes' as never })).toThrow(/options\.preparedStatements/);
+      });
+
+      it('gets over a prepared statement that a schema change broke (a rolling deploy): the next call prepares it again', async () => {
+        const own = `${schema}_p`;
+        const pool = new pg.Pool({ connectionString: url, max: 1 });
+        const store = postgresStore({ pool, schema: own });
+        try {
+          const inv = newInvocation();
+          await store.enqueue([inv]);
+          expect(await store.get(inv.requestId)).toMatchObject({ status: 'Enqueued' });
+          // A column the prepared get returns changes type: its cached plan may no longer run.
+          await admin.query(`alter table "${own}".invocations alter column condition type varchar(64)`);
+          const first = await store.get(inv.requestId).then(
+            (record) => record,
+            (error: unknown) => error,
+          );
+          if (first instanceof Error) expect(first).toBeInstanceOf(StoreError);
+          else expect(first).toMatchObject({ status: 'Enqueued' });
+          expect(await store.get(inv.requestId)).toMatchObject({ status: 'Enqueued' });
+          expect(await store.get(inv.requestId)).toMatchObject({ status: 'Enqueued' });
+        } finally {
+          await store.close();
+          await pool.end();
+          await admin.query(`drop schema if exists "${own}" cascade`);
+        }
+      });
+
       it('finds the holder of an invocation id that another process committed while the enqueue waited for it', async () => {
         const store = await open();
         await store.get('warm-up');

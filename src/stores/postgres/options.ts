@@ -47,6 +47,13 @@ export interface PostgresStoreOptions {
    * @default 10000
    */
   readonly operationTimeoutMs?: number;
+  /**
+   * Send the statements of the hot path (enqueue, claim, settle, heartbeat) as named prepared
+   * statements, parsed and planned once per connection. Set `false` behind a pooler that does
+   * not keep them across transactions (PgBouncer in transaction mode before 1.21).
+   * @default true
+   */
+  readonly preparedStatements?: boolean;
 }
 
 /** `operationTimeoutMs` bounds and default. */
@@ -72,8 +79,9 @@ export const postgresStoreOptionsSchema = z
       retention: retentionSchema.optional(),
       max: intIn({ min: 2, max: 1000 }).default(10),
       operationTimeoutMs: intIn(OPERATION_TIMEOUT).default(OPERATION_TIMEOUT.default),
+      preparedStatements: z.boolean({ error: 'true or false' }).default(true),
     },
-    { error: 'an object { connectionString?, schema?, pool?, retention?, max?, operationTimeoutMs? }' },
+    { error: 'an object { connectionString?, schema?, pool?, retention?, max?, operationTimeoutMs?, preparedStatements? }' },
   )
   .refine((o) => !(o.pool && o.connectionString !== undefined), {
     error: 'not set together with pool: the pool already says where to connect',

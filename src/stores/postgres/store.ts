@@ -43,7 +43,7 @@ import {
 } from '../contract.js';
 import { storeClosedError } from '../signal-hub.js';
 import { Claimer } from './claimer.js';
-import { inTransaction } from './transaction.js';
+import { inTransaction, namedQuery } from './transaction.js';
 import { migrate, openPool, type TimedQuery } from './connect.js';
 import { toStoreError, type ErrorContext } from './errors.js';
 import type { ParsedPostgresStoreOptions } from './options.js';
@@ -67,11 +67,13 @@ import {
   type RecordRow,
   type StatsRow,
 } from './rows.js';
-import { loadStatements, type StatementName, type Statements } from './statements.js';
+import { loadStatements, type StatementName, type StatementNames, type Statements } from './statements.js';
 
 interface Ready {
   readonly pool: Pool;
   readonly sql: Statements;
+  /** Prepared-statement names (none with preparedStatements: false). */
+  readonly names: StatementNames;
 }
 
 export class PostgresStore implements Store {
@@ -112,7 +114,9 @@ export class PostgresStore implements Store {
       transaction: async (work) => {
         try {
           const { pool, sql } = await this.#open();
-          return await inTransaction(pool, sql, options.operationTimeoutMs, work);
+          // Unprepared: its statements share a pipelined connection, where pg's bookkeeping of
+          // named statements is newer than we care to lean on, and these claims are the rare way.
+          return await inTransaction(pool, sql, {}, options.operationTimeoutMs, work);
         } catch (error) {
           throw toStoreError(error, 'claim', this.#errors);
         }
@@ -126,10 +130,10 @@ export class PostgresStore implements Store {
   #open(): Promise<Ready> {
     if (!this.#ready) {
       const ready = (async () => {
-        const { statements, migrations } = await loadStatements(this.#options.schema);
+        const { statements, names, migrations } = await loadStatements(this.#options.schema);
         const pool = await this.#openPool();
         await migrate(pool, this.#options.schema, migrations);
-        return { pool, sql: statements };
+        return { pool, sql: statements, names: this.#options.preparedStatements ? names : {} };
       })();
       this.#ready = ready;
       // A failed first use (server down) must not poison later calls: the next one tries again.
@@ -243,9 +247,9 @@ export class PostgresStore implements Store {
   /** Runs one statement; whatever fails (connecting, migrating, the statement) is a StoreError. */
   async #query<R extends object>(operation: string, name: StatementName, values: unknown[]): Promise<R[]> {
     try {
-      const { pool, sql } = await this.#open();
+      const { pool, sql, names } = await this.#open();
       // The answer timeout per statement as well: it then holds for a pool passed in too.
-      const query: TimedQuery = { text: sql[name], values, query_timeout: this.#options.operationTimeoutMs };
+      const query: TimedQuery = namedQuery(sql, names, name, values, this.#options.operationTimeoutMs);
       return (await pool.query<R>(query)).rows;
     } catch (error) {
       throw toStoreError(error, operation, this.#errors);

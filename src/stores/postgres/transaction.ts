@@ -7,7 +7,7 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { TimedQuery } from './connect.js';
-import type { StatementName, Statements } from './statements.js';
+import type { StatementName, StatementNames, Statements } from './statements.js';
 
 /** Sends one of the store's statements inside the transaction. */
 export type TxQuery = <R extends object>(name: StatementName, values: unknown[]) => Promise<R[]>;
@@ -20,7 +20,21 @@ export interface Tx {
 
 const ignore = (): void => {};
 
-export async function inTransaction<T>(pool: Pool, sql: Statements, timeoutMs: number, work: (tx: Tx) => Promise<T>): Promise<T> {
+/** One of the store's statements, prepared under its name when it has one (statements.ts). */
+export function namedQuery(sql: Statements, names: StatementNames, name: StatementName, values: unknown[], timeoutMs: number): TimedQuery {
+  const prepared = names[name];
+  return prepared === undefined
+    ? { text: sql[name], values, query_timeout: timeoutMs }
+    : { name: prepared, text: sql[name], values, query_timeout: timeoutMs };
+}
+
+export async function inTransaction<T>(
+  pool: Pool,
+  sql: Statements,
+  names: StatementNames,
+  timeoutMs: number,
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
   const client: PoolClient = await pool.connect();
   // A checked-out client has no listener of the pool's: a connection lost between two statements
   // would otherwise be an unhandled 'error' event. The failing statement rejects.
@@ -28,8 +42,7 @@ export async function inTransaction<T>(pool: Pool, sql: Statements, timeoutMs: n
   const pipelined = (client as PoolClient & { pipeline?: boolean }).pipeline === true;
   // Without pipelining, a statement is sent once the one before it has its answer.
   let previous: Promise<unknown> = Promise.resolve();
-  const send = <R extends object>(text: string, values?: unknown[]): Promise<R[]> => {
-    const query: TimedQuery = { text, values, query_timeout: timeoutMs };
+  const send = <R extends object>(query: TimedQuery): Promise<R[]> => {
     const run = async () => (await client.query<R>(query)).rows;
     const answer = pipelined ? run() : previous.then(run, run);
     previous = answer;
@@ -37,21 +50,22 @@ export async function inTransaction<T>(pool: Pool, sql: Statements, timeoutMs: n
     answer.catch(ignore);
     return answer;
   };
+  const plain = (text: string): TimedQuery => ({ text, query_timeout: timeoutMs });
   let committed: Promise<void> | undefined;
   const tx: Tx = {
-    query: <R extends object>(name: StatementName, values: unknown[]) => send<R>(sql[name], values),
-    commit: () => (committed ??= send('commit').then(ignore)),
+    query: <R extends object>(name: StatementName, values: unknown[]) => send<R>(namedQuery(sql, names, name, values, timeoutMs)),
+    commit: () => (committed ??= send(plain('commit')).then(ignore)),
   };
   let failed: unknown;
   try {
-    const begun = send('begin');
+    const begun = send(plain('begin'));
     const [, result] = await Promise.all([begun, work(tx)]);
     await tx.commit();
     return result;
   } catch (error) {
     failed = error;
     // Behind whatever is still on its way, as everything else.
-    await send('rollback').catch(ignore);
+    await send(plain('rollback')).catch(ignore);
     throw error;
   } finally {
     client.off('error', ignore);

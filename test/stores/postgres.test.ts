@@ -151,6 +151,49 @@ describe.runIf(available)('postgres', () => {
         }
       });
 
+      it('counts a limited function\'s running attempts through the work index, never the status index (full of settled row versions under load)', async () => {
+        const store = await open();
+        // As under load: attempts claimed and settled by the thousand (each leaves a Running row
+        // version in the status index until a vacuum), statistics taken while 16 of them ran.
+        const total = 6000;
+        await store.enqueue(Array.from({ length: total }, (_, i) => newInvocation({ createdAt: T0 + i })));
+        for (let done = 0, round = 0; done < total; round++) {
+          const at = T0 + total + round;
+          const { items: claimed } = await store.claim(claimReq(at, [slot('fn', 16)], 16));
+          if (round === 200) await admin.query(`analyze ${schema}.invocations`);
+          await store.settle(claimed.map((c) => succeed(c.record.requestId, c.leaseToken, at)));
+          done += claimed.length;
+        }
+        await store.enqueue([newInvocation({ createdAt: T0 + 2 * total })]);
+        const { statements } = await loadStatements(schema);
+        const now = T0 + 3 * total;
+        const plans: { statement: string; mode: string; indexes: string[] }[] = [];
+        const client = await admin.connect();
+        try {
+          for (const mode of ['force_custom_plan', 'force_generic_plan']) {
+            await client.query(`set plan_cache_mode = ${mode}`);
+            for (const [name, values] of [
+              ['limit-fast', ['fn', 16, 86_400_000, now, 30_000, 16, null, []]],
+              ['limit-state', ['fn', now, true, false, []]],
+            ] as const) {
+              await client.query(`prepare probe as ${statements[name]}`);
+              // EXECUTE takes no bind parameters: the values as literals.
+              const literal = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? `'{}'` : typeof v === 'string' ? `'${v}'` : String(v));
+              const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json) execute probe(${values.map(literal).join(', ')})`);
+              await client.query('deallocate probe');
+              plans.push({ statement: name, mode, indexes: [...JSON.stringify(rows[0]!['QUERY PLAN']).matchAll(/"Index Name":"([^"]+)"/g)].map((m) => m[1]!) });
+            }
+          }
+        } finally {
+          await client.query('reset plan_cache_mode');
+          client.release();
+        }
+        for (const plan of plans) {
+          expect(plan.indexes, `${plan.statement} (${plan.mode})`).toContain('invocations_work_leased');
+          expect(plan.indexes, `${plan.statement} (${plan.mode})`).not.toContain('invocations_status');
+        }
+      });
+
       it('takes final records owing nothing out of the work index in a limited claim, as the model does', async () => {
         const store = await open();
         const model = memoryStore();

@@ -63,16 +63,25 @@ ordered as (
   window w as (order by k.due_at, k.held desc, k.seq),
     before as (w rows between unbounded preceding and 1 preceding)
 ),
--- Running attempts (leased for a run, lease not lapsed, not ended) and the earliest of their
--- lease ends; the starts of the last second, oldest first.
+-- Running attempts (leased for a run, lease not lapsed, not ended), counted up to concurrency
+-- (more refuses the same), and the earliest of their lease ends; the starts of the last second,
+-- oldest first. Read in lease order through the leased range of the work index, stopping at
+-- concurrency: an index scan, which marks the entries of rows already settled dead as it passes
+-- them (a bitmap scan would not, and every claim would visit again the rows of every claim made
+-- within the last lease time until a vacuum).
 counts as (
   select r.running, r.frees_at,
     (select coalesce(array_agg(s.at order by s.at), '{}') from {{schema}}.limit_starts s
      where $7::integer is not null and s.function_name = $1::text and s.at > $4::bigint - 1000) as starts
   from (
-    select count(*) as running, min(i.due_at) as frees_at from {{schema}}.invocations i
-    where $6::integer is not null and i.function_name = $1::text and i.due_at > $4::bigint and i.lease_token is not null
-      and i.status in ('Running', 'Stopping') and i.lease_token <> all($8::text[])) r
+    select count(*) as running, min(l.due_at) as frees_at from (
+      select i.due_at from {{schema}}.invocations i
+      where $6::integer is not null and i.function_name = $1::text and i.due_at > $4::bigint and i.lease_token is not null
+        -- status wrapped so the planner cannot read it from the status index, whose entries of
+        -- every Running row version not yet vacuumed it would scan (tens of thousands under load).
+        and coalesce(i.status, '') in ('Running', 'Stopping') and i.lease_token <> all($8::text[])
+      order by i.due_at
+      limit $6::integer) l) r
 ),
 refusal as (
   select o.i, o.created_at,

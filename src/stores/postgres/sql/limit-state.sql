@@ -16,7 +16,8 @@ select
    from (select coalesce(i.group_key, '') as g, count(*) as n, min(i.due_at) as ends
          from {{schema}}.invocations i
          where $3::boolean and i.function_name = $1::text and i.due_at > $2::bigint and i.lease_token is not null
-           and i.status in ('Running', 'Stopping') and i.lease_token <> all($5::text[])
+           -- status wrapped: not read from the status index (see limit-fast.sql).
+           and coalesce(i.status, '') in ('Running', 'Stopping') and i.lease_token <> all($5::text[])
          group by 1) r) as running,
   (select coalesce(array_agg(s.at order by s.at), '{}')
    from {{schema}}.limit_starts s

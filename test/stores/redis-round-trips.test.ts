@@ -2,12 +2,14 @@
  * What the Redis store sends for an enqueue, watched on a redis-server of this test's own (the
  * shared one sees every other test's commands): one script call within the function's hash tag,
  * plus the function registry's SADD the first time a store enqueues for a function. Reads that
- * know only a requestId, and listing across functions, still find what it wrote.
+ * know only a requestId, and listing across functions, still find what it wrote. And for a claim
+ * of work it enqueued: one script call, its guess of the due ids in the due index's order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Store } from '../../src/stores/contract.js';
 import { redisStore } from '../../src/stores/redis/index.js';
+import { newRequestId } from '../../src/ids.js';
 import { waitFor } from '../helpers.js';
 import { claimReq, newInvocation, slot, succeed, T0 } from './conformance-helpers.js';
 import { OwnRedis, redisServerInstalled } from './redis-own-server.js';
@@ -73,5 +75,33 @@ describe.runIf(redisServerInstalled || process.env.CI)('redis store: commands pe
     } finally {
       await other.close();
     }
+  });
+
+  it('claims work it enqueued in one script call per claim, also when many share a due time (the due index orders those by id)', async () => {
+    const fn = 'rt-same-ms';
+    await store.claim(claimReq(T0, [slot(fn)], 1)); // the first claim of a function reads the index
+    // Batches of 40 invocations due in the same millisecond (random ids, as the invoker makes
+    // them), each taken by three claims of 16 before the next batch comes.
+    const batches = Array.from({ length: 8 }, (_, b) =>
+      Array.from({ length: 40 }, () => newInvocation({ functionName: fn, requestId: newRequestId(), createdAt: T0 + 10 + b })));
+    const taken: string[] = [];
+    let scriptCalls = 0;
+    let claims = 0;
+    for (const batch of batches) {
+      await store.enqueue(batch);
+      for (let k = 0; k < 3; k++) {
+        const commands = await sent(async () => {
+          const { items: claimed } = await store.claim(claimReq(T0 + 20, [slot(fn, 16)], 16));
+          const ids = claimed.map((c) => c.record.requestId);
+          // In due order: the same time, so by id (what the sorted set keeps).
+          expect(ids).toEqual([...ids].sort());
+          taken.push(...ids);
+        });
+        scriptCalls += commands.filter((c) => c === 'evalsha' || c === 'eval').length;
+        claims++;
+      }
+    }
+    expect(new Set(taken).size).toBe(8 * 40);
+    expect(scriptCalls).toBe(claims);
   });
 });

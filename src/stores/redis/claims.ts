@@ -46,6 +46,12 @@ export class Claims {
    * enqueued here since. The next claim passes their record keys, so it needs no read first.
    */
   readonly #candidates = new Map<string, string[]>();
+  /**
+   * Per function, ids enqueued here since its last claim, with their due times: they join the
+   * candidates in the due index's order, due time then id (a sorted set orders equal scores by
+   * member), not in enqueue order, or the claim would stop at the first one out of place.
+   */
+  readonly #fresh = new Map<string, [at: number, requestId: string][]>();
   /** Per grouped function: when its due work was last adopted into the group indexes (store time). */
   readonly #adoptedAt = new Map<string, number>();
 
@@ -54,10 +60,26 @@ export class Claims {
     this.#keys = keys;
   }
 
-  /** `requestId` was enqueued here, due at once: the next claim of its function expects it. */
-  enqueued(functionName: string, requestId: string): void {
+  /** `requestId` was enqueued here, due at `at` (at once): the next claim of its function expects it. */
+  enqueued(functionName: string, requestId: string, at: number): void {
     const candidates = this.#candidates.get(functionName);
-    if (candidates && candidates.length < CANDIDATES_MAX) candidates.push(requestId);
+    if (!candidates) return;
+    let fresh = this.#fresh.get(functionName);
+    if (!fresh) this.#fresh.set(functionName, (fresh = []));
+    if (candidates.length + fresh.length < CANDIDATES_MAX) fresh.push([at, requestId]);
+  }
+
+  /** The candidates of `fn`'s next claim: what its last one read past its quota, then those enqueued here since. */
+  #candidatesOf(fn: string): string[] | undefined {
+    const cached = this.#candidates.get(fn);
+    const fresh = this.#fresh.get(fn);
+    if (!cached || !fresh?.length) return cached;
+    fresh.sort(([a, x], [b, y]) => a - b || (x < y ? -1 : x > y ? 1 : 0));
+    const merged = [...cached];
+    for (const [, rid] of fresh) merged.push(rid);
+    this.#candidates.set(fn, merged);
+    this.#fresh.delete(fn);
+    return merged;
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
@@ -129,7 +151,7 @@ export class Claims {
       remaining -= n;
       wanted.push(n);
       const fn = slot.functionName;
-      const cached = this.#candidates.get(fn);
+      const cached = this.#candidatesOf(fn);
       const candidates = n > 0 && cached ? cached.slice(0, n + CANDIDATES_SLACK) : [];
       const scriptKeys = [...keys.index(fn), ...keys.limits(fn)];
       for (const rid of candidates) scriptKeys.push(keys.record(fn, rid));
@@ -150,7 +172,9 @@ export class Claims {
       const reply = replies[i] as ClaimReply;
       seen.nextDue[s] = reply[0] === '' ? undefined : Number(reply[0]);
       const candidates = reply[1];
+      // Ids enqueued before this script ran are in what it read; later ones are added again.
       this.#candidates.set(fn, candidates);
+      this.#fresh.delete(fn);
       // A call with no room looked at nothing: what an earlier one held back stands.
       if (wanted[i]! > 0) seen.held[s] = heldBackOf(fn, reply[3]);
       let taken = 0;

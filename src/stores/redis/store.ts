@@ -287,7 +287,7 @@ export class RedisStore implements Store {
         const item = items[i]!;
         if (outcome !== 'created') return;
         addDue(due, item.functionName, item.scheduledAt);
-        if (item.scheduledAt <= item.createdAt) this.#claims.enqueued(item.functionName, item.requestId);
+        if (item.scheduledAt <= item.createdAt) this.#claims.enqueued(item.functionName, item.requestId, item.scheduledAt);
       });
       failure ||= reply[2 * chunk.length] || undefined;
     });

@@ -54,13 +54,15 @@ export function limitCases({ open, pair }: SuiteContext): void {
       const elsewhere = await b.claim(claimReq(T0 + 11, [slot]));
       expect(elsewhere.items).toEqual([]);
       expect(elsewhere.heldBack?.[0]?.reason).toBe('concurrency');
+      // Naming an attempt of another function, or a running one with a lease token it does not
+      // hold (its lease passed to another worker), frees nothing.
+      for (const stale of [{ functionName: 'other', requestId: 'nope', leaseToken: 'nope' }, { ...ended[1]!, leaseToken: 'fn|not-the-lease' }]) {
+        expect((await a.claim({ ...claimReq(T0 + 12, [slot]), ended: [stale] })).items).toEqual([]);
+      }
       // The worker that ended one of them claims its freed slot before the settlement lands.
-      const next = await a.claim({ ...claimReq(T0 + 12, [slot]), ended: ended.slice(0, 1) });
+      const next = await a.claim({ ...claimReq(T0 + 13, [slot]), ended: ended.slice(0, 1) });
       expect(ids(next)).toEqual([items[2]!.requestId]);
       expect(next.heldBack?.[0]?.reason).toBe('concurrency');
-      // Naming an attempt of another function, or a lease token not held, frees nothing.
-      const stale = [{ functionName: 'other', requestId: 'nope', leaseToken: 'nope' }, { ...ended[1]!, leaseToken: 'fn|not-the-lease' }];
-      expect((await a.claim({ ...claimReq(T0 + 13, [slot]), ended: stale })).items).toEqual([]);
       // The same for a group's limit: group A's running attempts less the one said ended.
       const grouped = limited({ grouped: true, groupConcurrency: 1 });
       await a.settle([succeed(items[1]!.requestId, first.items[1]!.leaseToken, T0 + 14), succeed(items[2]!.requestId, next.items[0]!.leaseToken, T0 + 14)]);

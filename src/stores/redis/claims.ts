@@ -153,14 +153,17 @@ export class Claims {
       const fn = slot.functionName;
       const cached = this.#candidatesOf(fn);
       const candidates = n > 0 && cached ? cached.slice(0, n + CANDIDATES_SLACK) : [];
+      // Attempts this worker ended, settlements on the way: not running while they hold their leases.
+      const ending = countsRunning(slot) && request.ended ? request.ended.filter((e) => e.functionName === fn) : [];
       const scriptKeys = [...keys.index(fn), ...keys.limits(fn)];
+      for (const e of ending) scriptKeys.push(keys.record(fn, e.requestId));
       for (const rid of candidates) scriptKeys.push(keys.record(fn, rid));
-      const ending = countsRunning(slot) && request.ended ? request.ended.filter((e) => e.functionName === fn).map((e) => e.requestId) : [];
       steps.push({
         script: 'claim',
         keys: scriptKeys,
         args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}`, n,
-          Math.min(Math.max(n, PEEK_MIN), PEEK_MAX), ...limitArgs(slot), ending.length, ...ending, ...candidates],
+          Math.min(Math.max(n, PEEK_MIN), PEEK_MAX), ...limitArgs(slot), ending.length,
+          ...ending.flatMap((e) => [e.requestId, e.leaseToken]), ...candidates],
       });
     }
     const replies = await this.#link.run(steps);

@@ -4,7 +4,7 @@
 --
 -- Running attempts: the running index (Running/Stopping) whose lease, their dueAt in the due
 -- index, has not lapsed; a dead worker's slots come back as its leases lapse. Those the caller
--- says it ended (ARGV[11..]: their settlements are on the way) are not counted.
+-- says it ended (`ending`, claim-take.lua: their settlements are on the way) are not counted.
 -- Starts: KEYS starts, a sorted set of the function's attempt starts (score = start, member =
 -- the lease token), kept START_KEPT_MS so a process whose clock lags still counts the starts of
 -- one ahead of it.

@@ -11,17 +11,22 @@ local RECORD_FIELDS = { 'requestId', 'status', 'payload', 'attempts', 'createdAt
 local F_STATUS, F_ATTEMPTS, F_CREATED, F_EVENTS, F_STARTED = 2, 4, 5, 7, 10
 local F_DUE, F_LEASE, F_DPENDING = 16, 17, 19
 local K_STARTS, K_RR, K_HELD = KEYS[INDEX_KEYS + 1], KEYS[INDEX_KEYS + 2], KEYS[INDEX_KEYS + 3]
--- Attempts the caller ended and is settling: the limits do not count them as running.
-local ending = {}
+-- Attempts the caller ended and is settling (requestId, lease token; their record keys come
+-- first among the record keys): the limits do not count them as running, while their records
+-- still hold those leases (one taken over by another worker runs again, and counts).
 local ENDING_N = tonumber(ARGV[11])
-for i = 12, 11 + ENDING_N do ending[ARGV[i]] = true end
-local ARG_CANDIDATES = 12 + ENDING_N
+local ending = {}
+for e = 1, ENDING_N do
+  local rid, token = ARGV[10 + 2 * e], ARGV[11 + 2 * e]
+  if redis.call('HGET', KEYS[INDEX_KEYS + 3 + e], 'lease') == token then ending[rid] = true end
+end
+local ARG_CANDIDATES = 12 + 2 * ENDING_N
 local now, lease_ms, max_age = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local base, limit, peek = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local lease_until = int(now + lease_ms)
 -- The record key of each candidate: the only records this script may touch.
 local given = {}
-for i = ARG_CANDIDATES, #ARGV do given[ARGV[i]] = KEYS[INDEX_KEYS + 4 + i - ARG_CANDIDATES] end
+for i = ARG_CANDIDATES, #ARGV do given[ARGV[i]] = KEYS[INDEX_KEYS + 4 + ENDING_N + i - ARG_CANDIDATES] end
 -- kind, leaseToken, fields of each record taken, in the order taken
 local taken_out = {}
 local taken = 0

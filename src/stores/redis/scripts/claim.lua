@@ -10,15 +10,15 @@
 -- KEYS[9]     starts: attempt starts of the last seconds (claim-gate.lua)
 -- KEYS[10]    rr: the groups' round-robin places (claim-groups.lua)
 -- KEYS[11]    held: set when a running-count limit held work back (settle.lua takes it)
--- KEYS[12..]  record hash of each candidate, in ARGV order
+-- KEYS[12..]  record hash of each attempt said ended (ARGV[11]), then of each candidate, in ARGV order
 -- ARGV[1] now (epoch ms)      ARGV[2] leaseMs       ARGV[3] maxEventAgeMs
 -- ARGV[4] token base: lease token i is <base><i>, unique per call
 -- ARGV[5] limit               ARGV[6] peek: how many ids to return beyond `limit`, as the next
 --                             claim's candidates
 -- ARGV[7] limits.concurrency  ARGV[8] limits.perSecond  ARGV[9] limits.groupConcurrency
 --                             ('' = none)   ARGV[10] limits.grouped ('1' or '')
--- ARGV[11] e: how many ids follow of attempts the caller ended and is settling (not running)
--- ARGV[12..11+e] those requestIds      ARGV[12+e..] candidate requestIds
+-- ARGV[11] e: how many attempts follow that the caller ended and is settling (not running)
+-- ARGV[12..11+2e] requestId, lease token of each      ARGV[12+2e..] candidate requestIds
 --
 -- Returns { nextDueAt ('' = none), candidates (in the order the claim expects to take them),
 --   again ('1': claim again with these candidates, ''), heldBack ({} or { reason, expiresAt,

@@ -38,26 +38,19 @@ export class Claimer {
   readonly #adoptedAt = new Map<string, number>();
   /** Settlements under way that free a limited function's running slot (Settlement.wake). */
   readonly #freeing = new Set<Promise<void>>();
-  /** Their lease tokens: those attempts ended, so a claim does not count them as running. */
-  readonly #ending = new Set<string>();
 
   constructor(deps: ClaimerDeps) {
     this.#d = deps;
   }
 
   /**
-   * The store is writing `items` (`written` is that write). Those that free a limited slot ended
-   * their attempts: until written, claims count them as ended (the worker claims as its
-   * settlements go out, and would be held back by its own finished attempts), and a claim held
-   * back meanwhile claims again once they are written.
+   * The store is writing `items` (`written` is that write). A claim held back meanwhile claims
+   * again once those that free a limited slot are written. (Until then its worker names them in
+   * ClaimRequest.ended, so they do not count as running for it.)
    */
   settling(items: readonly Settlement[], written: Promise<unknown>): void {
-    const tokens = items.filter((s) => s.wake).map((s) => s.leaseToken);
-    if (tokens.length === 0) return;
-    for (const token of tokens) this.#ending.add(token);
-    const done = written.then(ignore, ignore).then(() => {
-      for (const token of tokens) this.#ending.delete(token);
-    });
+    if (!items.some((s) => s.wake)) return;
+    const done = written.then(ignore, ignore);
     this.#freeing.add(done);
     void done.then(() => this.#freeing.delete(done));
   }
@@ -193,10 +186,9 @@ export class Claimer {
     return { items, heldBack: fastHeldBack(slot.functionName, first), nextDueAt: first.next_due === null ? undefined : Number(first.next_due) };
   }
 
-  /** Lease tokens of attempts ended, their settlements on the way (the worker's, and those this store is writing). */
+  /** Lease tokens of the attempts the claim says ended (ClaimRequest.ended). */
   #endedTokens(request: ClaimRequest): string[] {
-    if (!request.ended?.length) return [...this.#ending];
-    return [...new Set([...this.#ending, ...request.ended.map((e) => e.leaseToken)])];
+    return request.ended?.map((e) => e.leaseToken) ?? [];
   }
 
   /** Groupless work of a grouped function is adopted at its first grouped claim, then every 30 s of store time. */

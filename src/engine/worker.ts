@@ -457,13 +457,16 @@ export class Worker implements AttemptListener {
     const s = fn.wakesOthers && item.kind === 'run' && !settlement.keepLease ? { ...settlement, wake: true } : settlement;
     const immediate = this.#o.store.immediate;
     if (immediate) return this.#afterSettle(item, s, fn, failure, immediate.settle([s])[0]!);
-    if (!s.wake) return this.#settler.settle(s).then((outcome) => this.#afterSettle(item, s, fn, failure, outcome));
-    const ended = this.#ended;
-    ended.set(s.leaseToken, { functionName: fn.name, requestId: s.requestId, leaseToken: s.leaseToken });
     const written = this.#settler.settle(s);
-    const done = (): void => void ended.delete(s.leaseToken);
-    written.then(done, done);
+    if (s.wake) this.#endedUntil(written, { functionName: fn.name, requestId: s.requestId, leaseToken: s.leaseToken });
     return written.then((outcome) => this.#afterSettle(item, s, fn, failure, outcome));
+  }
+
+  /** Claims name `attempt` as ended (ClaimRequest.ended) until `written` settles. */
+  #endedUntil(written: Promise<unknown>, attempt: EndedAttempt): void {
+    this.#ended.set(attempt.leaseToken, attempt);
+    const done = (): void => void this.#ended.delete(attempt.leaseToken);
+    written.then(done, done);
   }
 
   #afterSettle(item: Claimed, s: Settlement, fn: RegisteredFunction, failure: settle.ClassifiedError | undefined, outcome: SettleOutcome): Work {

@@ -208,11 +208,12 @@ class MemoryStore implements Store {
     const items: Claimed[] = [];
     let nextDueAt: number | undefined;
     let heldBack: HeldBack[] | undefined;
+    const ended = endedTokens(request);
     for (const slot of request.slots) {
       const fn = this.#functions.get(slot.functionName);
       if (!fn) continue;
       const limit = Math.min(slot.limit, request.limit - items.length);
-      const gate = slot.limits ? new ClaimGate({ ...slot, limits: slot.limits }, () => runningGroups(fn.leased.values(), now, endedTokens(request)), fn.starts, now) : undefined;
+      const gate = slot.limits ? new ClaimGate({ ...slot, limits: slot.limits }, () => runningGroups(fn.leased.values(), now, ended), fn.starts, now) : undefined;
       let held: HeldBack['reason'] | undefined;
       let taken = 0;
       // Expired leases and due work are taken in one order: oldest dueAt first.

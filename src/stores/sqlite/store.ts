@@ -145,11 +145,12 @@ export class SqliteStore implements Store {
           if (isPrunable(record) && leased) this.#retention.finished(1);
         },
       };
+      const ended = endedTokens(request);
       for (const requested of request.slots) {
         const limit = Math.min(requested.limit, request.limit - items.length);
         if (limitsAnything(requested.limits)) {
           const adoptGroupless = requested.limits.grouped === true && this.#adoptionDue(requested.functionName, now);
-          const held = claimLimited({ sql, slot: requested, limits: requested.limits, limit, now, adoptGroupless, ended: endedTokens(request) }, sink);
+          const held = claimLimited({ sql, slot: requested, limits: requested.limits, limit, now, adoptGroupless, ended }, sink);
           if (held) (heldBack ??= []).push(held);
         } else {
           this.#claimFree(sql, requested, limit, now, sink);

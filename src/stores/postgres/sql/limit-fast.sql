@@ -79,7 +79,10 @@ counts as (
       where $6::integer is not null and i.function_name = $1::text and i.due_at > $4::bigint and i.lease_token is not null
         -- status wrapped so the planner cannot read it from the status index, whose entries of
         -- every Running row version not yet vacuumed it would scan (tens of thousands under load).
-        and coalesce(i.status, '') in ('Running', 'Stopping') and i.lease_token <> all($8::text[])
+        and coalesce(i.status, '') in ('Running', 'Stopping')
+        -- A hashed subplan, built once: the ended can be hundreds (every settlement batch on the
+        -- way), and "<> all($8)" compared each row with each of them (~2 ms a claim at 64).
+        and i.lease_token not in (select unnest($8::text[]))
       order by i.due_at
       limit $6::integer) l) r
 ),

@@ -17,7 +17,9 @@ select
          from {{schema}}.invocations i
          where $3::boolean and i.function_name = $1::text and i.due_at > $2::bigint and i.lease_token is not null
            -- status wrapped: not read from the status index (see limit-fast.sql).
-           and coalesce(i.status, '') in ('Running', 'Stopping') and i.lease_token <> all($5::text[])
+           and coalesce(i.status, '') in ('Running', 'Stopping')
+           -- Hashed once, as in limit-fast.sql: the ended can be hundreds.
+           and i.lease_token not in (select unnest($5::text[]))
          group by 1) r) as running,
   (select coalesce(array_agg(s.at order by s.at), '{}')
    from {{schema}}.limit_starts s

@@ -1,52 +1,58 @@
 /**
- * What the Redis store sends for an enqueue, watched on a redis-server of this test's own (the
- * shared one sees every other test's commands): one script call within the function's hash tag,
- * plus the function registry's SADD the first time a store enqueues for a function. Reads that
- * know only a requestId, and listing across functions, still find what it wrote. And for a claim
- * of work it enqueued: one script call, its guess of the due ids in the due index's order.
+ * What the Redis store sends for an enqueue, watched on a redis-server of this test's own: one
+ * script call within the function's hash tag, plus the function registry's SADD the first time a
+ * store enqueues for a function. Reads that know only a requestId, and listing across functions,
+ * still find what it wrote. And for a claim of work it enqueued: one script call, its guess of
+ * the due ids in the due index's order. Commands are counted where the store sends them, on a
+ * client of the test's own (not through MONITOR: opened while the store's timers write, ioredis
+ * can lose its first lines to a race, 'Command queue state error').
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import type { Store } from '../../src/stores/contract.js';
 import { redisStore } from '../../src/stores/redis/index.js';
 import { newRequestId } from '../../src/ids.js';
-import { waitFor } from '../helpers.js';
 import { claimReq, newInvocation, slot, succeed, T0 } from './conformance-helpers.js';
 import { OwnRedis, redisServerInstalled } from './redis-own-server.js';
 
 if (!redisServerInstalled && !process.env.CI) console.warn('redis round-trip test skipped: no redis-server on PATH');
 
+/** A client that calls `seen` with each command it sends (pipelined ones too: ioredis sends those one by one). */
+function watchedClient(url: string, seen: (name: string, args: readonly unknown[]) => void): Redis {
+  const client = new Redis(url);
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((command: Parameters<typeof send>[0], ...rest: unknown[]) => {
+    seen(command.name.toLowerCase(), command.args);
+    return (send as (...a: unknown[]) => ReturnType<typeof send>)(command, ...rest);
+  }) as typeof client.sendCommand;
+  return client;
+}
+
 describe.runIf(redisServerInstalled || process.env.CI)('redis store: commands per enqueue', () => {
   let server: OwnRedis;
-  let admin: Redis;
+  let client: Redis;
   let store: Store;
+  /** Set while a body runs (sent()): the commands the store's client sends. */
+  let watching: string[] | undefined;
   beforeAll(async () => {
     server = await OwnRedis.start();
-    admin = new Redis(server.url);
-    store = redisStore({ url: server.url, prefix: 'rt' });
+    client = watchedClient(server.url, (name) => watching?.push(name));
+    store = redisStore({ client, prefix: 'rt' });
   });
   afterAll(async () => {
     await store.close();
-    admin.disconnect();
+    client.disconnect();
     await server.stop();
   });
 
-  /** The commands clients sent while `body` ran (not those scripts ran), seen through MONITOR. */
+  /** The commands the store sent while `body` ran (not those its scripts ran). */
   async function sent(body: () => Promise<unknown>): Promise<string[]> {
-    const monitor = await admin.monitor();
     const seen: string[] = [];
-    let ended = false;
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (args[0] === 'echo' && args[1] === 'end-of-body') ended = true;
-      else if (source !== 'lua' && !ended) seen.push(args[0]!.toLowerCase());
-    });
+    watching = seen;
     try {
       await body();
-      // Commands reach MONITOR in the order the server runs them: the marker comes after the body's.
-      await admin.echo('end-of-body');
-      await waitFor(() => ended, { what: 'the marker command in MONITOR' });
     } finally {
-      monitor.disconnect();
+      watching = undefined;
     }
     return seen;
   }
@@ -78,18 +84,13 @@ describe.runIf(redisServerInstalled || process.env.CI)('redis store: commands pe
   });
 
   it('claims work it enqueued in one script call per claim, also when many share a due time (the due index orders those by id)', async () => {
-    // Counted where the store sends them, on a client of the test's own (MONITOR, opened while
-    // the store's timers write, can lose its first lines to a race in ioredis): a claim's script
-    // call is the one whose arguments carry its lease-token base, `<fn>|...`.
+    // A claim's script call is the one whose arguments carry its lease-token base, `<fn>|...`.
     const fn = 'rt-same-ms';
-    const client = new Redis(server.url);
     let claimCalls = 0;
-    const send = client.sendCommand.bind(client);
-    client.sendCommand = ((command: Parameters<typeof send>[0], ...rest: unknown[]) => {
-      if (/^eval/i.test(command.name) && command.args.some((a) => String(a).startsWith(`${fn}|`))) claimCalls++;
-      return (send as (...a: unknown[]) => ReturnType<typeof send>)(command, ...rest);
-    }) as typeof client.sendCommand;
-    const own = redisStore({ client, prefix: 'rt-claims' });
+    const ownClient = watchedClient(server.url, (name, args) => {
+      if (name.startsWith('eval') && args.some((a) => String(a).startsWith(`${fn}|`))) claimCalls++;
+    });
+    const own = redisStore({ client: ownClient, prefix: 'rt-claims' });
     try {
       await own.claim(claimReq(T0, [slot(fn)], 1)); // the first claim of a function reads the index
       claimCalls = 0;
@@ -114,7 +115,7 @@ describe.runIf(redisServerInstalled || process.env.CI)('redis store: commands pe
       expect(claimCalls).toBe(claims);
     } finally {
       await own.close();
-      client.disconnect();
+      ownClient.disconnect();
     }
   });
 });

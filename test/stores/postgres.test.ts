@@ -40,6 +40,20 @@ async function deadPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+/** Every node of an EXPLAIN (FORMAT JSON) plan. */
+function planNodes(plan: unknown): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (typeof node !== 'object' || node === null) return;
+    const record = node as Record<string, unknown>;
+    if ('Node Type' in record) out.push(record);
+    for (const value of Object.values(record)) if (typeof value === 'object') visit(value);
+  };
+  visit(plan);
+  return out;
+}
+
 const unreachableUrl = `postgres://root@127.0.0.1:${await deadPort()}/test`;
 
 describe.runIf(available)('postgres', () => {
@@ -202,6 +216,28 @@ describe.runIf(available)('postgres', () => {
           // Not "lease_token <> ALL ($n)": each row compared with each ended token (~2 ms a claim at 64).
           expect(plan.filters.join(' | '), `${plan.statement} (${plan.mode})`).toMatch(/NOT \(hashed SubPlan \d+\)/);
           expect(plan.filters.join(' | '), `${plan.statement} (${plan.mode})`).not.toMatch(/lease_token <> ALL/);
+        }
+      });
+
+      it('settles a batch through the primary key, never a scan of the whole table, whatever the statistics say', async () => {
+        const store = await open();
+        // A table the planner finds small (analyzed): joined to a batch by hash, it would be read
+        // whole at every settle, a cost that grows with the table and its dead row versions.
+        await store.enqueue(Array.from({ length: 3000 }, (_, i) => newInvocation({ createdAt: T0 + i })));
+        await admin.query(`analyze ${schema}.invocations`);
+        const { statements } = await loadStatements(schema);
+        const client = await admin.connect();
+        try {
+          await client.query('set plan_cache_mode = force_generic_plan');
+          await client.query(`prepare probe as ${statements.settle}`);
+          const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json) execute probe('[]', 'channel', 'instance')`);
+          await client.query('deallocate probe');
+          const reads = planNodes(rows[0]!['QUERY PLAN']).filter((n) => n['Relation Name'] === 'invocations');
+          expect(reads.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+          expect(reads.map((n) => n['Index Name'])).toContain('invocations_pkey');
+        } finally {
+          await client.query('reset plan_cache_mode');
+          client.release();
         }
       });
 

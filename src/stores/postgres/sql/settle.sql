@@ -37,6 +37,10 @@ updated as (
     delivery = case when s.delivery_box is null then i.delivery else nullif(s.delivery_box->'v', 'null'::jsonb) end
   from s
   where i.request_id = s.request_id and i.lease_token = s.lease_token
+    -- The rows found through the primary key, whatever the statistics say: joined to the batch
+    -- by hash, the table was scanned whole at every settle (9 ms of a 128-row settle's 24 ms
+    -- at 30,000 rows, growing with the table and its dead versions).
+    and i.request_id = any(array(select s.request_id from s))
     and not (i.status = 'Stopping'
              and s.status not in ('Succeeded', 'Failed', 'Stopped', 'Expired', 'Invalid', 'Stopping'))
   returning i.request_id, i.function_name, s.wake_at is not null as woke,
@@ -50,13 +54,15 @@ notified as (
 )
 select s.ord,
   case when u.request_id is not null then 'ok'
-       when cur.status = 'Stopping' and cur.lease_token = s.lease_token then 'stopping'
+       -- Looked up only for a row not written, by its key (a join read the whole table).
+       when exists (select 1 from {{schema}}.invocations cur
+                    where cur.request_id = s.request_id and cur.status = 'Stopping' and cur.lease_token = s.lease_token)
+         then 'stopping'
        else 'stale' end as outcome,
   case when u.signal_at is not null then u.function_name end as function_name,
   u.signal_at as due_at,
   coalesce(u.woke, false) as woke
 from s
 left join updated u on u.request_id = s.request_id
-left join {{schema}}.invocations cur on cur.request_id = s.request_id
 where (select count(*) from notified) >= 0
 order by s.ord

@@ -219,22 +219,30 @@ describe.runIf(available)('postgres', () => {
         }
       });
 
-      it('settles a batch through the primary key, never a scan of the whole table, whatever the statistics say', async () => {
+      it('writes a batch (claim, settle, heartbeat, limited claims) through the primary key, never a scan of the whole table, whatever the statistics say', async () => {
         const store = await open();
         // A table the planner finds small (analyzed): joined to a batch by hash, it would be read
-        // whole at every settle, a cost that grows with the table and its dead row versions.
+        // whole at every write, a cost that grows with the table and its dead row versions.
         await store.enqueue(Array.from({ length: 3000 }, (_, i) => newInvocation({ createdAt: T0 + i })));
         await admin.query(`analyze ${schema}.invocations`);
         const { statements } = await loadStatements(schema);
         const client = await admin.connect();
         try {
           await client.query('set plan_cache_mode = force_generic_plan');
-          await client.query(`prepare probe as ${statements.settle}`);
-          const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json) execute probe('[]', 'channel', 'instance')`);
-          await client.query('deallocate probe');
-          const reads = planNodes(rows[0]!['QUERY PLAN']).filter((n) => n['Relation Name'] === 'invocations');
-          expect(reads.map((n) => n['Node Type'])).not.toContain('Seq Scan');
-          expect(reads.map((n) => n['Index Name'])).toContain('invocations_pkey');
+          for (const [name, values] of [
+            ['settle', `'[]', 'channel', 'instance'`],
+            ['heartbeat', `'[]', 0`],
+            ['claim', `'[]', 0, 0, 0`],
+            ['limit-fast', `'fn', 16, 86400000, 0, 30000, 16, null, '{}'`],
+            ['limit-take', `'[]', '{}', 0, 0, 'fn', '{}', '[]', false`],
+          ] as const) {
+            await client.query(`prepare probe as ${statements[name]}`);
+            const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json) execute probe(${values})`);
+            await client.query('deallocate probe');
+            const reads = planNodes(rows[0]!['QUERY PLAN']).filter((n) => n['Relation Name'] === 'invocations');
+            expect.soft(reads.map((n) => n['Node Type']), name).not.toContain('Seq Scan');
+            expect.soft(reads.map((n) => n['Index Name']), name).toContain('invocations_pkey');
+          }
         } finally {
           await client.query('reset plan_cache_mode');
           client.release();

@@ -82,7 +82,8 @@ claimed as (
       then i.events || jsonb_build_array(jsonb_build_object('at', $2::bigint, 'status', 'Running', 'attempt', i.attempts + 1))
       else i.events end
   from picked p
-  where i.request_id = p.request_id
+  -- Through the primary key whatever the statistics say (see settle.sql).
+  where i.request_id = p.request_id and i.request_id = any(array(select p.request_id from picked p))
   returning p.kind, p.was_due, {{record_columns}}
 ),
 -- Runs whether or not the final select reads it (a data-modifying WITH always does).

@@ -8,6 +8,8 @@ renewed as (
   update {{schema}}.invocations i set due_at = $2::bigint
   from l
   where i.request_id = l.request_id and i.lease_token = l.lease_token
+    -- Through the primary key whatever the statistics say (see settle.sql).
+    and i.request_id = any(array(select l.request_id from l))
   returning i.request_id, i.status
 )
 select l.request_id, r.status from l left join renewed r on r.request_id = l.request_id

@@ -28,7 +28,8 @@ claimed as (
       then i.events || jsonb_build_array(jsonb_build_object('at', $3::bigint, 'status', 'Running', 'attempt', i.attempts + 1))
       else i.events end
   from taken t
-  where i.request_id = t.r
+  -- Through the primary key whatever the statistics say (see settle.sql).
+  where i.request_id = t.r and i.request_id = any(array(select t.r from taken t))
   returning t.k as kind, t.o, {{record_columns}}
 ),
 cleared as (

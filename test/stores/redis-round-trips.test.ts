@@ -118,4 +118,40 @@ describe.runIf(redisServerInstalled || process.env.CI)('redis store: commands pe
       ownClient.disconnect();
     }
   });
+
+  it('names as ended, in a limited claim, only the attempts whose settlements it has not sent yet (Redis runs the ones sent first)', async () => {
+    const fn = 'rt-ended';
+    let settleSent: (() => void) | undefined;
+    const named: number[] = [];
+    const ownClient = watchedClient(server.url, (name, args) => {
+      if (!name.startsWith('eval')) return;
+      const argv = args.slice(2 + Number(args[1]));
+      // A claim's ARGV[4] is its lease-token base, ARGV[11] how many ended attempts it names.
+      if (String(argv[3]).startsWith(`${fn}|`)) named.push(Number(argv[10]));
+      else if (argv.some((a) => String(a).startsWith(`${fn}|`))) settleSent?.();
+    });
+    const own = redisStore({ client: ownClient, prefix: 'rt-ended' });
+    try {
+      const limited = { ...slot(fn, 2), limits: { concurrency: 2 } };
+      const [a, b, c] = [0, 1, 2].map((i) => newInvocation({ functionName: fn, createdAt: T0 + i }));
+      await own.enqueue([a!, b!, c!]);
+      const running = (await own.claim(claimReq(T0 + 10, [limited], 2))).items;
+      expect(running.map((x) => x.record.requestId)).toEqual([a!.requestId, b!.requestId]);
+      const [first, second] = running;
+      const ended = (x: typeof first) => ({ functionName: fn, requestId: x!.record.requestId, leaseToken: x!.leaseToken });
+      // a's settlement is on its way (sent, not answered); b ended, its settlement not yet written.
+      const sent = new Promise<void>((resolve) => (settleSent = resolve));
+      const settling = own.settle([{ ...succeed(first!.record.requestId, first!.leaseToken, T0 + 11), wake: true }]);
+      await sent;
+      named.length = 0;
+      const claimed = await own.claim({ ...claimReq(T0 + 12, [limited], 2), ended: [ended(first), ended(second)] });
+      await settling;
+      // Only b is named; a's settlement ran before the claim. Both slots were free for it.
+      expect(named).toEqual([1]);
+      expect(claimed.items.map((x) => x.record.requestId)).toEqual([c!.requestId]);
+    } finally {
+      await own.close();
+      ownClient.disconnect();
+    }
+  });
 });

@@ -110,6 +110,13 @@ export class RedisStore implements Store {
    * no lookup of the function. Never stale: an invocation's function does not change.
    */
   readonly #claimedFunctions = new Map<string, string>();
+  /**
+   * requestId -> settlements of it sent and not yet answered. Redis runs one connection's
+   * commands in order, so a claim sent after them need not name those attempts as ended
+   * (ClaimRequest.ended): their settlements run first. Leaving one out only ever counts more as
+   * running, never fewer (a settlement that lost its lease leaves the attempt counted, rightly).
+   */
+  readonly #settlesSent = new Map<string, number>();
   /** Store time of the last retention pass that dropped old activity. */
   #activityPrunedAt = -Infinity;
   /** Functions this store added to the registry: on which connection (Link.generation), when (store time). */
@@ -322,9 +329,16 @@ export class RedisStore implements Store {
     this.#lastNow = request.now;
     this.#maybePrune(request.now);
     for (const slot of request.slots) this.#served.add(slot.functionName);
-    const result = await this.#claims.claim(request);
+    const result = await this.#claims.claim(this.#withoutSent(request));
     for (const { kind, record } of result.items) if (kind === 'run') this.#rememberFunction(record.requestId, record.functionName);
     return result;
+  }
+
+  /** `request` naming as ended only the attempts whose settlements were not sent before it (#settlesSent). */
+  #withoutSent(request: ClaimRequest): ClaimRequest {
+    const ended = request.ended;
+    if (!ended?.length || this.#settlesSent.size === 0) return request;
+    return { ...request, ended: ended.filter((e) => !this.#settlesSent.has(e.requestId)) };
   }
 
   #rememberFunction(requestId: string, functionName: string): void {
@@ -353,7 +367,18 @@ export class RedisStore implements Store {
         args: indexes.flatMap((i) => settlementArgs(items[i]!)),
       });
     }
-    const replies = await this.#link.run(steps, true);
+    const sent = order.flatMap(([, indexes]) => indexes.map((i) => items[i]!.requestId));
+    for (const rid of sent) this.#settlesSent.set(rid, (this.#settlesSent.get(rid) ?? 0) + 1);
+    let replies: unknown[];
+    try {
+      replies = await this.#link.run(steps, true);
+    } finally {
+      for (const rid of sent) {
+        const left = this.#settlesSent.get(rid)! - 1;
+        if (left === 0) this.#settlesSent.delete(rid);
+        else this.#settlesSent.set(rid, left);
+      }
+    }
     const due = new Map<string, number>();
     const freed = new Map<string, number>();
     let finished = 0;

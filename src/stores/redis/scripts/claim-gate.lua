@@ -45,10 +45,7 @@ local function gate_open()
     -- Every running member counted, lapsed or not, still leaves room for all this claim may
     -- take: no refusal can come, so the count need not be exact (nor the earliest lapse known).
     -- The common case when the limit matches the workers' capacity; it saves a read per member.
-    local members = redis.call('SCARD', K_RUNNING)
-    for rid in pairs(ending) do
-      if redis.call('SISMEMBER', K_RUNNING, rid) == 1 then members = members - 1 end
-    end
+    local members = redis.call('SCARD', K_RUNNING) - ending_running
     if members + limit <= L_CONCURRENCY then
       running = members
       return gate_open_rate()

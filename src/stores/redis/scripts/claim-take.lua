@@ -14,11 +14,18 @@ local K_STARTS, K_RR, K_HELD = KEYS[INDEX_KEYS + 1], KEYS[INDEX_KEYS + 2], KEYS[
 -- Attempts the caller ended and is settling (requestId, lease token; their record keys come
 -- first among the record keys): the limits do not count them as running, while their records
 -- still hold those leases (one taken over by another worker runs again, and counts).
+-- `ending_running` counts those that are in the running index (Running or Stopping: the index
+-- holds exactly those), read with the lease instead of asking the index about each.
 local ENDING_N = tonumber(ARGV[11])
 local ending = {}
+local ending_running = 0
 for e = 1, ENDING_N do
   local rid, token = ARGV[10 + 2 * e], ARGV[11 + 2 * e]
-  if redis.call('HGET', KEYS[INDEX_KEYS + 3 + e], 'lease') == token then ending[rid] = true end
+  local f = redis.call('HMGET', KEYS[INDEX_KEYS + 3 + e], 'lease', 'status')
+  if f[1] == token and not ending[rid] then
+    ending[rid] = true
+    if f[2] == 'Running' or f[2] == 'Stopping' then ending_running = ending_running + 1 end
+  end
 end
 local ARG_CANDIDATES = 12 + 2 * ENDING_N
 local now, lease_ms, max_age = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])

@@ -103,6 +103,8 @@ function finalSettlement(
     lostAttempts: undefined,
     interruptedAttempts: undefined,
     delivery: owes ? pendingDelivery(target, now) : undefined,
+    // Set by the worker for a limited function's attempt: present here so that shape stays one.
+    wake: undefined,
   };
 }
 
@@ -144,6 +146,7 @@ export function failed(
       condition: undefined,
       ...counters,
       delivery: undefined,
+      wake: undefined,
     };
   }
   if (decision.reason === 'lost-limit') {

@@ -219,7 +219,7 @@ describe.runIf(available)('postgres', () => {
         }
       });
 
-      it('writes a batch (claim, settle, heartbeat, limited claims) through the primary key, never a scan of the whole table, whatever the statistics say', async () => {
+      it('writes a batch (claim, settle, settle-and-claim, heartbeat, limited claims) through the primary key, never a scan of the whole table, whatever the statistics say', async () => {
         const store = await open();
         // A table the planner finds small (analyzed): joined to a batch by hash, it would be read
         // whole at every write, a cost that grows with the table and its dead row versions.
@@ -232,7 +232,8 @@ describe.runIf(available)('postgres', () => {
           for (const [name, values] of [
             ['settle', `'[]', 'channel', 'instance'`],
             ['heartbeat', `'[]', 0`],
-            ['claim', `'[]', 0, 0, 0`],
+            ['claim', `'[]', 0, 0, 0, '{}'`],
+            ['settle-claim', `'[]', 0, 0, 0, '{}', '[]', 'channel', 'instance'`],
             ['limit-fast', `'fn', 16, 86400000, 0, 30000, 16, null, '{}'`],
             ['limit-take', `'[]', '{}', 0, 0, 'fn', '{}', '[]', false`],
           ] as const) {

@@ -15,6 +15,8 @@ import type { Tx } from './transaction.js';
 /** What claims need of the store. Failures of both are StoreErrors already. */
 export interface ClaimerDeps {
   readonly query: <R extends object>(name: StatementName, values: unknown[]) => Promise<R[]>;
+  /** Runs claim.sql with its $1-$4 (the store may carry settlements in it: settle-claim). */
+  readonly claimStatement: (values: readonly unknown[]) => Promise<ClaimRow[]>;
   /** Runs `work` in a transaction on one client. */
   readonly transaction: <T>(work: (tx: Tx) => Promise<T>) => Promise<T>;
   readonly signals: Signals;
@@ -207,12 +209,7 @@ export class Claimer {
     slots: readonly { functionName: string; limit: number; maxEventAgeMs: number }[],
   ): Promise<{ items: Claimed[]; nextDueAt: number | undefined; cleared: number }> {
     const param = JSON.stringify(slots.map((s, o) => ({ f: s.functionName, n: Math.min(s.limit, limit), age: s.maxEventAgeMs, o })));
-    const rows = await this.#d.query<RecordRow & { kind: ClaimKind | null; next_due: string | null; cleared: number }>('claim', [
-      param,
-      now,
-      leaseMs,
-      limit,
-    ]);
+    const rows = await this.#d.claimStatement([param, now, leaseMs, limit]);
     const cleared = rows[0]?.cleared ?? 0;
     // Final records that left the work index are finished now, as far as retention goes.
     this.#d.pruner.finished(cleared, now);
@@ -233,6 +230,9 @@ function remainderOf(request: ClaimRequest, taken: readonly Claimed[]): ClaimReq
   const slots = request.slots.map((s) => ({ ...s, limit: Math.max(0, s.limit - (byFunction.get(s.functionName) ?? 0)) }));
   return { ...request, limit: request.limit - taken.length, slots };
 }
+
+/** A row of claim.sql. */
+export type ClaimRow = RecordRow & { kind: ClaimKind | null; next_due: string | null; cleared: number };
 
 /** A row of limit-fast.sql. */
 type FastClaimRow = RecordRow & {

@@ -8,6 +8,7 @@ import type {
   LogLine,
   NewInvocation,
   QueueStats,
+  SettleOutcome,
   Settlement,
   StoredInvocation,
   WorkerPresence,
@@ -108,6 +109,15 @@ export function enqueueParams(items: readonly NewInvocation[]): unknown[] {
   }
   // The payloads as one JSON array: a JSON null payload stays the JSON value null.
   return [requestIds, functionNames, JSON.stringify(payloads), createdAt, scheduledAt, invocationIds, payloadKeys, hops, details, rerunOf, traceContexts, groupKeys];
+}
+
+/** A row of settle.sql's answer (due_at a string as a column, a number inside settle-claim's JSON). */
+export interface SettledRow {
+  readonly ord: number;
+  readonly outcome: SettleOutcome;
+  readonly function_name: string | null;
+  readonly due_at: string | number | null;
+  readonly woke: boolean;
 }
 
 /** settle.sql's `$1`; `ords` maps each settlement to its place in the caller's batch. */

@@ -30,6 +30,8 @@ const PREPARED_NAMES = [
   'limit-take',
   'limit-fast',
 ] as const;
+/** Statements made of others (see settleThenClaim), prepared as well. */
+const DERIVED_NAMES = ['settle-claim'] as const;
 /**
  * The others (listing, statistics, retention, presence, logs) keep a plan made for their
  * arguments: their filters are optional, and one generic plan would not fit every combination.
@@ -49,11 +51,11 @@ const UNPREPARED_NAMES = [
   'activity',
 ] as const;
 const NAMES = [...PREPARED_NAMES, ...UNPREPARED_NAMES];
-export type StatementName = (typeof NAMES)[number];
+export type StatementName = (typeof NAMES)[number] | (typeof DERIVED_NAMES)[number];
 export type Statements = Readonly<Record<StatementName, string>>;
 /** The prepared-statement name of each statement sent prepared (PREPARED_NAMES). */
 export type StatementNames = Readonly<Partial<Record<StatementName, string>>>;
-const PREPARED: ReadonlySet<StatementName> = new Set<StatementName>(PREPARED_NAMES);
+const PREPARED: ReadonlySet<StatementName> = new Set<StatementName>([...PREPARED_NAMES, ...DERIVED_NAMES]);
 
 export interface Migration {
   readonly id: number;
@@ -88,12 +90,50 @@ export async function loadStatements(schema: string): Promise<{ statements: Stat
   const fill = (sql: string) => sql.replaceAll('{{record_columns}}', columns).replaceAll('{{schema}}', quoted);
   const out = {} as Record<StatementName, string>;
   const names: Partial<Record<StatementName, string>> = {};
-  for (const name of NAMES) {
-    out[name] = fill(statements[name]!);
+  for (const name of NAMES) out[name] = fill(statements[name]!);
+  out['settle-claim'] = settleThenClaim(out.claim, out.settle);
+  for (const name of PREPARED) {
     // Named after the text (schema included): stores of other schemas, or another version of
     // this one, sharing a pool never reuse a name for another statement. Short enough for the
     // server's 63-byte names.
-    if (PREPARED.has(name)) names[name] = `ai_${createHash('sha256').update(out[name]).digest('hex').slice(0, 32)}`;
+    names[name] = `ai_${createHash('sha256').update(out[name]).digest('hex').slice(0, 32)}`;
   }
   return { statements: out, names, migrations: migrations.map((m) => ({ ...m, sql: fill(m.sql) })) };
+}
+
+/**
+ * settle.sql's batch and claim.sql's claim as one statement: one round trip and one commit where
+ * a worker settles an attempt and claims its next work at once. Both see one snapshot, so the
+ * claim does not see the settled rows (and is told not to take them, its $5); their wake-ups
+ * and due signals are sent as settle.sql sends them. Parameters: claim.sql's $1-$5, then
+ * settle.sql's from $6. Each row of the claim's answer carries the settlements' answer
+ * (`settled`, a JSON array in settle.sql's columns).
+ */
+export function settleThenClaim(claim: string, settle: string): string {
+  const [claimWith, claimAnswer] = splitAnswer(claim);
+  const [settleWith, settleAnswer] = splitAnswer(settle);
+  const shift = (sql: string) => sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + 5}`);
+  const settleTables = withoutComments(shift(settleWith)).trim();
+  if (!settleTables.startsWith('with ')) throw new Error('settle.sql: expected its common table expressions first');
+  return `${claimWith.trimEnd()},
+${settleTables.slice('with '.length).trimEnd()},
+settled as (${shift(settleAnswer).trim()}),
+claim_answer as (${claimAnswer.trim()})
+select a.*, (select coalesce(json_agg(x order by x.ord), '[]'::json) from settled x) as settled
+from claim_answer a
+order by a.was_due, a.request_id`;
+}
+
+/** A statement's text before and after its `-- answer` line (its final select). */
+function splitAnswer(sql: string): [string, string] {
+  const parts = sql.split(/^-- answer$/m);
+  if (parts.length !== 2) throw new Error('expected one "-- answer" line before the final select');
+  return [parts[0]!, parts[1]!];
+}
+
+function withoutComments(sql: string): string {
+  return sql
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n');
 }

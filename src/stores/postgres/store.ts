@@ -42,19 +42,21 @@ import {
   type WorkerPresence,
 } from '../contract.js';
 import { storeClosedError } from '../signal-hub.js';
-import { Claimer } from './claimer.js';
+import { Claimer, type ClaimRow } from './claimer.js';
 import { inTransaction, namedQuery } from './transaction.js';
 import { migrate, openPool, type TimedQuery } from './connect.js';
 import { toStoreError, type ErrorContext } from './errors.js';
 import type { ParsedPostgresStoreOptions } from './options.js';
 import { Pruner } from './pruner.js';
 import { Signals } from './signals.js';
+import { UnsentSettlements } from './unsent-settlements.js';
 import {
   activityParam,
   appendLogsParam,
   enqueueParams,
   presenceParam,
   settleParam,
+  type SettledRow,
   toActivity,
   toPresence,
   toQueueStats,
@@ -93,6 +95,8 @@ export class PostgresStore implements Store {
   #active = 0;
   #drained: (() => void) | undefined;
   readonly #claimer: Claimer;
+  /** Settlements waiting a turn for a claim to carry them (settle-claim). */
+  readonly #unsent = new UnsentSettlements((items) => this.#settle(items));
 
   constructor(options: ParsedPostgresStoreOptions) {
     this.#options = options;
@@ -111,6 +115,7 @@ export class PostgresStore implements Store {
     });
     this.#claimer = new Claimer({
       query: (name, values) => this.#query('claim', name, values),
+      claimStatement: (values) => this.#claimStatement(values),
       transaction: async (work) => {
         try {
           const { pool, sql } = await this.#open();
@@ -162,7 +167,7 @@ export class PostgresStore implements Store {
   }
 
   settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {
-    const settled = this.#op('settle', () => this.#settle(items));
+    const settled = this.#op('settle', () => this.#unsent.add(items));
     this.#claimer.settling(items, settled);
     return settled;
   }
@@ -329,23 +334,53 @@ export class PostgresStore implements Store {
           now.push(entry);
         }
       }
-      const rows = await this.#query<{ ord: number; outcome: SettleOutcome; function_name: string | null; due_at: string | null; woke: boolean }>(
-        'settle',
-        'settle',
-        [settleParam(now.map((e) => e.s), now.map((e) => e.ord)), this.#signals.channel, this.#signals.self],
-      );
-      const due: [string, number][] = [];
-      for (const row of rows) {
-        outcomes[row.ord] = row.outcome;
-        if (row.function_name === null || row.due_at === null) continue;
-        due.push([row.function_name, Number(row.due_at)]);
-        if (row.woke) this.#signals.woke(row.function_name);
-      }
-      this.#signals.due(due);
+      const rows = await this.#query<SettledRow>('settle', 'settle', [
+        settleParam(now.map((e) => e.s), now.map((e) => e.ord)),
+        this.#signals.channel,
+        this.#signals.self,
+      ]);
+      this.#settledRows(rows, outcomes);
       rest = later;
     }
     this.#pruner.settled(items, outcomes);
     return outcomes;
+  }
+
+  /** settle.sql's answer: each outcome in its place, and the signals it calls for. */
+  #settledRows(rows: readonly SettledRow[], outcomes: SettleOutcome[]): void {
+    const due: [string, number][] = [];
+    for (const row of rows) {
+      outcomes[row.ord] = row.outcome;
+      if (row.function_name === null || row.due_at === null) continue;
+      due.push([row.function_name, Number(row.due_at)]);
+      if (row.woke) this.#signals.woke(row.function_name);
+    }
+    this.#signals.due(due);
+  }
+
+  /**
+   * claim.sql with `values` ($1-$4); with the settlements waiting to be sent, if any, in the
+   * same statement (settle-claim). A failure fails both, each as its own operation's error.
+   */
+  async #claimStatement(values: readonly unknown[]): Promise<ClaimRow[]> {
+    const carried = this.#unsent.take();
+    if (!carried) return this.#query<ClaimRow>('claim', 'claim', [...values, []]);
+    const { items } = carried;
+    let rows: (ClaimRow & { settled: SettledRow[] })[];
+    try {
+      const { pool, sql, names } = await this.#open();
+      const settle = [settleParam(items, items.map((_, ord) => ord)), this.#signals.channel, this.#signals.self];
+      const query = namedQuery(sql, names, 'settle-claim', [...values, items.map((s) => s.requestId), ...settle], this.#options.operationTimeoutMs);
+      rows = (await pool.query<ClaimRow & { settled: SettledRow[] }>(query)).rows;
+    } catch (error) {
+      carried.failed(toStoreError(error, 'settle', this.#errors));
+      throw toStoreError(error, 'claim', this.#errors);
+    }
+    const outcomes = new Array<SettleOutcome>(items.length);
+    this.#settledRows(rows[0]!.settled, outcomes);
+    this.#pruner.settled(items, outcomes);
+    carried.settled(outcomes);
+    return rows;
   }
 
   async #heartbeat(request: HeartbeatRequest): Promise<HeartbeatResult> {

@@ -52,6 +52,7 @@ notified as (
   from updated where signal_at is not null
   group by function_name
 )
+-- answer
 select s.ord,
   case when u.request_id is not null then 'ok'
        -- Looked up only for a row not written, by its key (a join read the whole table).

@@ -152,21 +152,26 @@ describe('postgres: settle and claim in one statement', () => {
   });
 });
 
-describe('postgres: the claim statements keep one plan', () => {
+describe('postgres: the hot-path statements keep one plan', () => {
   // Planned again at every call, a claim spent ~1 ms of its ~1.4 ms at concurrency 1 planning.
-  it('claim and settle-claim get a generic plan after their first executions, not one per call', async () => {
+  it('claim, settle-claim, next-due, settle, heartbeat and get get a generic plan after their first executions, not one per call', async () => {
     const { store } = await open();
     await store.enqueue(Array.from({ length: 50 }, (_, i) => newInvocation({ createdAt: T0 + i })));
     const { statements } = await loadStatements(schema);
     const slots = JSON.stringify([{ f: 'fn', n: 1, age: 86_400_000, o: 0 }]);
     const settlement = JSON.stringify([{ ord: 0, request_id: 'none', lease_token: 'none', status: 'Succeeded', events: [], keep_lease: false }]);
+    const cases = [
+      ['claim', [slots, T0 + 100, 30_000, 1, []]],
+      ['settle-claim', [slots, T0 + 100, 30_000, 1, ['none'], settlement, 'channel', 'instance']],
+      ['next-due', [['fn']]],
+      ['settle', [settlement, 'channel', 'instance']],
+      ['heartbeat', [JSON.stringify([{ request_id: 'none', lease_token: 'none' }]), T0 + 30_000]],
+      ['get', ['none']],
+    ] as const;
     const client = await admin.connect();
     try {
       const plans: Record<string, { generic_plans: string; custom_plans: string }> = {};
-      for (const [name, values] of [
-        ['claim', [slots, T0 + 100, 30_000, 1, []]],
-        ['settle-claim', [slots, T0 + 100, 30_000, 1, ['none'], settlement, 'channel', 'instance']],
-      ] as const) {
+      for (const [name, values] of cases) {
         // As the store sends it: a named statement, executed again and again on one connection.
         for (let i = 0; i < 12; i++) await client.query({ name: `probe_${name}`, text: statements[name], values: [...values] });
         const { rows } = await client.query<{ generic_plans: string; custom_plans: string }>(
@@ -176,7 +181,7 @@ describe('postgres: the claim statements keep one plan', () => {
         plans[name] = rows[0]!;
       }
       // PostgreSQL plans the first five with the values, then keeps the generic plan if it costs no more.
-      expect(plans).toEqual({ claim: { generic_plans: '7', custom_plans: '5' }, 'settle-claim': { generic_plans: '7', custom_plans: '5' } });
+      expect(plans).toEqual(Object.fromEntries(cases.map(([name]) => [name, { generic_plans: '7', custom_plans: '5' }])));
     } finally {
       client.release();
     }

@@ -252,13 +252,18 @@ export class PostgresStore implements Store {
   /** Runs one statement; whatever fails (connecting, migrating, the statement) is a StoreError. */
   async #query<R extends object>(operation: string, name: StatementName, values: unknown[]): Promise<R[]> {
     try {
-      const { pool, sql, names } = await this.#open();
-      // The answer timeout per statement as well: it then holds for a pool passed in too.
-      const query: TimedQuery = namedQuery(sql, names, name, values, this.#options.operationTimeoutMs);
-      return (await pool.query<R>(query)).rows;
+      return await this.#rows<R>(name, values);
     } catch (error) {
       throw toStoreError(error, operation, this.#errors);
     }
+  }
+
+  /** One statement's rows; what fails is pg's error, as it comes (callers map it). */
+  async #rows<R extends object>(name: StatementName, values: unknown[]): Promise<R[]> {
+    const { pool, sql, names } = await this.#open();
+    // The answer timeout per statement as well: it then holds for a pool passed in too.
+    const query: TimedQuery = namedQuery(sql, names, name, values, this.#options.operationTimeoutMs);
+    return (await pool.query<R>(query)).rows;
   }
 
   async #enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
@@ -368,10 +373,8 @@ export class PostgresStore implements Store {
     const { items } = carried;
     let rows: (ClaimRow & { settled: SettledRow[] })[];
     try {
-      const { pool, sql, names } = await this.#open();
       const settle = [settleParam(items, items.map((_, ord) => ord)), this.#signals.channel, this.#signals.self];
-      const query = namedQuery(sql, names, 'settle-claim', [...values, items.map((s) => s.requestId), ...settle], this.#options.operationTimeoutMs);
-      rows = (await pool.query<ClaimRow & { settled: SettledRow[] }>(query)).rows;
+      rows = await this.#rows<ClaimRow & { settled: SettledRow[] }>('settle-claim', [...values, items.map((s) => s.requestId), ...settle]);
     } catch (error) {
       carried.failed(toStoreError(error, 'settle', this.#errors));
       throw toStoreError(error, 'claim', this.#errors);

@@ -74,6 +74,23 @@ export function limitCases({ open, pair }: SuiteContext): void {
       expect(afterEnd.items.map((c) => c.record.groupKey)).toEqual(['A']);
     });
 
+    it('says when a slot frees from the leases running as the claim began, not those it took itself', async () => {
+      // A retried invocation the claim did not expect makes the Redis claim read the due index
+      // in a second round trip, after the first took one: found by the model test (seed 305984832).
+      const store = await open();
+      const [a, b, c] = [newInvocation(), newInvocation(), newInvocation()];
+      const d = newInvocation({ createdAt: T0 + 1 });
+      await store.enqueue([a, b, c, d]);
+      const slot = limited({ concurrency: 2 }, 100, 2000);
+      const first = await store.claim(claimReq(T0 + 1, [slot], 200, 5000));
+      expect(ids(first)).toEqual([a.requestId, b.requestId]);
+      expect(await store.settle([retry(a.requestId, first.items[0]!.leaseToken, T0 + 1, T0 + 1)])).toEqual(['ok']);
+      const second = await store.claim(claimReq(T0 + 1, [slot], 200, 1000));
+      expect(ids(second)).toEqual([c.requestId]);
+      // b's lease (T0 + 5001) was running when the claim began; c's (T0 + 1001) is the claim's own.
+      expect(second.heldBack).toEqual([{ functionName: 'fn', reason: 'concurrency', expiresAt: T0 + 2001, freesAt: T0 + 5001 }]);
+    });
+
     it('gives the slots of a worker that died back when its leases lapse', async () => {
       const store = await open();
       const [x, y] = [newInvocation({ createdAt: T0 }), newInvocation({ createdAt: T0 + 1 })];

@@ -155,6 +155,8 @@ export class Claims {
       const candidates = n > 0 && cached ? cached.slice(0, n + CANDIDATES_SLACK) : [];
       // Attempts this worker ended, settlements on the way: not running while they hold their leases.
       const ending = countsRunning(slot) && request.ended ? request.ended.filter((e) => e.functionName === fn) : [];
+      // What this claim took in earlier rounds runs now, but did not when the claim began.
+      const own = countsRunning(slot) ? items.filter((c) => c.record.functionName === fn).map((c) => c.record.requestId) : [];
       const scriptKeys = [...keys.index(fn), ...keys.limits(fn)];
       for (const e of ending) scriptKeys.push(keys.record(fn, e.requestId));
       for (const rid of candidates) scriptKeys.push(keys.record(fn, rid));
@@ -163,7 +165,7 @@ export class Claims {
         keys: scriptKeys,
         args: [now, request.leaseMs, slot.maxEventAgeMs, `${fn}${TOKEN_SEPARATOR}${tokenBase}`, n,
           Math.min(Math.max(n, PEEK_MIN), PEEK_MAX), ...limitArgs(slot), ending.length,
-          ...ending.flatMap((e) => [e.requestId, e.leaseToken]), ...candidates],
+          ...ending.flatMap((e) => [e.requestId, e.leaseToken]), own.length, ...own, ...candidates],
       });
     }
     const replies = await this.#link.run(steps);

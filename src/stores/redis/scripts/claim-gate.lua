@@ -56,7 +56,7 @@ local function gate_open()
       local lease = not ending[rid] and tonumber(redis.call('ZSCORE', K_DUE, rid))
       if lease and lease > now then
         gate_count(gate_group(rid))
-        if not lapse_at or lease < lapse_at then lapse_at = lease end
+        if not own[rid] and (not lapse_at or lease < lapse_at) then lapse_at = lease end
       end
     end
   end

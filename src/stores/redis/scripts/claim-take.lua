@@ -27,7 +27,12 @@ for e = 1, ENDING_N do
     if f[2] == 'Running' or f[2] == 'Stopping' then ending_running = ending_running + 1 end
   end
 end
-local ARG_CANDIDATES = 12 + 2 * ENDING_N
+-- Attempts this claim took in its earlier round trips (Claims.claim): running, so counted, but
+-- not running when the claim began, so not the lease whose lapse frees a slot (HeldBack.freesAt).
+local OWN_AT = 12 + 2 * ENDING_N
+local own = {}
+for i = OWN_AT + 1, OWN_AT + tonumber(ARGV[OWN_AT]) do own[ARGV[i]] = true end
+local ARG_CANDIDATES = OWN_AT + 1 + tonumber(ARGV[OWN_AT])
 local now, lease_ms, max_age = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local base, limit, peek = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local lease_until = int(now + lease_ms)

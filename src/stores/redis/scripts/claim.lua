@@ -18,7 +18,9 @@
 -- ARGV[7] limits.concurrency  ARGV[8] limits.perSecond  ARGV[9] limits.groupConcurrency
 --                             ('' = none)   ARGV[10] limits.grouped ('1' or '')
 -- ARGV[11] e: how many attempts follow that the caller ended and is settling (not running)
--- ARGV[12..11+2e] requestId, lease token of each      ARGV[12+2e..] candidate requestIds
+-- ARGV[12..11+2e] requestId, lease token of each
+-- ARGV[12+2e] o: how many requestIds follow that this claim took in its earlier round trips
+-- ARGV[13+2e..12+2e+o] those requestIds      ARGV[13+2e+o..] candidate requestIds
 --
 -- Returns { nextDueAt ('' = none), candidates (in the order the claim expects to take them),
 --   again ('1': claim again with these candidates, ''), heldBack ({} or { reason, expiresAt,

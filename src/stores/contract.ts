@@ -405,7 +405,7 @@ export interface WorkerPresence {
 }
 
 /** Work a store does on its own whose failure is reported through `onError`. */
-export type StoreBackgroundTask = 'prune' | 'publish' | 'subscriber' | 'listener';
+export type StoreBackgroundTask = 'prune' | 'publish' | 'subscriber' | 'listener' | 'analyze';
 
 /** What a store tells the invokers sharing it, in this process and (where it can) in others. */
 export type StoreSignal =

@@ -92,6 +92,8 @@ function describeTask(during: StoreBackgroundTask): string {
       return 'the wake-up subscriber';
     case 'listener':
       return 'a signal listener';
+    case 'analyze':
+      return "refreshing the planner's statistics";
   }
 }
 

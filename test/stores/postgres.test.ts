@@ -11,6 +11,7 @@ import { waitFor, waitForStatus } from '../helpers.js';
 import { loadStatements } from '../../src/stores/postgres/statements.js';
 import { claimReq, newInvocation, slot, succeed, T0, testStore } from './conformance.js';
 import { logLineBytes } from '../../src/stores/logs.js';
+import { planNodes } from './postgres-plans.js';
 
 const url = process.env.PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const schema = `ai_test_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -39,19 +40,6 @@ async function deadPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-/** Every node of an EXPLAIN (FORMAT JSON) plan. */
-function planNodes(plan: unknown): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (typeof node !== 'object' || node === null) return;
-    const record = node as Record<string, unknown>;
-    if ('Node Type' in record) out.push(record);
-    for (const value of Object.values(record)) if (typeof value === 'object') visit(value);
-  };
-  visit(plan);
-  return out;
 }
 
 const unreachableUrl = `postgres://root@127.0.0.1:${await deadPort()}/test`;

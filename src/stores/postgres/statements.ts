@@ -49,6 +49,7 @@ const UNPREPARED_NAMES = [
   'read-logs',
   'record-activity',
   'activity',
+  'refresh-stats',
 ] as const;
 const NAMES = [...PREPARED_NAMES, ...UNPREPARED_NAMES];
 export type StatementName = (typeof NAMES)[number] | (typeof DERIVED_NAMES)[number];

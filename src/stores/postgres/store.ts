@@ -47,6 +47,7 @@ import { inTransaction, namedQuery } from './transaction.js';
 import { migrate, openPool, type TimedQuery } from './connect.js';
 import { toStoreError, type ErrorContext } from './errors.js';
 import type { ParsedPostgresStoreOptions } from './options.js';
+import { PlannerRefresh } from './planner-refresh.js';
 import { Pruner } from './pruner.js';
 import { Signals } from './signals.js';
 import { UnsentSettlements } from './unsent-settlements.js';
@@ -86,6 +87,7 @@ export class PostgresStore implements Store {
   readonly #maxAgeMs: number;
   readonly #maxCount: number;
   readonly #pruner: Pruner;
+  readonly #planner: PlannerRefresh;
   /** The pool this store opened (never a pool passed in), once asked for. */
   #pool: Promise<Pool> | undefined;
   /** The pool and the schema, migrated: set again after a failed first use (server down). */
@@ -112,6 +114,12 @@ export class PostgresStore implements Store {
       maxCount: this.#maxCount,
       pass: (now, asked) => this.#prune(now, asked ? 'prune' : 'a retention pass'),
       onError: (error) => this.#signals.report(toStoreError(error, 'a retention pass', this.#errors), 'prune'),
+    });
+    this.#planner = new PlannerRefresh({
+      refresh: async () => {
+        await this.#rows('refresh-stats', []);
+      },
+      onError: (error) => this.#signals.report(toStoreError(error, "refreshing the planner's statistics", this.#errors), 'analyze'),
     });
     this.#claimer = new Claimer({
       query: (name, values) => this.#query('claim', name, values),
@@ -294,6 +302,7 @@ export class PostgresStore implements Store {
     }
     if (unresolved.size) await this.#resolveRepeats(items, [...unresolved], results);
     this.#signals.due(due);
+    this.#planner.wrote(due.length);
     return results;
   }
 
@@ -348,6 +357,7 @@ export class PostgresStore implements Store {
       rest = later;
     }
     this.#pruner.settled(items, outcomes);
+    this.#planner.wrote(items.length);
     return outcomes;
   }
 
@@ -369,7 +379,11 @@ export class PostgresStore implements Store {
    */
   async #claimStatement(values: readonly unknown[]): Promise<ClaimRow[]> {
     const carried = this.#unsent.take();
-    if (!carried) return this.#query<ClaimRow>('claim', 'claim', [...values, []]);
+    if (!carried) {
+      const rows = await this.#query<ClaimRow>('claim', 'claim', [...values, []]);
+      this.#planner.wrote(claimedRows(rows));
+      return rows;
+    }
     const { items } = carried;
     let rows: (ClaimRow & { settled: SettledRow[] })[];
     try {
@@ -382,6 +396,7 @@ export class PostgresStore implements Store {
     const outcomes = new Array<SettleOutcome>(items.length);
     this.#settledRows(rows[0]!.settled, outcomes);
     this.#pruner.settled(items, outcomes);
+    this.#planner.wrote(items.length + claimedRows(rows));
     carried.settled(outcomes);
     return rows;
   }
@@ -510,6 +525,7 @@ export class PostgresStore implements Store {
     this.#closed ??= (async () => {
       if (this.#active > 0) await new Promise<void>((resolve) => (this.#drained = resolve));
       await this.#pruner.stop();
+      await this.#planner.stop();
       await this.#signals.close();
       this.#ready = undefined;
       const pool = await this.#pool?.catch(() => undefined);
@@ -519,4 +535,11 @@ export class PostgresStore implements Store {
     })();
     return this.#closed;
   }
+}
+
+/** The rows of a claim's answer that took an invocation (with nothing claimed, one row says so). */
+function claimedRows(rows: readonly ClaimRow[]): number {
+  let n = 0;
+  for (const row of rows) if (row.kind !== null) n++;
+  return n;
 }

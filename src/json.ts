@@ -19,8 +19,8 @@ export const MAX_JSON_DEPTH = 100;
  * when the JSON text is longer than that many UTF-8 bytes.
  */
 export function assertJsonValue(value: unknown, field: string, maxBytes?: number): asserts value is JsonValue {
-  const walk = { seen: new Set<object>(), bound: 0 };
-  check(value, field, walk, 0);
+  const walk: Walk = { ancestors: [], bound: 0 };
+  check(value, field, undefined, walk, 0);
   // The walk adds up a cheap upper bound of the JSON length; only a payload whose bound passes
   // the limit is serialised to measure it exactly.
   if (maxBytes !== undefined && walk.bound > maxBytes) {
@@ -30,20 +30,34 @@ export function assertJsonValue(value: unknown, field: string, maxBytes?: number
 }
 
 interface Walk {
-  readonly seen: Set<object>;
+  /**
+   * The arrays and objects from the top down to the one being walked: a cycle comes back to one
+   * of them. At most MAX_JSON_DEPTH, so a scan of it costs less than a Set made per call.
+   */
+  readonly ancestors: object[];
   /** An upper bound of the JSON text's UTF-8 length so far. */
   bound: number;
 }
 
-function checkString(text: string, path: string, what: 'a string' | 'a key'): void {
-  if (!text.isWellFormed()) throw new InvalidArgumentError(path, text, `${what} of well-formed Unicode (no lone surrogates)`);
-  if (text.includes('\u0000')) throw new InvalidArgumentError(path, text, `${what} without U+0000 (NUL): not every store can hold it`);
+/**
+ * A value's path in the error messages: its parent's and its key (none for the top). Paths are
+ * spelled out only for an error and for arrays and objects (their entries' parent): a payload's
+ * numbers and strings cost no string building.
+ */
+function pathOf(parent: string, key: string | number | undefined): string {
+  if (key === undefined) return parent;
+  return typeof key === 'number' ? `${parent}[${key}]` : `${parent}.${key}`;
 }
 
-function check(value: unknown, path: string, walk: Walk, depth: number): void {
+function checkString(text: string, parent: string, key: string | number | undefined, what: 'a string' | 'a key'): void {
+  if (!text.isWellFormed()) throw new InvalidArgumentError(pathOf(parent, key), text, `${what} of well-formed Unicode (no lone surrogates)`);
+  if (text.includes('\u0000')) throw new InvalidArgumentError(pathOf(parent, key), text, `${what} without U+0000 (NUL): not every store can hold it`);
+}
+
+function check(value: unknown, parent: string, key: string | number | undefined, walk: Walk, depth: number): void {
   switch (typeof value) {
     case 'string':
-      checkString(value, path, 'a string');
+      checkString(value, parent, key, 'a string');
       // Each UTF-16 unit is at most 6 bytes of JSON (\uXXXX), plus the quotes.
       walk.bound += 2 + value.length * 6;
       return;
@@ -51,7 +65,7 @@ function check(value: unknown, path: string, walk: Walk, depth: number): void {
       walk.bound += 5;
       return;
     case 'number':
-      if (!Number.isFinite(value)) throw new InvalidArgumentError(path, value, 'a JSON value (finite numbers only)');
+      if (!Number.isFinite(value)) throw new InvalidArgumentError(pathOf(parent, key), value, 'a JSON value (finite numbers only)');
       walk.bound += 24;
       return;
     case 'object': {
@@ -59,40 +73,41 @@ function check(value: unknown, path: string, walk: Walk, depth: number): void {
         walk.bound += 4;
         return;
       }
-      if (walk.seen.has(value)) throw new InvalidArgumentError(path, '[circular]', 'a JSON value without cycles');
+      const path = pathOf(parent, key);
+      if (walk.ancestors.includes(value)) throw new InvalidArgumentError(path, '[circular]', 'a JSON value without cycles');
       if (depth >= MAX_JSON_DEPTH) throw new InvalidArgumentError(path, '[nested]', `a JSON value nested at most ${MAX_JSON_DEPTH} levels deep`);
       const proto = Object.getPrototypeOf(value);
       if (Array.isArray(value)) {
-        walk.seen.add(value);
+        walk.ancestors.push(value);
         walk.bound += 2;
         for (let i = 0; i < value.length; i++) {
-          check(value[i], `${path}[${i}]`, walk, depth + 1);
+          check(value[i], path, i, walk, depth + 1);
           walk.bound += 1;
         }
-        walk.seen.delete(value);
+        walk.ancestors.pop();
         return;
       }
       if (proto !== Object.prototype && proto !== null) {
         throw new InvalidArgumentError(path, String(value), 'a JSON value (plain objects and arrays only; a Date as date.toISOString())');
       }
-      walk.seen.add(value);
+      walk.ancestors.push(value);
       walk.bound += 2;
-      for (const key of Object.keys(value)) {
-        const child = (value as Record<string, unknown>)[key];
+      for (const childKey of Object.keys(value)) {
+        const child = (value as Record<string, unknown>)[childKey];
         if (child === undefined) continue; // dropped by JSON, as JSON.stringify does
-        if (key === '__proto__') throw new InvalidArgumentError(`${path}.__proto__`, '[key]', 'an object without a __proto__ key');
-        if (key === 'prototype' && path.endsWith('.constructor')) {
+        if (childKey === '__proto__') throw new InvalidArgumentError(`${path}.__proto__`, '[key]', 'an object without a __proto__ key');
+        if (childKey === 'prototype' && key === 'constructor') {
           throw new InvalidArgumentError(`${path}.prototype`, '[key]', 'an object without a constructor.prototype path');
         }
-        checkString(key, `${path}.${key}`, 'a key');
-        walk.bound += 4 + key.length * 6;
-        check(child, `${path}.${key}`, walk, depth + 1);
+        checkString(childKey, path, childKey, 'a key');
+        walk.bound += 4 + childKey.length * 6;
+        check(child, path, childKey, walk, depth + 1);
       }
-      walk.seen.delete(value);
+      walk.ancestors.pop();
       return;
     }
     default:
-      throw new InvalidArgumentError(path, value, 'a JSON value');
+      throw new InvalidArgumentError(pathOf(parent, key), value, 'a JSON value');
   }
 }
 

@@ -63,6 +63,17 @@ describe('values every store can hold', () => {
     expect(error.message).toMatch(message);
   });
 
+  it('accepts one object in two places (not a cycle), and names the path of a cycle deep in an array', async () => {
+    const shared = { w: 1920 };
+    const invoker = producer();
+    await invoker.invokeAsync('f', { a: shared, b: [shared, { c: shared }] } as never);
+    await invoker.close();
+    open = [];
+    const looped: unknown[] = [1];
+    looped.push({ z: looped });
+    expect((await refused(producer(), { list: looped })).message).toMatch(/payload\.list\[1\]\.z must be a JSON value without cycles/);
+  });
+
   it('refuses nesting deeper than 100 levels and accepts 100', async () => {
     const nest = (depth: number) => {
       let value: unknown = 1;

@@ -15,13 +15,14 @@ const url = process.env.PG_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const schema = `ai_pr_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 const admin = new pg.Pool({ connectionString: url, max: 1 });
 admin.on('error', () => {});
+const heldSchema = `${schema}_held`;
 afterAll(async () => {
-  await admin.query(`drop schema if exists "${schema}" cascade`);
+  for (const name of [schema, heldSchema]) await admin.query(`drop schema if exists "${name}" cascade`);
   await admin.end();
 });
 
-async function plannerRows(): Promise<number> {
-  const { rows } = await admin.query<{ reltuples: number }>(`select reltuples from pg_class where oid = '"${schema}".invocations'::regclass`);
+async function plannerRows(of = schema): Promise<number> {
+  const { rows } = await admin.query<{ reltuples: number }>(`select reltuples from pg_class where oid = '"${of}".invocations'::regclass`);
   return Number(rows[0]!.reltuples);
 }
 
@@ -71,6 +72,35 @@ describe('postgres: the planner and a young table', () => {
         client.release();
       }
     } finally {
+      await store.close();
+      await pool.end();
+    }
+  });
+});
+
+describe('postgres: the planner refresh and a held table', () => {
+  it('skips the analyze, without waiting or reporting, while a vacuum or another analyze holds the table', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    // A short statement timeout: an analyze queued behind the lock would fail with it, reported.
+    const store = postgresStore({ pool, schema: heldSchema, operationTimeoutMs: 1000 });
+    const reported: string[] = [];
+    store.onError((_error, during) => reported.push(during));
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await store.get('warm-up'); // migrates
+      await admin.query(`alter table "${heldSchema}".invocations set (autovacuum_enabled = off)`);
+      await holder.query('begin');
+      // The lock a vacuum or an analyze takes.
+      await holder.query(`lock table "${heldSchema}".invocations in share update exclusive mode`);
+      await store.enqueue(Array.from({ length: REFRESH_AT[0]! }, (_, i) => newInvocation({ createdAt: T0 + i })));
+      // close() waits for the ask under way.
+      await store.close();
+      expect(reported).toEqual([]);
+      expect(await plannerRows(heldSchema)).toBeLessThan(0); // not analyzed: skipped
+    } finally {
+      await holder.query('rollback');
+      await holder.end();
       await store.close();
       await pool.end();
     }

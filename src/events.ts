@@ -73,8 +73,8 @@ export interface ErrorEvent {
   readonly error: unknown;
   /**
    * What was being done: `claim`, `settle`, `heartbeat`, `presence`, `stats`, `process`,
-   * `store:prune`, `store:publish`, `store:subscriber`, `store:listener`, or `listener:<event>`
-   * for a listener of this invoker that threw.
+   * `store:prune`, `store:publish`, `store:subscriber`, `store:listener`, `store:analyze`
+   * (PostgreSQL), or `listener:<event>` for a listener of this invoker that threw.
    */
   readonly during: string;
 }

@@ -3,10 +3,17 @@
  * go to the store as one call. One batch is in flight at a time, so under load each write
  * carries everything that arrived during the previous one.
  */
+import { inMicrotask } from './microtask.js';
+
 export class Batcher<I, O> {
   #pending: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   #inFlight = false;
   #scheduled = false;
+  /** #schedule's microtask, made once. */
+  readonly #run = (): void => {
+    this.#scheduled = false;
+    void this.#flush();
+  };
   readonly #write: (items: I[]) => Promise<O[]>;
   readonly #maxBatch: number;
 
@@ -29,10 +36,7 @@ export class Batcher<I, O> {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      void this.#flush();
-    });
+    inMicrotask(this.#run);
   }
 
   async #flush(): Promise<void> {

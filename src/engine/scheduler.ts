@@ -3,6 +3,7 @@
  * due time, plus an immediate wake-up for new due work. No timer per invocation, no polling.
  */
 import type { Clock, TimerHandle } from '../clock.js';
+import { inMicrotask } from './microtask.js';
 
 export class Scheduler {
   readonly #clock: Clock;
@@ -12,6 +13,11 @@ export class Scheduler {
   #wakeQueued = false;
   #soonInARow = 0;
   #stopped = false;
+  /** wakeSoon's microtask, made once. */
+  readonly #soon = (): void => {
+    this.#wakeQueued = false;
+    if (!this.#stopped) this.#onWake();
+  };
 
   constructor(clock: Clock, onWake: () => void) {
     this.#clock = clock;
@@ -50,10 +56,7 @@ export class Scheduler {
       return;
     }
     this.#wakeQueued = true;
-    queueMicrotask(() => {
-      this.#wakeQueued = false;
-      if (!this.#stopped) this.#onWake();
-    });
+    inMicrotask(this.#soon);
   }
 
   /** Wake on the next turn of the event loop (coalesced). */

@@ -46,8 +46,8 @@ it('no statement a worker runs per invocation binds its LIMIT as a bare paramete
   let ran = 0;
   invoker.register('noop', () => void ran++);
   await invoker.idle();
-  await invoker.invokeAsyncMany(Array.from({ length: 20 }, (_, i) => ({ name: 'noop', payload: { i } })));
   record(true);
+  await invoker.invokeAsyncMany(Array.from({ length: 20 }, (_, i) => ({ name: 'noop', payload: { i } })));
   await invoker.idle();
   record(false);
   await invoker.close();

@@ -10,7 +10,7 @@ import { StoreError } from '../../errors.js';
 export const APPLICATION_ID = 0x4173496e;
 
 /** Migration files, in order; `user_version` = how many have been applied. */
-const MIGRATIONS = ['001-initial.sql', '002-workers.sql', '003-logs.sql', '004-activity.sql', '005-limits.sql'] as const;
+const MIGRATIONS = ['001-initial.sql', '002-workers.sql', '003-logs.sql', '004-activity.sql', '005-limits.sql', '006-status-index.sql'] as const;
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 function migrationSql(file: string): string {

@@ -198,11 +198,11 @@ export class Statements {
     );
     this.#stats = db.prepare(
       `SELECT function_name, status, count(*) AS n, min(created_at) AS oldest FROM invocations
-       WHERE status IN ('Enqueued', 'Retrying', 'Running', 'Stopping') GROUP BY function_name, status`,
+       WHERE status IN ('Enqueued', 'Retrying', 'Running', 'Stopping') AND status <> 'Succeeded' GROUP BY function_name, status`,
     );
   }
 
-  /** Pending and running counts per function and status, from the status index. */
+  /** Pending and running counts per function and status, from the status index (whose rows say `status <> 'Succeeded'`, 006). */
   stats() {
     return this.#stats.all();
   }

@@ -301,6 +301,8 @@ export class SqliteStore implements Store {
     if (query.statuses) {
       where.push(`status IN (${query.statuses.map(() => '?').join(', ') || 'NULL'})`);
       params.push(...query.statuses);
+      // The status index holds no Succeeded rows (006): said outright, SQLite may use it.
+      if (!query.statuses.includes('Succeeded')) where.push("status <> 'Succeeded'");
     }
     if (query.since !== undefined) {
       where.push('created_at >= ?');

@@ -73,8 +73,16 @@ interface Prepared {
   readonly send: ReturnType<Telemetry['send']>;
 }
 
+/** An item of invokeAsyncMany that passed invokeAsync's checks, and its place in the call. */
+interface Accepted {
+  readonly index: number;
+  readonly prepared: Prepared;
+}
+
 /** Invocations per store call in invokeAsyncMany. */
 const MANY_PER_STORE_CALL = 1000;
+/** invokeAsyncMany's store calls under way at once (two: the next is prepared while one is written). */
+const MANY_IN_FLIGHT = 2;
 
 export interface CloseOptions {
   /** Interrupt handlers still running after this long (their attempt is retried elsewhere). @default wait for them */
@@ -311,39 +319,62 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
       throw new InvalidArgumentError('items', items, `an array of at most ${LIMITS.invokeAsyncManyItems} { name, payload, options? }`);
     }
     const results: InvokeAsyncManyResult[] = new Array<InvokeAsyncManyResult>(items.length);
-    const accepted: { index: number; prepared: Prepared }[] = [];
-    for (let index = 0; index < items.length; index++) {
+    // Store calls overlap, MANY_IN_FLIGHT at a time: the next chunk is checked and sent while the
+    // store (on Redis and PostgreSQL, its server) writes the one before.
+    const inFlight: Promise<void>[] = [];
+    let failure: { readonly error: unknown } | undefined;
+    let chunk: Accepted[] = [];
+    for (let index = 0; index < items.length && !failure; index++) {
+      const prepared = this.#acceptItem(items[index], index, results);
+      if (prepared) chunk.push({ index, prepared });
+      if (chunk.length < MANY_PER_STORE_CALL && index < items.length - 1) continue;
+      if (chunk.length === 0) break;
+      inFlight.push(this.#storeMany(chunk, results).catch((error: unknown) => void (failure ??= { error })));
+      chunk = [];
+      if (inFlight.length === MANY_IN_FLIGHT) await inFlight.shift();
+    }
+    await Promise.all(inFlight);
+    if (failure) {
+      for (const { prepared } of chunk) prepared.send?.end({ error: failure.error });
+      throw failure.error;
+    }
+    return results;
+  }
+
+  /** One item of invokeAsyncMany checked as invokeAsync checks it, or its error in `results`. */
+  #acceptItem(entry: unknown, index: number, results: InvokeAsyncManyResult[]): Prepared | undefined {
+    try {
+      if (typeof entry !== 'object' || entry === null) throw new InvalidArgumentError(`items[${index}]`, entry, 'an object { name, payload, options? }');
+      const { name, payload, options } = entry as { name: unknown; payload: unknown; options?: InvokeAsyncOptions };
+      return this.#accept(parseOptions(functionNameSchema, name, `items[${index}].name`), payload, options);
+    } catch (error) {
+      results[index] = { ok: false, error: error as Error };
+      return undefined;
+    }
+  }
+
+  /** One store call of invokeAsyncMany; its items' results go into `results`. */
+  async #storeMany(chunk: readonly Accepted[], results: InvokeAsyncManyResult[]): Promise<void> {
+    for (const { prepared } of chunk) this.#announce(prepared.item);
+    let stored: EnqueueResult[];
+    try {
+      stored = await this.store.enqueue(chunk.map((a) => a.prepared.item));
+    } catch (error) {
+      for (const { prepared } of chunk) {
+        this.#reporter.enqueued(prepared.item.requestId, false);
+        prepared.send?.end({ error });
+      }
+      throw error;
+    }
+    chunk.forEach(({ index, prepared }, i) => {
+      const result = stored[i]!;
+      prepared.send?.end(result);
       try {
-        const entry: unknown = items[index];
-        if (typeof entry !== 'object' || entry === null) throw new InvalidArgumentError(`items[${index}]`, entry, 'an object { name, payload, options? }');
-        const { name, payload, options } = entry as { name: unknown; payload: unknown; options?: InvokeAsyncOptions };
-        accepted.push({ index, prepared: this.#accept(parseOptions(functionNameSchema, name, `items[${index}].name`), payload, options) });
+        results[index] = { ok: true, ...this.#enqueued(prepared.item, result) };
       } catch (error) {
         results[index] = { ok: false, error: error as Error };
       }
-    }
-    for (let from = 0; from < accepted.length; from += MANY_PER_STORE_CALL) {
-      const chunk = accepted.slice(from, from + MANY_PER_STORE_CALL);
-      for (const { prepared } of chunk) this.#announce(prepared.item);
-      let stored: EnqueueResult[];
-      try {
-        stored = await this.store.enqueue(chunk.map((a) => a.prepared.item));
-      } catch (error) {
-        for (const { prepared } of chunk) this.#reporter.enqueued(prepared.item.requestId, false);
-        for (const { prepared } of accepted.slice(from)) prepared.send?.end({ error });
-        throw error;
-      }
-      chunk.forEach(({ index, prepared }, i) => {
-        const result = stored[i]!;
-        prepared.send?.end(result);
-        try {
-          results[index] = { ok: true, ...this.#enqueued(prepared.item, result) };
-        } catch (error) {
-          results[index] = { ok: false, error: error as Error };
-        }
-      });
-    }
-    return results;
+    });
   }
 
   /** The invocation to store, with its send span (telemetry) if one was started. */

@@ -487,6 +487,65 @@ describe.runIf(available)('postgres', () => {
         }
       });
 
+      it('enqueues a batch without invocation ids as a plain insert, and builds the Enqueued event a batch shares once per statement', async () => {
+        const { statements } = await loadStatements(schema);
+        // One connection: its prepared statements are the ones the calls below sent.
+        const pool = new pg.Pool({ connectionString: url, max: 1 });
+        const store = postgresStore({ pool, schema });
+        const sent = async () => (await pool.query<{ statement: string }>(`select statement from pg_prepared_statements where name like 'ai\\_%'`)).rows.map((r) => r.statement);
+        try {
+          const shared = newInvocation();
+          const later = newInvocation({ createdAt: T0 + 5 });
+          const detailed = newInvocation({ detail: 'from destination' });
+          const alsoShared = newInvocation({ functionName: 'other' });
+          const batch = [shared, later, detailed, alsoShared];
+          expect(await store.enqueue(batch)).toEqual(batch.map((i) => ({ requestId: i.requestId, outcome: 'created' })));
+          expect(await sent()).toEqual([statements['enqueue-unkeyed']]);
+          expect(statements['enqueue-unkeyed']).not.toMatch(/^\s*on conflict/m);
+          const events = async (i: { requestId: string }) => (await store.get(i.requestId))?.events;
+          expect(await events(shared)).toEqual([{ at: T0, status: 'Enqueued', attempt: 0 }]);
+          expect(await events(later)).toEqual([{ at: T0 + 5, status: 'Enqueued', attempt: 0 }]);
+          expect(await events(detailed)).toEqual([{ at: T0, status: 'Enqueued', attempt: 0, detail: 'from destination' }]);
+          expect(await events(alsoShared)).toEqual([{ at: T0, status: 'Enqueued', attempt: 0 }]);
+
+          // One item with an invocation id: the statement that answers repeats.
+          const keyed = newInvocation({ invocationId: 'k1', payloadKey: 'a' });
+          expect(await store.enqueue([newInvocation(), keyed])).toEqual([expect.objectContaining({ outcome: 'created' }), { requestId: keyed.requestId, outcome: 'created' }]);
+          expect(await sent()).toContain(statements.enqueue);
+
+          // A request id already taken fails the plain insert, and with it the whole batch.
+          const before = newInvocation();
+          const after = newInvocation();
+          const taken = { ...newInvocation({ functionName: 'third' }), requestId: shared.requestId };
+          await expect(store.enqueue([before, taken, after])).rejects.toBeInstanceOf(StoreError);
+          for (const i of [before, after]) expect(await store.get(i.requestId)).toBeUndefined();
+          expect(await store.get(shared.requestId)).toMatchObject({ functionName: 'fn', payload: shared.payload });
+
+          // Both statements build the shared event in an InitPlan (once), not in the insert's rows.
+          const client = await admin.connect();
+          try {
+            await client.query('set plan_cache_mode = force_generic_plan');
+            for (const name of ['enqueue', 'enqueue-unkeyed'] as const) {
+              await client.query(`prepare probe as ${statements[name]}`);
+              const nulls = Array.from({ length: 14 }, () => 'null').join(', ');
+              const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(`explain (format json, verbose) execute probe(${nulls})`);
+              await client.query('deallocate probe');
+              const nodes = planNodes(rows[0]!['QUERY PLAN']);
+              const once = nodes.filter((n) => n['Parent Relationship'] === 'InitPlan').map((n) => String(n['Output']));
+              expect.soft(once.some((output) => output.includes('jsonb_build_array')), name).toBe(true);
+              const insert = nodes.find((n) => n['Node Type'] === 'ModifyTable');
+              expect.soft(insert?.['Conflict Resolution'], name).toBe(name === 'enqueue' ? 'NOTHING' : undefined);
+            }
+          } finally {
+            await client.query('reset plan_cache_mode');
+            client.release();
+          }
+        } finally {
+          await store.close();
+          await pool.end();
+        }
+      });
+
       it('sends the hot path as prepared statements (parsed once per connection), and nothing prepared with preparedStatements: false', async () => {
         const { statements } = await loadStatements(schema);
         for (const preparedStatements of [true, false]) {
@@ -504,7 +563,8 @@ describe.runIf(available)('postgres', () => {
             const { rows } = await pool.query<{ statement: string }>(`select statement from pg_prepared_statements where name like 'ai\\_%'`);
             const prepared = rows.map((r) => r.statement);
             if (preparedStatements) {
-              for (const name of ['enqueue', 'claim', 'settle', 'get'] as const) expect(prepared.filter((s) => s === statements[name])).toHaveLength(1);
+              // enqueue-unkeyed: the invocations above have no invocation id.
+              for (const name of ['enqueue-unkeyed', 'claim', 'settle', 'get'] as const) expect(prepared.filter((s) => s === statements[name])).toHaveLength(1);
             } else {
               expect(prepared).toEqual([]);
             }

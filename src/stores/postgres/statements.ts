@@ -30,8 +30,8 @@ const PREPARED_NAMES = [
   'limit-take',
   'limit-fast',
 ] as const;
-/** Statements made of others (see settleThenClaim), prepared as well. */
-const DERIVED_NAMES = ['settle-claim'] as const;
+/** Statements made of others (see settleThenClaim, unkeyedEnqueue), prepared as well. */
+const DERIVED_NAMES = ['settle-claim', 'enqueue-unkeyed'] as const;
 /**
  * The others (listing, statistics, retention, presence, logs) keep a plan made for their
  * arguments: their filters are optional, and one generic plan would not fit every combination.
@@ -93,6 +93,7 @@ export async function loadStatements(schema: string): Promise<{ statements: Stat
   const names: Partial<Record<StatementName, string>> = {};
   for (const name of NAMES) out[name] = fill(statements[name]!);
   out['settle-claim'] = settleThenClaim(out.claim, out.settle);
+  out['enqueue-unkeyed'] = unkeyedEnqueue(out.enqueue);
   for (const name of PREPARED) {
     // Named after the text (schema included): stores of other schemas, or another version of
     // this one, sharing a pool never reuse a name for another statement. Short enough for the
@@ -123,6 +124,22 @@ claim_answer as (${claimAnswer.trim()})
 select a.*, (select coalesce(json_agg(x order by x.ord), '[]'::json) from settled x) as settled
 from claim_answer a
 order by a.was_due, a.request_id`;
+}
+
+/**
+ * enqueue.sql for a batch in which no item has an invocation id: none can repeat a stored
+ * invocation or another item, so a plain insert does. Conflict handling costs the server a
+ * check before every row (speculative insertion) and the answer an anti-join of the batch with
+ * what was inserted, about a tenth of a bulk enqueue's time between them. A request id already
+ * taken (80 random bits: not expected) fails the statement, and so the whole batch. It answers
+ * one row, how many functions were notified (read, so that the notifications are sent).
+ */
+export function unkeyedEnqueue(enqueue: string): string {
+  const [tables] = splitAnswer(enqueue);
+  const conflicts = /^[ \t]*on conflict do nothing\n/m;
+  if (!conflicts.test(tables)) throw new Error('enqueue.sql: expected an "on conflict do nothing" line');
+  return `${tables.replace(conflicts, '').trimEnd()}
+select count(*)::integer as notified from notified`;
 }
 
 /** A statement's text before and after its `-- answer` line (its final select). */

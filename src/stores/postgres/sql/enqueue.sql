@@ -14,6 +14,8 @@
 -- statement's own inserts (an earlier item of the batch) or from the statement's snapshot. Both
 -- null: its request id is taken (no invocation id), or the holder committed after the snapshot
 -- (the caller looks it up again).
+-- enqueue-unkeyed (statements.ts) is this statement without `on conflict do nothing` and with
+-- another answer: for a batch where no item has an invocation id, so none can repeat another.
 with input as (
   select * from rows from (
     unnest($1::text[]), unnest($2::text[]), jsonb_array_elements($3::jsonb), unnest($4::bigint[]),
@@ -26,9 +28,13 @@ inserted as (
   insert into {{schema}}.invocations as i (request_id, function_name, status, payload, attempts,
     created_at, scheduled_at, invocation_id, payload_key, events, due_at, throttles, hops, rerun_of, trace_context, group_key)
   select request_id, function_name, 'Enqueued', payload, 0, created_at, scheduled_at, invocation_id, payload_key,
-    jsonb_build_array(case when detail is null
-      then jsonb_build_object('at', created_at, 'status', 'Enqueued', 'attempt', 0)
-      else jsonb_build_object('at', created_at, 'status', 'Enqueued', 'attempt', 0, 'detail', detail) end),
+    -- The usual batch shares one creation time and has no details: its event is built once (a
+    -- subquery of parameters only, run once per statement), not once per row.
+    case when detail is null and created_at = ($4::bigint[])[1]
+      then (select jsonb_build_array(jsonb_build_object('at', ($4::bigint[])[1], 'status', 'Enqueued', 'attempt', 0)))
+      else jsonb_build_array(case when detail is null
+        then jsonb_build_object('at', created_at, 'status', 'Enqueued', 'attempt', 0)
+        else jsonb_build_object('at', created_at, 'status', 'Enqueued', 'attempt', 0, 'detail', detail) end) end,
     scheduled_at, 0, hops, rerun_of, trace_context, group_key
   from input
   order by ord
@@ -38,13 +44,13 @@ inserted as (
 notified as (
   select pg_notify($13::text, json_build_object('s', $14::text, 't', 'due', 'f', function_name, 'at', min(due_at))::text)
   from inserted group by function_name
-),
-skipped as (
+)
+-- answer
+select s.ord::integer as ord, h.request_id, h.payload_key
+from (
   select x.ord, x.function_name, x.invocation_id from input x
   where not exists (select 1 from inserted n where n.request_id = x.request_id)
-)
-select s.ord::integer as ord, h.request_id, h.payload_key
-from skipped s
+) s
 left join lateral (
   select n.request_id, n.payload_key from inserted n
   where n.function_name = s.function_name and n.invocation_id = s.invocation_id

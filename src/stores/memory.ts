@@ -121,8 +121,12 @@ class MemoryStore implements Store {
   #activityPrunedAt = -Infinity;
   /** Execution logs by requestId; removed with their record. */
   readonly #logs = new Map<string, MemoryLog>();
-  /** Finished invocations in the order they finished: retention pops from the front. */
-  readonly #finished = new Fifo<{ requestId: string; endedAt: number }>();
+  /**
+   * Finished invocations in the order they finished: retention pops from the front. The entries
+   * themselves (a final record's endedAt no longer changes): no object per finish, and no lookup
+   * by requestId in a table of every record when one goes.
+   */
+  readonly #finished = new Fifo<Entry>();
   /** The next entry's insertion order. */
   #order = 0;
   /** Starts of grouped work, in order (round-robin between groups). */
@@ -618,7 +622,7 @@ class MemoryStore implements Store {
   }
 
   #finish(entry: Entry): void {
-    this.#finished.push({ requestId: entry.requestId, endedAt: entry.endedAt ?? 0 });
+    this.#finished.push(entry);
     this.#pruneByCount();
   }
 
@@ -636,14 +640,15 @@ class MemoryStore implements Store {
     }
     let removed = 0;
     const cutoff = now - this.#maxAgeMs;
-    while (this.#finished.size > 0 && this.#finished.peek()!.endedAt < cutoff) removed += this.#removeOldest();
+    while (this.#finished.size > 0 && (this.#finished.peek()!.endedAt ?? 0) < cutoff) removed += this.#removeOldest();
     return removed;
   }
 
   #removeOldest(): number {
-    const { requestId } = this.#finished.shift()!;
-    const entry = this.#records.get(requestId);
-    if (!entry || !isPrunable(entry)) return 0;
+    const entry = this.#finished.shift()!;
+    // Pruned already (version -1), or no longer prunable: nothing to remove.
+    if (entry.version === -1 || !isPrunable(entry)) return 0;
+    const { requestId } = entry;
     this.#records.delete(requestId);
     this.#logs.delete(requestId);
     entry.version = -1;

@@ -276,13 +276,12 @@ export class PostgresStore implements Store {
 
   async #enqueue(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
     if (items.length === 0) return [];
-    if (!items.some((item) => item.invocationId !== undefined)) return this.#enqueueUnkeyed(items);
+    const params = [...enqueueParams(items), this.#signals.channel, this.#signals.self];
     // One row per item not inserted (none in the usual case), with who holds its invocation id.
-    const skipped = await this.#query<{ ord: number; request_id: string | null; payload_key: string | null }>('enqueue', 'enqueue', [
-      ...enqueueParams(items),
-      this.#signals.channel,
-      this.#signals.self,
-    ]);
+    // Without invocation ids nothing can repeat: a plain insert, with no such rows to answer.
+    let skipped: { ord: number; request_id: string | null; payload_key: string | null }[] = [];
+    if (items.some((item) => item.invocationId !== undefined)) skipped = await this.#query('enqueue', 'enqueue', params);
+    else await this.#query('enqueue', 'enqueue-unkeyed', params);
     const results = new Array<EnqueueResult>(items.length);
     const unresolved = new Set<number>();
     for (const row of skipped) {
@@ -302,21 +301,6 @@ export class PostgresStore implements Store {
       due.push([item.functionName, item.scheduledAt]);
     }
     if (unresolved.size) await this.#resolveRepeats(items, [...unresolved], results);
-    this.#signals.due(due);
-    this.#planner.wrote(due.length);
-    return results;
-  }
-
-  /** A batch without invocation ids: each item is a new record (a plain insert, see unkeyedEnqueue). */
-  async #enqueueUnkeyed(items: readonly NewInvocation[]): Promise<EnqueueResult[]> {
-    await this.#query('enqueue', 'enqueue-unkeyed', [...enqueueParams(items), this.#signals.channel, this.#signals.self]);
-    const results = new Array<EnqueueResult>(items.length);
-    const due = new Array<[string, number]>(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      results[i] = { requestId: item.requestId, outcome: 'created' };
-      due[i] = [item.functionName, item.scheduledAt];
-    }
     this.#signals.due(due);
     this.#planner.wrote(due.length);
     return results;

@@ -9,9 +9,9 @@ import type { Store } from '../stores/contract.js';
 export interface Held {
   readonly leaseToken: string;
   /** The lease is gone (another worker has it). */
-  readonly onLost: () => void;
+  onLost(): void;
   /** A stop was requested. */
-  readonly onStop?: () => void;
+  onStop?(): void;
 }
 
 export class Leases {
@@ -35,8 +35,9 @@ export class Leases {
     this.#arm();
   }
 
-  release(requestId: string): void {
-    this.#held.delete(requestId);
+  /** Stops renewing `requestId`'s lease; with `held`, only while that is what holds it. */
+  release(requestId: string, held?: Held): void {
+    if (held === undefined || this.#held.get(requestId) === held) this.#held.delete(requestId);
   }
 
   get(requestId: string): Held | undefined {

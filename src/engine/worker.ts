@@ -10,7 +10,7 @@ import { Deadlines } from './deadlines.js';
 import { Deliveries } from './deliveries.js';
 import { Demand, type ClaimPlan, type InFlight } from './demand.js';
 import { FunctionTimeoutError } from '../errors.js';
-import { Leases } from './leases.js';
+import { Leases, type Held } from './leases.js';
 import { LogWriter, logLine } from './log-writer.js';
 import { ActivityRecorder } from './activity-recorder.js';
 import { isFinishedStatus } from '../stores/activity.js';
@@ -48,6 +48,27 @@ interface Job {
   startedAt: number;
   /** The attempt's `process` span, when tracing is on. */
   span: SpanScope | undefined;
+  /** The running attempt's lease, once held. */
+  lease: AttemptLease | undefined;
+}
+
+/**
+ * The lease of a running attempt, held in Leases (which renews it): a lost lease or a stop
+ * request interrupts the attempt. Shutdown finds the running attempts here too.
+ */
+class AttemptLease implements Held {
+  constructor(
+    readonly leaseToken: string,
+    readonly attempt: Attempt,
+  ) {}
+
+  onLost(): void {
+    this.attempt.interrupt('lost', new Error('lease lost to another worker'));
+  }
+
+  onStop(): void {
+    this.attempt.interrupt('stop', new Error('stopped by stopInvocation'));
+  }
 }
 
 /** A claimed batch runs as one p-queue task, finished when its last item is. */
@@ -76,8 +97,6 @@ export class Worker implements AttemptListener {
   readonly #activity: ActivityRecorder;
   /** See heldBackBy. */
   readonly #heldReasons = new Map<string, HeldBack['reason']>();
-  /** Running attempts by requestId (stop signals and shutdown reach them here). */
-  readonly #attempts = new Map<string, Attempt>();
   /**
    * Attempts of limited functions that ended here, their settlements not written yet, by lease
    * token: claims tell the store not to count them as running (ClaimRequest.ended).
@@ -145,7 +164,7 @@ export class Worker implements AttemptListener {
       this.#o.clock.clearTimeout(grace!);
       // Past the grace: abort what still runs. Each interrupted attempt is written back for
       // another worker (WorkerShutdown); a handler that ignores its signal is no longer waited for.
-      for (const attempt of [...this.#attempts.values()]) attempt.interrupt('shutdown', new Error('invoker closed'));
+      for (const held of this.#leases.snapshot()) if (held instanceof AttemptLease) held.attempt.interrupt('shutdown', new Error('invoker closed'));
       this.#deliveries.abort();
       this.#settler.giveUp();
     }
@@ -285,7 +304,7 @@ export class Worker implements AttemptListener {
 
   #process(item: Claimed, batch: Batch, inFlight: InFlight): void {
     const fn = this.#o.functions.get(item.record.functionName)!;
-    const job: Job = { item, fn, batch, inFlight, cancelDeadline: undefined, released: false, startedAt: 0, span: undefined };
+    const job: Job = { item, fn, batch, inFlight, cancelDeadline: undefined, released: false, startedAt: 0, span: undefined, lease: undefined };
     try {
       const now = this.#o.clock.now();
       switch (item.kind) {
@@ -309,9 +328,9 @@ export class Worker implements AttemptListener {
       }
     } catch (error) {
       // A bug or a store that throws synchronously must not leak the slot (or stall the batch):
-      // the lease lapses and the invocation is recovered elsewhere.
+      // the lease lapses (no longer renewed here) and the invocation is recovered elsewhere.
       this.#o.lifecycle.reportError(error, 'process');
-      this.#attempts.delete(item.record.requestId);
+      if (job.lease) this.#leases.release(item.record.requestId, job.lease);
       this.#release(job);
     }
   }
@@ -340,12 +359,8 @@ export class Worker implements AttemptListener {
     this.#o.telemetry.histogram('queue_wait', Math.max(0, now - record.scheduledAt), job.fn.name);
     job.span = this.#o.telemetry.process(record);
     const attempt = new Attempt(record.requestId, job.fn.name, record.attempts, this, job);
-    this.#attempts.set(record.requestId, attempt);
-    this.#leases.hold(record.requestId, {
-      leaseToken,
-      onLost: () => attempt.interrupt('lost', new Error('lease lost to another worker')),
-      onStop: () => attempt.interrupt('stop', new Error('stopped by stopInvocation')),
-    });
+    job.lease = new AttemptLease(leaseToken, attempt);
+    this.#leases.hold(record.requestId, job.lease);
     if (job.fn.timeoutMs !== undefined) {
       job.cancelDeadline = this.#deadlines.add(now + job.fn.timeoutMs, () =>
         attempt.interrupt('timeout', new FunctionTimeoutError(job.fn.name, job.fn.config.timeoutSeconds!)),
@@ -358,7 +373,6 @@ export class Worker implements AttemptListener {
   attemptDecided(attempt: Attempt, outcome: AttemptOutcome): void {
     const job = attempt.tag as Job;
     job.cancelDeadline?.();
-    this.#attempts.delete(attempt.requestId);
     this.#leases.release(attempt.requestId);
     this.#logs.ended(attempt.requestId);
     const now = this.#o.clock.now();

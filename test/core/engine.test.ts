@@ -19,6 +19,7 @@ import {
   type RetryingEvent,
   type Store,
 } from '../../src/index.js';
+import type { Clock } from '../../src/clock.js';
 import { functionConfigSchema, invokerOptionsSchema } from '../../src/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'async-invoker-engine-'));
@@ -159,6 +160,38 @@ describe('robustness', () => {
     await clock.advance(1000);
     await invoker.idle();
     expect((await all(invoker, ids)).map((r) => r.status)).toEqual(['Succeeded', 'Succeeded', 'Succeeded']);
+  });
+
+  it('a synchronous throw after the attempt took its lease stops renewing it: the invocation is recovered, not stranded', async () => {
+    const clock = fakeClock();
+    // Injected code that fails once, as the attempt arms its function's 7-second deadline:
+    // after the lease is held, before the handler runs.
+    let failures = 1;
+    const faulty: Clock = {
+      now: () => clock.now(),
+      clearTimeout: (handle) => clock.clearTimeout(handle),
+      setTimeout: (fn, ms) => {
+        if (ms === 7000 && failures-- > 0) throw new Error('clock fault');
+        return clock.setTimeout(fn, ms);
+      },
+    };
+    const invoker = createInvoker({ store: memoryStore(), clock: faulty, concurrency: 1 });
+    open.push(invoker);
+    const errors: string[] = [];
+    invoker.on('error', (e) => errors.push(e.during));
+    let runs = 0;
+    invoker.register('timed', () => ++runs, { timeoutSeconds: 7 });
+    const { requestId } = await invoker.invokeAsync('timed', {});
+    await clock.advance(0);
+    expect(errors).toEqual(['process']);
+    expect(runs).toBe(0);
+    // Its lease is no longer renewed: once it lapses, the next claim recovers the invocation
+    // (a lost worker, not one of its attempts) and runs it. Renewed, it would stay Running.
+    await clock.advance(30_000);
+    await clock.advance(1000);
+    await invoker.idle();
+    expect(runs).toBe(1);
+    expect(await invoker.getInvocation(requestId)).toMatchObject({ status: 'Succeeded', result: 1 });
   });
 
   it('handlers get a small context: request id, function, attempt, signal, log — nothing internal', async () => {

@@ -8,6 +8,7 @@
  */
 import { nanoid } from 'nanoid';
 import { isFinalStatus } from '../../types.js';
+import { Fifo } from '../fifo.js';
 import { RetentionTrigger } from '../retention.js';
 import { SignalHub, storeClosedError } from '../signal-hub.js';
 import { ACTIVITY_RETENTION_MS, RETENTION_DEFAULTS } from '../contract.js';
@@ -110,6 +111,8 @@ export class RedisStore implements Store {
    * no lookup of the function. Never stale: an invocation's function does not change.
    */
   readonly #claimedFunctions = new Map<string, string>();
+  /** The keys of #claimedFunctions, oldest first: the next to forget. */
+  readonly #claimedOrder = new Fifo<string>();
   /**
    * requestId -> settlements of it sent and not yet answered. Redis runs one connection's
    * commands in order, so a claim sent after them need not name those attempts as ended
@@ -345,7 +348,10 @@ export class RedisStore implements Store {
     const known = this.#claimedFunctions;
     if (known.has(requestId)) return;
     known.set(requestId, functionName);
-    if (known.size > CLAIMED_FUNCTIONS_MAX) known.delete(known.keys().next().value!);
+    this.#claimedOrder.push(requestId);
+    // The oldest comes from a queue of its own: a Map's first key, once many keys before it were
+    // deleted, is found only by stepping over their holes (about 8 us a call at 10,000 entries).
+    if (known.size > CLAIMED_FUNCTIONS_MAX) known.delete(this.#claimedOrder.shift()!);
   }
 
   async #settle(items: readonly Settlement[]): Promise<SettleOutcome[]> {

@@ -42,6 +42,8 @@ export class Demand {
   #heardDuringLastClaim: Set<string> | 'all' | undefined;
   #claiming = false;
   #rotation = 0;
+  /** The slot last made for each function (#slot). */
+  readonly #slots = new Map<string, ClaimSlot>();
 
   constructor(functions: ReadonlyMap<string, RegisteredFunction>, concurrency: number, batchSize: number) {
     this.#functions = functions;
@@ -128,7 +130,7 @@ export class Demand {
     for (const fn of this.#functions.values()) {
       if (this.#held.size && this.#stillHeld(fn.name, now)) continue;
       const room = this.#room(fn, free);
-      if (room > 0) slots.push(fn.limits ? { functionName: fn.name, limit: room, maxEventAgeMs: fn.maxEventAgeMs, limits: fn.limits } : { functionName: fn.name, limit: room, maxEventAgeMs: fn.maxEventAgeMs });
+      if (room > 0) slots.push(this.#slot(fn, room));
       else this.#waiting.add(fn.name);
     }
     if (slots.length > 1) {
@@ -148,14 +150,11 @@ export class Demand {
    */
   claimed(plan: ClaimPlan, items: readonly Claimed[]): void {
     this.#claiming = false;
-    const taken = new Map<string, number>();
-    for (const item of items) {
-      const name = item.record.functionName;
-      taken.set(name, (taken.get(name) ?? 0) + 1);
-    }
     const cutShort = items.length >= plan.limit;
+    // One slot (the usual claim) took all the items: no count by function to make.
+    const taken = plan.slots.length === 1 ? undefined : countByFunction(items);
     for (const slot of plan.slots) {
-      if (cutShort || (taken.get(slot.functionName) ?? 0) >= slot.limit) this.#waiting.add(slot.functionName);
+      if (cutShort || (taken ? (taken.get(slot.functionName) ?? 0) : items.length) >= slot.limit) this.#waiting.add(slot.functionName);
       else this.#waiting.delete(slot.functionName);
     }
     this.#remark();
@@ -196,6 +195,17 @@ export class Demand {
     return false;
   }
 
+  /** `fn`'s slot with room for `room` (slots are read-only: the last one made is used again while its room is the same). */
+  #slot(fn: RegisteredFunction, room: number): ClaimSlot {
+    const last = this.#slots.get(fn.name);
+    if (last?.limit === room) return last;
+    const slot: ClaimSlot = fn.limits
+      ? { functionName: fn.name, limit: room, maxEventAgeMs: fn.maxEventAgeMs, limits: fn.limits }
+      : { functionName: fn.name, limit: room, maxEventAgeMs: fn.maxEventAgeMs };
+    this.#slots.set(fn.name, slot);
+    return slot;
+  }
+
   #room(fn: RegisteredFunction, free: number): number {
     return fn.concurrency === undefined ? free : Math.min(free, fn.concurrency - (this.#inFlight.get(fn.name)?.n ?? 0));
   }
@@ -207,4 +217,13 @@ export class Demand {
     if (marks === 'all') this.mark();
     else if (marks) for (const name of marks) this.#waiting.add(name);
   }
+}
+
+function countByFunction(items: readonly Claimed[]): Map<string, number> {
+  const taken = new Map<string, number>();
+  for (const item of items) {
+    const name = item.record.functionName;
+    taken.set(name, (taken.get(name) ?? 0) + 1);
+  }
+  return taken;
 }

@@ -15,7 +15,7 @@ import { machine } from './lib/machine.js';
 import { addRatios, judgeTargets } from './lib/ratios.js';
 import { startAofRedis } from './lib/private-redis.js';
 import { deleteKeys, dropSchemas, probePostgres, probeRedis } from './lib/services.js';
-import { PEERS_OF, SYSTEMS } from './lib/systems.js';
+import { PEERS_OF, SYSTEMS, runOrder } from './lib/systems.js';
 import { markdownTable, textTable } from './lib/table.js';
 
 const options = parseArgs(process.argv.slice(2));
@@ -73,7 +73,7 @@ const stores = options.stores.filter(available);
 const peers = options.peers ? [...new Set(options.stores.flatMap((s) => PEERS_OF[s]))].filter(available) : [];
 const cases = [];
 for (const workload of options.only) {
-  if (workload === 'e2e' || workload === 'enqueue') for (const system of [...stores, ...peers]) cases.push({ workload, system });
+  if (workload === 'e2e' || workload === 'enqueue') for (const system of runOrder(stores, peers)) cases.push({ workload, system });
   else if (workload === 'delayed' || workload === 'retries') {
     if (stores.includes('memory')) cases.push({ workload, system: 'memory' });
     else skipped.push({ system: 'memory', reason: `${workload} runs on the memory store only, not selected` });
@@ -116,8 +116,9 @@ try {
 }
 
 const order = ['e2e', 'scaling', 'limited', 'tracing', 'enqueue-serial', 'enqueue-bulk', 'delayed', 'retries', 'http'];
-// Stable sort: within a workload, stores before peers as they ran; e2e grouped by concurrency.
-rows.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload) || (a.workload === 'e2e' ? a.concurrency - b.concurrency : 0));
+// Within a workload, stores before peers in the order selected; e2e grouped by concurrency.
+const listed = [...stores, ...peers];
+rows.sort((a, b) => order.indexOf(a.workload) - order.indexOf(b.workload) || (a.workload === 'e2e' ? a.concurrency - b.concurrency : 0) || listed.indexOf(a.system) - listed.indexOf(b.system));
 for (const row of rows) row.durability ??= SYSTEMS[row.system]?.durability;
 addRatios(rows);
 const targets = judgeTargets(rows);

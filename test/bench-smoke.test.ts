@@ -25,6 +25,19 @@ describe('bench flags', () => {
   });
 });
 
+describe('bench order', () => {
+  it('runs each peer right after the stores compared with it, not every peer after every store', async () => {
+    const { runOrder } = await import('../bench/lib/systems.js');
+    const stores = ['memory', 'sqlite', 'sqlite-normal', 'redis', 'redis-aof', 'postgres'];
+    const peers = ['p-queue', 'bullmq-aof', 'bullmq', 'graphile-worker', 'pg-boss'];
+    expect(runOrder(stores, peers)).toEqual([
+      'memory', 'p-queue', 'sqlite', 'sqlite-normal', 'redis', 'bullmq', 'redis-aof', 'bullmq-aof', 'postgres', 'graphile-worker', 'pg-boss',
+    ]);
+    // A peer of no selected store keeps its place at the end; one store alone is followed by its peer.
+    expect(runOrder(['redis'], ['bullmq', 'p-queue'])).toEqual(['redis', 'bullmq', 'p-queue']);
+  });
+});
+
 describe.skipIf(!built)('bench smoke (skipped without dist/: run npm run build)', () => {
   it('runs the quick e2e workload on the memory store and writes rows', async () => {
     const out = join(dir, 'bench.json');

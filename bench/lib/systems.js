@@ -39,6 +39,28 @@ export const PEERS_OF = {
   postgres: ['graphile-worker', 'pg-boss'],
 };
 
+/**
+ * The order the end-to-end and enqueue cases run in: each store, and each peer as soon as every
+ * selected store compared with it has run. The machine's speed drifts over minutes, so a ratio's
+ * two sides run close together (memory, p-queue, ..., redis, bullmq, ...), not a quarter of an
+ * hour apart as they did with every peer after every store.
+ */
+export function runOrder(stores, peers) {
+  const order = [];
+  const waiting = new Set(peers);
+  for (const store of stores) {
+    order.push(store);
+    for (const peer of PEERS_OF[store]) {
+      const compared = stores.filter((s) => PEERS_OF[s].includes(peer));
+      if (waiting.has(peer) && compared.every((s) => order.includes(s))) {
+        order.push(peer);
+        waiting.delete(peer);
+      }
+    }
+  }
+  return [...order, ...waiting];
+}
+
 export const inProcess = (system) => system === 'memory' || system === 'p-queue';
 
 /** Invocations per round of the end-to-end workload. */

@@ -43,7 +43,7 @@ export class Demand {
   #claiming = false;
   #rotation = 0;
   /** The slot last made for each function (#slot). */
-  readonly #slots = new Map<string, ClaimSlot>();
+  readonly #slots = new Map<RegisteredFunction, ClaimSlot>();
 
   constructor(functions: ReadonlyMap<string, RegisteredFunction>, concurrency: number, batchSize: number) {
     this.#functions = functions;
@@ -197,12 +197,12 @@ export class Demand {
 
   /** `fn`'s slot with room for `room` (slots are read-only: the last one made is used again while its room is the same). */
   #slot(fn: RegisteredFunction, room: number): ClaimSlot {
-    const last = this.#slots.get(fn.name);
+    const last = this.#slots.get(fn);
     if (last?.limit === room) return last;
     const slot: ClaimSlot = fn.limits
       ? { functionName: fn.name, limit: room, maxEventAgeMs: fn.maxEventAgeMs, limits: fn.limits }
       : { functionName: fn.name, limit: room, maxEventAgeMs: fn.maxEventAgeMs };
-    this.#slots.set(fn.name, slot);
+    this.#slots.set(fn, slot);
     return slot;
   }
 

@@ -19,6 +19,8 @@ export const LIMITS = {
   maxAsyncEventAgeInSeconds: { min: 1, max: 604_800, default: 86_400 },
   /** Fractions of a second are allowed (tests with short deadlines). */
   timeoutSeconds: { min: 0.001, max: 86_400 },
+  /** close({ timeoutSeconds }): how long running handlers get; 0 interrupts them at once. */
+  closeTimeoutSeconds: { min: 0, max: 86_400 },
   maxLostAttempts: { min: 0, max: 100, default: 3 },
   delaySeconds: { min: 0, max: 3600, default: 0 },
   concurrency: { min: 0, max: 10_000, default: 32 },
@@ -220,6 +222,11 @@ export const invokerOptionsSchema = z.strictObject(
     maxPayloadBytes: intIn(LIMITS.maxPayloadBytes).default(LIMITS.maxPayloadBytes.default),
   },
   { error: 'an object of invoker options' },
+);
+
+export const closeOptionsSchema = z.strictObject(
+  { timeoutSeconds: numberIn(LIMITS.closeTimeoutSeconds).optional() },
+  { error: 'an object { timeoutSeconds? }' },
 );
 
 export const invokeAsyncOptionsSchema = z.strictObject(

@@ -178,15 +178,22 @@ export class StoreError extends AsyncInvokerError {
   readonly code = 'StoreError' as const;
 }
 
+/** Marks a non-finite number inside a described value, so it shows unquoted (NaN, not null). */
+const NON_FINITE = '\u0000non-finite:';
+const NON_FINITE_QUOTED = /"\\u0000non-finite:(NaN|-?Infinity)"/g;
+
 /** A value for an error message: short, and never throwing (whatever the caller passed). */
 function describeValue(value: unknown): string {
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'symbol') return value.toString();
+  // JSON would show NaN and Infinity as null: the very values a JSON check refuses.
+  if (typeof value === 'number') return String(value);
   let text: string | undefined;
   try {
-    text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+    text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : typeof v === 'number' && !Number.isFinite(v) ? `${NON_FINITE}${v}` : v));
+    text = text?.replace(NON_FINITE_QUOTED, '$1');
   } catch {
     // A cycle, or a getter that throws: describe it by its kind.
   }

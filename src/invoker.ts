@@ -6,6 +6,7 @@ import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import {
   LIMITS,
   activityQuerySchema,
+  closeOptionsSchema,
   functionNameSchema,
   invocationIdSchema,
   logsQuerySchema,
@@ -623,11 +624,13 @@ class AsyncInvoker extends EventEmitter<InvokerEvents> {
   }
 
   async close(options: CloseOptions = {}): Promise<void> {
+    // Checked first: a misspelled option must not close the invoker with other settings.
+    const { timeoutSeconds } = parseOptions(closeOptionsSchema, options, 'options');
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#keepAlive);
     if (this.#watchdog !== undefined) this.clock.clearTimeout(this.#watchdog);
-    const graceMs = options.timeoutSeconds === undefined ? undefined : options.timeoutSeconds * 1000;
+    const graceMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
     while (this.#enqueuer.pending) await new Promise<void>((resolve) => setImmediate(resolve));
     await this.#worker?.close(graceMs);
     await this.#presence?.withdraw();

@@ -294,7 +294,12 @@ describe('idempotency and validation', () => {
       [() => invoker.invokeAsync('f', {}, { invocationId: '1abc' }), /options\.invocationId must be a string that starts with a letter or underscore.*received "1abc"/],
       [() => invoker.invokeAsync('f', {}, { invocationId: 'x'.repeat(129) }), /invocationId/],
       [() => invoker.invokeAsync('f', { when: new Date() } as never), /payload\.when must be a JSON value/],
-      [() => invoker.invokeAsync('f', { n: Number.NaN }), /payload\.n must be a JSON value \(finite numbers only\)/],
+      [() => invoker.invokeAsync('f', { n: Number.NaN }), /payload\.n must be a JSON value \(finite numbers only\); received NaN$/],
+      [() => invoker.invokeAsync('f', { list: [1, Number.NEGATIVE_INFINITY] }), /finite numbers only\); received -Infinity$/],
+      [() => invoker.close({ timeout: 1 } as never), /^options\.timeout must be not set: it is not a known option; received 1$/],
+      [() => invoker.close({ timeoutSeconds: -5 }), /^options\.timeoutSeconds must be a number from 0 to 86400; received -5$/],
+      [() => invoker.close({ timeoutSeconds: 'soon' } as never), /^options\.timeoutSeconds must be a number from 0 to 86400; received "soon"$/],
+      [() => invoker.close('x' as never), /^options must be an object \{ timeoutSeconds\? \}; received "x"$/],
       [() => invoker.listInvocations({ limit: 0 }), /options\.limit must be an integer from 1 to 1000; received 0/],
       [() => invoker.listInvocations({ status: 'Done' as 'Failed' }), /options\.status must be one of Enqueued/],
       [() => createInvoker({ store: memoryStore(), concurrency: -1 }), /options\.concurrency must be an integer from 0 to 10000; received -1/],
@@ -310,6 +315,8 @@ describe('idempotency and validation', () => {
       expect((error as Error).message).toMatch(message);
     }
     expect((await invoker.listInvocations()).items).toEqual([]);
+    // The refused close() calls closed nothing.
+    expect((await invoker.invokeAsync('f', {})).requestId).toMatch(/\S/);
   });
 
   it('an unknown function is refused with an error naming it', async () => {

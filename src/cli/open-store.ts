@@ -30,6 +30,8 @@ export async function openStore(target: StoreTarget, timeoutMs: number): Promise
           operationTimeoutMs: timeoutMs,
           // A command makes a few calls, one after another.
           max: 2,
+          // It reads an existing store: a mistyped ?schema= must not create one.
+          createSchema: false,
           ...(target.schema !== undefined ? { schema: target.schema } : {}),
         });
       }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../stores/redis-own-server.js';
 import { runInProcess } from './in-process.js';
@@ -116,6 +117,24 @@ describe('a store that cannot be reached or used exits 3 with the store\'s own e
     const line = expectOneLineError(result);
     expect(line).toMatch(message);
     expect(line).not.toContain('hunter2');
+  });
+
+  it('postgres, a mistyped ?schema=: exits 3 and creates nothing', async () => {
+    const schema = `ai_cli_mistyped_${process.pid}`;
+    const result = await runCli(['list', '--store', `${PG_URL}?schema=${schema}`, '--timeout-ms', '3000'], { cwd: dir });
+    expect(result.code).toBe(3);
+    expect(expectOneLineError(result)).toMatch(
+      new RegExp(`^async-invoker list: postgres store: schema "${schema}" has no async-invoker tables and createSchema is false: check the schema name`),
+    );
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query('select count(*)::int as n from pg_namespace where nspname = $1', [schema]);
+      expect(rows[0].n).toBe(0);
+    } finally {
+      await admin.query(`drop schema if exists ${schema} cascade`);
+      await admin.end();
+    }
   });
 
   it.each([

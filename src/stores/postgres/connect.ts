@@ -53,7 +53,7 @@ export async function openPool(connectionString: string | undefined, max: number
  * Creates the schema and applies the migrations not yet applied, in one transaction under an
  * advisory lock keyed by the schema, so processes starting together migrate once.
  */
-export async function migrate(pool: Pool, schema: string, migrations: readonly Migration[]): Promise<void> {
+export async function migrate(pool: Pool, schema: string, migrations: readonly Migration[], create = true): Promise<void> {
   const client: PoolClient = await pool.connect();
   // A checked-out client has no listener of the pool's: a connection lost between two of these
   // statements would otherwise be an unhandled 'error' event. The failing statement rejects.
@@ -68,6 +68,14 @@ export async function migrate(pool: Pool, schema: string, migrations: readonly M
     await run('begin');
     await run(`set local statement_timeout = ${MIGRATION_TIMEOUT_MS}`);
     await run('select pg_advisory_xact_lock(hashtext($1))', [`async-invoker:${schema}`]);
+    if (!create) {
+      const found = await client.query<{ found: boolean }>('select to_regclass($1) is not null as found', [`${q}.migrations`]);
+      if (!found.rows[0]?.found) {
+        throw new StoreError(
+          `postgres store: schema "${schema}" has no async-invoker tables and createSchema is false: check the schema name; a store opened with createSchema (the default) makes them on first use`,
+        );
+      }
+    }
     await run(`create schema if not exists ${q}`);
     await run(`create table if not exists ${q}.migrations (id integer primary key, name text not null, applied_at timestamptz not null default now())`);
     const { rows } = await client.query<{ id: number }>(`select id from ${q}.migrations`);

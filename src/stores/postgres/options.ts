@@ -34,6 +34,13 @@ export interface PostgresStoreOptions {
   /** How long and how many finished invocations are kept. */
   readonly retention?: RetentionOptions;
   /**
+   * Create the schema and its tables on first use when they are missing (an existing schema is
+   * always migrated). `false`: a schema without the store's tables fails every call with a
+   * StoreError instead, so a mistyped name creates nothing (the command line opens stores so).
+   * @default true
+   */
+  readonly createSchema?: boolean;
+  /**
    * Connections in the pool the store opens (ignored with `pool`).
    * @default 10
    */
@@ -80,8 +87,9 @@ export const postgresStoreOptionsSchema = z
       max: intIn({ min: 2, max: 1000 }).default(10),
       operationTimeoutMs: intIn(OPERATION_TIMEOUT).default(OPERATION_TIMEOUT.default),
       preparedStatements: z.boolean({ error: 'true or false' }).default(true),
+      createSchema: z.boolean({ error: 'true or false' }).default(true),
     },
-    { error: 'an object { connectionString?, schema?, pool?, retention?, max?, operationTimeoutMs?, preparedStatements? }' },
+    { error: 'an object { connectionString?, schema?, pool?, retention?, max?, operationTimeoutMs?, preparedStatements?, createSchema? }' },
   )
   .refine((o) => !(o.pool && o.connectionString !== undefined), {
     error: 'not set together with pool: the pool already says where to connect',

@@ -145,7 +145,7 @@ export class PostgresStore implements Store {
       const ready = (async () => {
         const { statements, names, migrations } = await loadStatements(this.#options.schema);
         const pool = await this.#openPool();
-        await migrate(pool, this.#options.schema, migrations);
+        await migrate(pool, this.#options.schema, migrations, this.#options.createSchema);
         return { pool, sql: statements, names: this.#options.preparedStatements ? names : {} };
       })();
       this.#ready = ready;

@@ -121,17 +121,18 @@ describe('a store that cannot be reached or used exits 3 with the store\'s own e
 
   it('postgres, a mistyped ?schema=: exits 3 and creates nothing', async () => {
     const schema = `ai_cli_mistyped_${process.pid}`;
-    const result = await runCli(['list', '--store', `${PG_URL}?schema=${schema}`, '--timeout-ms', '3000'], { cwd: dir });
-    expect(result.code).toBe(3);
-    expect(expectOneLineError(result)).toMatch(
-      new RegExp(`^async-invoker list: postgres store: schema "${schema}" has no async-invoker tables and createSchema is false: check the schema name`),
-    );
     const admin = new pg.Client({ connectionString: PG_URL });
     await admin.connect();
     try {
+      const result = await runCli(['list', '--store', `${PG_URL}?schema=${schema}`, '--timeout-ms', '3000'], { cwd: dir });
+      expect(result.code).toBe(3);
+      expect(expectOneLineError(result)).toMatch(
+        new RegExp(`^async-invoker list: postgres store: schema "${schema}" has no async-invoker tables and createSchema is false: check the schema name`),
+      );
       const { rows } = await admin.query('select count(*)::int as n from pg_namespace where nspname = $1', [schema]);
       expect(rows[0].n).toBe(0);
     } finally {
+      // Also when it fails: a CLI that created the schema must not leave it behind.
       await admin.query(`drop schema if exists ${schema} cascade`);
       await admin.end();
     }
